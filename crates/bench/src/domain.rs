@@ -1,0 +1,232 @@
+//! The domain benchmarks: replay, time travel, checkpoint memory, and the
+//! stored format's encode and decode.
+
+use crate::{live_bytes, Args};
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::{LogIndex, Portal, SharedLog, TimeMachine};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn report(size: usize, name: &str, fields: &[(&str, String)]) {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    println!(
+        "{{\"bench\":\"{name}\",\"events\":{size},{}}}",
+        body.join(",")
+    );
+}
+
+/// Every projection, over a log already in memory (as after a load).
+fn replay(log: &SharedLog) -> Portal {
+    let mut portal = Portal::over(log.clone());
+    portal.advance_to(log.len() as u64);
+    portal
+}
+
+pub fn run(args: &Args) {
+    for &size in &args.sizes {
+        let started = Instant::now();
+        let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
+        let shared = Portal::fold(&log).log().clone();
+        let generated = started.elapsed();
+        let events = log.len();
+        eprintln!(
+            "\n== {events} events (generated in {:.2} s) ==",
+            generated.as_secs_f64()
+        );
+        report(
+            events,
+            "generate",
+            &[("seconds", format!("{:.3}", generated.as_secs_f64()))],
+        );
+
+        // Full replay into all projections.
+        let rates: Vec<f64> = (0..args.runs)
+            .map(|_| {
+                let t = Instant::now();
+                let state = black_box(replay(&shared));
+                let rate = events as f64 / t.elapsed().as_secs_f64();
+                drop(state);
+                rate
+            })
+            .collect();
+        let replay_rate = median(rates);
+        eprintln!(
+            "full replay: {:.2} M events/s (median of {})",
+            replay_rate / 1e6,
+            args.runs
+        );
+        report(
+            events,
+            "replay",
+            &[
+                ("events_per_sec", format!("{replay_rate:.0}")),
+                ("runs", args.runs.to_string()),
+            ],
+        );
+
+        if args.replay_only {
+            let t = Instant::now();
+            let mut sum = 0u64;
+            for e in &log {
+                sum += e.stream_version + e.event.app_id().0.as_u64_pair().0;
+            }
+            black_box(sum);
+            eprintln!(
+                "floor (read every envelope): {:.0} ns/event",
+                t.elapsed().as_nanos() as f64 / events as f64
+            );
+            let t = Instant::now();
+            let mut sum = 0u64;
+            for p in 0..shared.len() {
+                let e = shared.get(p).unwrap();
+                sum += e.stream_version + e.stream_id.0.as_u64_pair().0;
+            }
+            black_box(sum);
+            eprintln!(
+                "floor over the shared log: {:.0} ns/event",
+                t.elapsed().as_nanos() as f64 / events as f64
+            );
+            let t = Instant::now();
+            for _ in 0..std::env::var("PORTAL_ONLY").map_or(1, |v| v.parse().unwrap_or(1)) {
+                black_box(replay(&shared).position());
+            }
+            eprintln!(
+                "portal only: {:.0} ns/event",
+                t.elapsed().as_nanos() as f64 / events as f64
+            );
+            let t = Instant::now();
+            let mut index = LogIndex::default();
+            for e in &log {
+                let _ = index.push(e);
+            }
+            black_box(index.position(&shared, log[0].event_id, log.len()));
+            eprintln!(
+                "index only: {:.0} ns/event",
+                t.elapsed().as_nanos() as f64 / events as f64
+            );
+            continue;
+        }
+
+        // Checkpoint memory: the same machine with and without checkpoints.
+        let base = live_bytes();
+        let without = TimeMachine::from_log(log.iter().cloned(), usize::MAX);
+        let without_bytes = live_bytes() - base;
+        drop(without);
+        let base = live_bytes();
+        let build = Instant::now();
+        let machine = TimeMachine::from_log(log.iter().cloned(), args.every);
+        let build_time = build.elapsed();
+        let with_bytes = live_bytes() - base;
+        let checkpoint_bytes = with_bytes - without_bytes;
+        eprintln!(
+            "time machine: built in {:.0} ms, {} checkpoints every {} events, checkpoint memory {:.1} MB (log + index + head {:.1} MB)",
+            build_time.as_secs_f64() * 1e3,
+            machine.checkpoint_count(),
+            args.every,
+            checkpoint_bytes as f64 / 1e6,
+            without_bytes as f64 / 1e6
+        );
+        report(
+            events,
+            "checkpoints",
+            &[
+                ("every", args.every.to_string()),
+                ("count", machine.checkpoint_count().to_string()),
+                ("checkpoint_bytes", checkpoint_bytes.to_string()),
+                ("log_index_head_bytes", without_bytes.to_string()),
+                ("build_ms", format!("{:.1}", build_time.as_secs_f64() * 1e3)),
+            ],
+        );
+
+        // Answers at random positions.
+        let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+        let positions: Vec<usize> = (0..args.queries)
+            .map(|_| rng.random_range(0..=events))
+            .collect();
+        let mut times: Vec<Duration> = positions
+            .iter()
+            .map(|&k| {
+                let t = Instant::now();
+                let state = machine.state_at(k);
+                black_box(state.position());
+                let elapsed = t.elapsed();
+                drop(state);
+                elapsed
+            })
+            .collect();
+        times.sort();
+        let (p50, p95, max) = (
+            percentile(&times, 0.5),
+            percentile(&times, 0.95),
+            times[times.len() - 1],
+        );
+        eprintln!(
+            "state at {} random positions: p50 {:.1} µs, p95 {:.1} µs, max {:.1} µs",
+            args.queries,
+            p50.as_secs_f64() * 1e6,
+            p95.as_secs_f64() * 1e6,
+            max.as_secs_f64() * 1e6
+        );
+        report(
+            events,
+            "time_travel",
+            &[
+                ("queries", args.queries.to_string()),
+                ("p50_us", format!("{:.1}", p50.as_secs_f64() * 1e6)),
+                ("p95_us", format!("{:.1}", p95.as_secs_f64() * 1e6)),
+                ("max_us", format!("{:.1}", max.as_secs_f64() * 1e6)),
+            ],
+        );
+        drop(machine);
+
+        // The stored format (NDJSON).
+        let mut encode_times = Vec::new();
+        let mut decode_times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..args.runs.min(3) {
+            let t = Instant::now();
+            let text = portal_sync::encode_ndjson(&log);
+            encode_times.push(t.elapsed().as_secs_f64());
+            bytes = text.len();
+            let t = Instant::now();
+            let decoded = portal_sync::decode_ndjson(&text);
+            decode_times.push(t.elapsed().as_secs_f64());
+            match decoded {
+                Ok(decoded) if decoded.len() == events => {}
+                Ok(decoded) => eprintln!("decode returned {} of {events} events", decoded.len()),
+                Err(e) => eprintln!("decode failed: {e}"),
+            }
+        }
+        let (enc, dec) = (median(encode_times), median(decode_times));
+        eprintln!(
+            "NDJSON: {:.1} MB ({:.0} B/event), encode {:.0} ms ({:.2} M events/s), decode {:.0} ms ({:.2} M events/s)",
+            bytes as f64 / 1e6,
+            bytes as f64 / events as f64,
+            enc * 1e3,
+            events as f64 / enc / 1e6,
+            dec * 1e3,
+            events as f64 / dec / 1e6
+        );
+        report(
+            events,
+            "codec_ndjson",
+            &[
+                ("bytes", bytes.to_string()),
+                ("encode_ms", format!("{:.1}", enc * 1e3)),
+                ("decode_ms", format!("{:.1}", dec * 1e3)),
+            ],
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Commands: what a person or a process asks for. The time and every new id
+//! arrive inside the command, so deciding it is deterministic.
+
+use crate::event::SurveyTopic;
+use crate::ids::{AppId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId};
+use crate::records::CredentialKey;
+use crate::values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A credential to issue: its id and key come from the caller, who generated
+/// the secret and shows it to the user once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCredential {
+    pub id: CredentialId,
+    pub key: CredentialKey,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    CreateApplication {
+        app_id: AppId,
+        name: AppName,
+        owner: Owner,
+        plan: Plan,
+        credential: NewCredential,
+    },
+    AddApiProduct {
+        app_id: AppId,
+        product: ProductName,
+    },
+    RemoveApiProduct {
+        app_id: AppId,
+        product: ProductName,
+        reason: Option<Text>,
+    },
+    ChangeOwner {
+        app_id: AppId,
+        owner: Owner,
+    },
+    ChangePlan {
+        app_id: AppId,
+        plan: Plan,
+    },
+    GenerateCredential {
+        app_id: AppId,
+        credential: NewCredential,
+    },
+    RevokeCredential {
+        app_id: AppId,
+        credential_id: CredentialId,
+    },
+    /// Issued by the expiry process once a credential is past its expiry.
+    ExpireCredential {
+        app_id: AppId,
+        credential_id: CredentialId,
+    },
+    DeleteApplication {
+        app_id: AppId,
+    },
+    AddSurvey {
+        survey_id: SurveyId,
+        app_id: AppId,
+        owner: Owner,
+        topic: SurveyTopic,
+    },
+    SendSurvey {
+        survey_id: SurveyId,
+    },
+    RecordSurveyFeedback {
+        survey_id: SurveyId,
+        rating: Rating,
+        comment: Option<Text>,
+    },
+}
+
+impl Action {
+    /// The stream the command's events go to.
+    pub fn stream_id(&self) -> StreamId {
+        match self {
+            Action::CreateApplication { app_id, .. }
+            | Action::AddApiProduct { app_id, .. }
+            | Action::RemoveApiProduct { app_id, .. }
+            | Action::ChangeOwner { app_id, .. }
+            | Action::ChangePlan { app_id, .. }
+            | Action::GenerateCredential { app_id, .. }
+            | Action::RevokeCredential { app_id, .. }
+            | Action::ExpireCredential { app_id, .. }
+            | Action::DeleteApplication { app_id } => (*app_id).into(),
+            Action::AddSurvey { survey_id, .. }
+            | Action::SendSurvey { survey_id }
+            | Action::RecordSurveyFeedback { survey_id, .. } => (*survey_id).into(),
+        }
+    }
+
+    /// The command's name, as the UI and logs show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::CreateApplication { .. } => "CreateApplication",
+            Action::AddApiProduct { .. } => "AddApiProduct",
+            Action::RemoveApiProduct { .. } => "RemoveApiProduct",
+            Action::ChangeOwner { .. } => "ChangeOwner",
+            Action::ChangePlan { .. } => "ChangePlan",
+            Action::GenerateCredential { .. } => "GenerateCredential",
+            Action::RevokeCredential { .. } => "RevokeCredential",
+            Action::ExpireCredential { .. } => "ExpireCredential",
+            Action::DeleteApplication { .. } => "DeleteApplication",
+            Action::AddSurvey { .. } => "AddSurvey",
+            Action::SendSurvey { .. } => "SendSurvey",
+            Action::RecordSurveyFeedback { .. } => "RecordSurveyFeedback",
+        }
+    }
+}
+
+/// A command: an action at a point in time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub at: DateTime<Utc>,
+    pub action: Action,
+}
+
+impl Command {
+    pub fn new(at: DateTime<Utc>, action: Action) -> Self {
+        Self { at, action }
+    }
+}
+
+/// Who issued a command, and why: copied into every envelope it produces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandMeta {
+    pub actor: Actor,
+    pub device: DeviceId,
+    /// The event that led to this command, for commands a process issues.
+    pub causation_id: Option<EventId>,
+    /// Shared by everything that follows from one user action; a new user
+    /// action leaves it empty and takes its first event's id.
+    pub correlation_id: Option<CorrelationId>,
+}
+
+impl CommandMeta {
+    /// Metadata for a command a person issues directly.
+    pub fn by(actor: Actor, device: DeviceId) -> Self {
+        Self {
+            actor,
+            device,
+            causation_id: None,
+            correlation_id: None,
+        }
+    }
+}

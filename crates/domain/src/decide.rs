@@ -1,0 +1,330 @@
+//! `decide`: every rule lives here. Given a command and the state of its
+//! stream, it returns the events to append, or the rule that was broken.
+//! It never panics and never looks at a clock.
+
+use crate::command::{Action, Command, NewCredential};
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::ids::{AppId, SurveyId};
+use crate::records::{
+    ApplicationRecord, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
+};
+use crate::state::{App, AppState, SurveyState, SurveyStatus};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// The state a command is decided against: that of the stream it targets.
+#[derive(Clone, Copy, Debug)]
+pub enum StreamState<'a> {
+    App(AppState<'a>),
+    Survey(SurveyState<'a>),
+}
+
+pub fn decide(command: &Command, state: StreamState<'_>) -> Result<Vec<Event>, DomainError> {
+    match state {
+        StreamState::App(app) => decide_app(command, app),
+        StreamState::Survey(survey) => decide_survey(command, survey),
+    }
+}
+
+fn active<'a>(state: AppState<'a>, command: &Command) -> Result<App<'a>, DomainError> {
+    let app_id = AppId(command.action.stream_id().0);
+    match state {
+        AppState::Absent => Err(DomainError::ApplicationNotFound { app_id }),
+        AppState::Deleted(_) => Err(DomainError::ApplicationDeleted { app_id }),
+        AppState::Active(app) => Ok(app),
+    }
+}
+
+fn check_expiry(at: DateTime<Utc>, credential: &NewCredential) -> Result<(), DomainError> {
+    if credential.expires_at <= at {
+        return Err(DomainError::ExpiryNotAfterIssue {
+            issued_at: at,
+            expires_at: credential.expires_at,
+        });
+    }
+    Ok(())
+}
+
+fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> Arc<CredentialRecord> {
+    Arc::new(CredentialRecord {
+        id: credential.id,
+        app_id: app,
+        key: credential.key.clone(),
+        issued_at: at,
+        expires_at: credential.expires_at,
+        status: CredentialStatus::Active,
+    })
+}
+
+/// The record after a change, stamped with the command's time.
+fn updated(app: App<'_>, at: DateTime<Utc>, change: impl FnOnce(&mut ApplicationRecord)) -> Event {
+    let mut record = app.record.clone();
+    change(&mut record);
+    record.updated_at = at;
+    Event::ApplicationUpdate(Arc::new(record))
+}
+
+fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, DomainError> {
+    let at = command.at;
+    match &command.action {
+        Action::CreateApplication {
+            app_id,
+            name,
+            owner,
+            plan,
+            credential,
+        } => {
+            match state {
+                AppState::Absent => {}
+                AppState::Active(_) => {
+                    return Err(DomainError::ApplicationAlreadyExists { app_id: *app_id })
+                }
+                AppState::Deleted(_) => {
+                    return Err(DomainError::ApplicationDeleted { app_id: *app_id })
+                }
+            }
+            check_expiry(at, credential)?;
+            Ok(vec![
+                Event::ApplicationInsert(Arc::new(ApplicationRecord {
+                    id: *app_id,
+                    name: name.clone(),
+                    owner: owner.clone(),
+                    plan: *plan,
+                    plan_since: at,
+                    products: Arc::from([]),
+                    created_at: at,
+                    updated_at: at,
+                })),
+                Event::CredentialInsert(issue(*app_id, at, credential)),
+            ])
+        }
+        Action::AddApiProduct { app_id, product } => {
+            let app = active(state, command)?;
+            if app.record.has_product(product) {
+                return Err(DomainError::ProductAlreadyAdded {
+                    product: product.clone(),
+                });
+            }
+            Ok(vec![
+                Event::ApiProductAdded {
+                    app_id: *app_id,
+                    product: product.clone(),
+                },
+                updated(app, at, |r| {
+                    let mut products = r.products.to_vec();
+                    let slot = products.partition_point(|p| p < product);
+                    products.insert(slot, product.clone());
+                    r.products = products.into();
+                }),
+            ])
+        }
+        Action::RemoveApiProduct {
+            app_id,
+            product,
+            reason,
+        } => {
+            let app = active(state, command)?;
+            if !app.record.has_product(product) {
+                return Err(DomainError::ProductNotOnApplication {
+                    product: product.clone(),
+                });
+            }
+            Ok(vec![
+                Event::ApiProductRemoved {
+                    app_id: *app_id,
+                    product: product.clone(),
+                    reason: reason.clone(),
+                },
+                updated(app, at, |r| {
+                    r.products = r
+                        .products
+                        .iter()
+                        .filter(|p| *p != product)
+                        .cloned()
+                        .collect();
+                }),
+            ])
+        }
+        Action::ChangeOwner { app_id, owner } => {
+            let app = active(state, command)?;
+            if app.record.owner == *owner {
+                return Err(DomainError::SameOwner {
+                    owner: owner.clone(),
+                });
+            }
+            Ok(vec![
+                Event::OwnerChanged {
+                    app_id: *app_id,
+                    from: app.record.owner.clone(),
+                    to: owner.clone(),
+                },
+                updated(app, at, |r| r.owner = owner.clone()),
+            ])
+        }
+        Action::ChangePlan { app_id, plan } => {
+            let app = active(state, command)?;
+            if app.record.plan == *plan {
+                return Err(DomainError::SamePlan { plan: *plan });
+            }
+            Ok(vec![
+                Event::PlanChanged {
+                    app_id: *app_id,
+                    from: app.record.plan,
+                    to: *plan,
+                },
+                updated(app, at, |r| {
+                    r.plan = *plan;
+                    r.plan_since = at;
+                }),
+            ])
+        }
+        Action::GenerateCredential { app_id, credential } => {
+            let app = active(state, command)?;
+            if app.credential(credential.id).is_some() {
+                return Err(DomainError::CredentialAlreadyExists {
+                    credential_id: credential.id,
+                });
+            }
+            check_expiry(at, credential)?;
+            Ok(vec![Event::CredentialInsert(issue(
+                *app_id, at, credential,
+            ))])
+        }
+        Action::RevokeCredential {
+            app_id,
+            credential_id,
+        } => {
+            let app = active(state, command)?;
+            let entry = app
+                .credential(*credential_id)
+                .ok_or(DomainError::CredentialNotFound {
+                    credential_id: *credential_id,
+                })?;
+            let status = entry.record.status_at(at);
+            if status != CredentialStatus::Active {
+                return Err(DomainError::CredentialNotActive {
+                    credential_id: *credential_id,
+                    status,
+                });
+            }
+            let mut record = entry.record.clone();
+            record.status = CredentialStatus::Revoked;
+            Ok(vec![
+                Event::CredentialRevoked {
+                    app_id: *app_id,
+                    credential_id: *credential_id,
+                },
+                Event::CredentialUpdate(Arc::new(record)),
+            ])
+        }
+        Action::ExpireCredential {
+            app_id,
+            credential_id,
+        } => {
+            let app = active(state, command)?;
+            let entry = app
+                .credential(*credential_id)
+                .ok_or(DomainError::CredentialNotFound {
+                    credential_id: *credential_id,
+                })?;
+            if entry.record.status != CredentialStatus::Active {
+                return Err(DomainError::CredentialAlreadyEnded {
+                    credential_id: *credential_id,
+                    status: entry.record.status,
+                });
+            }
+            if entry.record.expires_at > at {
+                return Err(DomainError::CredentialNotYetExpired {
+                    credential_id: *credential_id,
+                    expires_at: entry.record.expires_at,
+                });
+            }
+            let mut record = entry.record.clone();
+            record.status = CredentialStatus::Expired;
+            Ok(vec![
+                Event::CredentialExpired {
+                    app_id: *app_id,
+                    credential_id: *credential_id,
+                    expired_at: entry.record.expires_at,
+                },
+                Event::CredentialUpdate(Arc::new(record)),
+            ])
+        }
+        Action::DeleteApplication { app_id } => {
+            let app = active(state, command)?;
+            Ok(vec![
+                Event::ApplicationDeleted {
+                    app_id: *app_id,
+                    owner: app.record.owner.clone(),
+                },
+                Event::ApplicationDelete(DeletedApplicationRecord {
+                    id: *app_id,
+                    deleted_at: at,
+                }),
+            ])
+        }
+        Action::AddSurvey { .. }
+        | Action::SendSurvey { .. }
+        | Action::RecordSurveyFeedback { .. } => Err(DomainError::WrongStream {
+            command: command.action.name(),
+        }),
+    }
+}
+
+fn decide_survey(command: &Command, state: SurveyState<'_>) -> Result<Vec<Event>, DomainError> {
+    let survey_id = SurveyId(command.action.stream_id().0);
+    let existing = match state {
+        SurveyState::Absent => None,
+        SurveyState::Exists(entry) => Some(entry),
+    };
+    match &command.action {
+        Action::AddSurvey {
+            survey_id,
+            app_id,
+            owner,
+            topic,
+        } => match existing {
+            Some(_) => Err(DomainError::SurveyAlreadyExists {
+                survey_id: *survey_id,
+            }),
+            None => Ok(vec![Event::SurveyAdded {
+                survey_id: *survey_id,
+                app_id: *app_id,
+                owner: owner.clone(),
+                topic: topic.clone(),
+            }]),
+        },
+        Action::SendSurvey { .. } => {
+            let survey = existing.ok_or(DomainError::SurveyNotFound { survey_id })?;
+            match survey.status {
+                SurveyStatus::Added => Ok(vec![Event::SurveySent {
+                    survey_id,
+                    app_id: survey.app_id,
+                    owner: survey.owner.clone(),
+                }]),
+                _ => Err(DomainError::SurveyAlreadySent { survey_id }),
+            }
+        }
+        Action::RecordSurveyFeedback {
+            rating, comment, ..
+        } => {
+            let survey = existing.ok_or(DomainError::SurveyNotFound { survey_id })?;
+            match survey.status {
+                SurveyStatus::Added => Err(DomainError::SurveyNotSent { survey_id }),
+                SurveyStatus::Answered { .. } => {
+                    Err(DomainError::SurveyAlreadyAnswered { survey_id })
+                }
+                SurveyStatus::Sent { .. } => Ok(vec![Event::SurveyFeedbackRecorded {
+                    survey_id,
+                    app_id: survey.app_id,
+                    rating: *rating,
+                    comment: comment.clone(),
+                }]),
+            }
+        }
+        _ => Err(DomainError::WrongStream {
+            command: command.action.name(),
+        }),
+    }
+}

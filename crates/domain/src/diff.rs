@@ -1,0 +1,134 @@
+//! What changed between two positions, projection by projection.
+
+use crate::envelope::Envelope;
+use crate::event::EventType;
+use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::portal::Portal;
+use crate::values::ProductName;
+use imbl::ordmap::DiffItem;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change<Id> {
+    Added(Id),
+    Changed(Id),
+    Removed(Id),
+}
+
+/// Differences from the state at `from` to the state at `to` (`to` may be
+/// earlier than `from`, in which case everything reads backwards).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PortalDiff {
+    pub from: u64,
+    pub to: u64,
+    pub applications: Vec<Change<AppId>>,
+    pub credentials: Vec<Change<CredentialId>>,
+    pub surveys: Vec<Change<SurveyId>>,
+    /// Live applications per product: (product, at `from`, at `to`).
+    pub adoption: Vec<(ProductName, u32, u32)>,
+    /// Surveys (added, sent, answered) at `from` and at `to`.
+    pub funnel: ((u32, u32, u32), (u32, u32, u32)),
+    /// Positions of the owner changes made between the two positions.
+    pub owner_changes: Vec<u32>,
+    /// How many events of each type lie between the two positions.
+    pub events_by_type: BTreeMap<EventType, usize>,
+}
+
+impl PortalDiff {
+    pub fn between<'a>(
+        from: &Portal,
+        to: &Portal,
+        events_between: impl IntoIterator<Item = &'a Envelope>,
+    ) -> Self {
+        let mut applications = Vec::new();
+        let mut credentials = Vec::new();
+        for item in from.apps.diff(&to.apps) {
+            match item {
+                DiffItem::Add(id, app) => {
+                    applications.push(Change::Added(*id));
+                    credentials.extend(app.credentials.iter().map(|c| Change::Added(c.id)));
+                }
+                DiffItem::Remove(id, app) => {
+                    applications.push(Change::Removed(*id));
+                    credentials.extend(app.credentials.iter().map(|c| Change::Removed(c.id)));
+                }
+                DiffItem::Update { old, new } => {
+                    let (old, new) = (old.1, new.1);
+                    if old.record_at != new.record_at || old.lifecycle != new.lifecycle {
+                        applications.push(Change::Changed(new.id));
+                    }
+                    for c in &new.credentials {
+                        match old.credentials.iter().find(|o| o.id == c.id) {
+                            None => credentials.push(Change::Added(c.id)),
+                            Some(o) if o.record_at != c.record_at => {
+                                credentials.push(Change::Changed(c.id))
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    for c in &old.credentials {
+                        if !new.credentials.iter().any(|n| n.id == c.id) {
+                            credentials.push(Change::Removed(c.id));
+                        }
+                    }
+                }
+            }
+        }
+        let surveys = from
+            .surveys
+            .diff(&to.surveys)
+            .map(|item| match item {
+                DiffItem::Add(id, _) => Change::Added(*id),
+                DiffItem::Remove(id, _) => Change::Removed(*id),
+                DiffItem::Update { new, .. } => Change::Changed(*new.0),
+            })
+            .collect();
+        let adoption = from
+            .adoption
+            .counts()
+            .diff(to.adoption.counts())
+            .map(|item| match item {
+                DiffItem::Add(p, n) => (p.clone(), 0, *n),
+                DiffItem::Remove(p, n) => (p.clone(), *n, 0),
+                DiffItem::Update { old, new } => (new.0.clone(), *old.1, *new.1),
+            })
+            .collect();
+        let (lo, hi) = if from.position <= to.position {
+            (from, to)
+        } else {
+            (to, from)
+        };
+        let owner_changes = hi
+            .owner_changes
+            .iter()
+            .skip(lo.owner_changes.len())
+            .copied()
+            .collect();
+        let mut events_by_type = BTreeMap::new();
+        for envelope in events_between {
+            *events_by_type.entry(envelope.event_type()).or_default() += 1;
+        }
+        let counts = |p: &Portal| (p.funnel.added, p.funnel.sent, p.funnel.answered);
+        Self {
+            from: from.position,
+            to: to.position,
+            applications,
+            credentials,
+            surveys,
+            adoption,
+            funnel: (counts(from), counts(to)),
+            owner_changes,
+            events_by_type,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.applications.is_empty()
+            && self.credentials.is_empty()
+            && self.surveys.is_empty()
+            && self.adoption.is_empty()
+            && self.funnel.0 == self.funnel.1
+            && self.owner_changes.is_empty()
+            && self.events_by_type.is_empty()
+    }
+}

@@ -1,0 +1,89 @@
+//! Every rule a command can break, with a message a person can read.
+
+use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::records::CredentialStatus;
+use crate::values::{Owner, Plan, ProductName};
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DomainError {
+    #[error("The {field} must not be empty.")]
+    EmptyName { field: &'static str },
+    #[error("The {field} must be at most {max} characters (it has {actual}).")]
+    NameTooLong {
+        field: &'static str,
+        max: usize,
+        actual: usize,
+    },
+    #[error("The {field} must not contain control characters.")]
+    ControlCharacter { field: &'static str },
+    #[error("The {field} must be at most {max} characters (it has {actual}).")]
+    TextTooLong {
+        field: &'static str,
+        max: usize,
+        actual: usize,
+    },
+    #[error("A rating must be from 1 to 5 (got {rating}).")]
+    RatingOutOfRange { rating: u8 },
+    #[error("A key prefix must be 4 to 16 letters, digits, '-' or '_'.")]
+    InvalidKeyPrefix,
+    #[error("A secret hash must be 64 lowercase hexadecimal digits (SHA-256).")]
+    InvalidSecretHash,
+
+    #[error("Application {app_id} does not exist.")]
+    ApplicationNotFound { app_id: AppId },
+    #[error("Application {app_id} already exists.")]
+    ApplicationAlreadyExists { app_id: AppId },
+    #[error("Application {app_id} has been deleted and can no longer change.")]
+    ApplicationDeleted { app_id: AppId },
+    #[error("The API product \"{product}\" is already on this application.")]
+    ProductAlreadyAdded { product: ProductName },
+    #[error("The API product \"{product}\" is not on this application, so it cannot be removed.")]
+    ProductNotOnApplication { product: ProductName },
+    #[error("{owner} already owns this application.")]
+    SameOwner { owner: Owner },
+    #[error("The application is already on the {plan} plan.")]
+    SamePlan { plan: Plan },
+
+    #[error(
+        "A credential must expire after it is issued (issued {issued_at}, expiry {expires_at})."
+    )]
+    ExpiryNotAfterIssue {
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    #[error("Credential {credential_id} does not exist on this application.")]
+    CredentialNotFound { credential_id: CredentialId },
+    #[error("Credential {credential_id} already exists.")]
+    CredentialAlreadyExists { credential_id: CredentialId },
+    #[error("Credential {credential_id} is already {status}, so it cannot be revoked.")]
+    CredentialNotActive {
+        credential_id: CredentialId,
+        status: CredentialStatus,
+    },
+    #[error("Credential {credential_id} does not expire until {expires_at}.")]
+    CredentialNotYetExpired {
+        credential_id: CredentialId,
+        expires_at: DateTime<Utc>,
+    },
+    #[error("Credential {credential_id} is already {status}.")]
+    CredentialAlreadyEnded {
+        credential_id: CredentialId,
+        status: CredentialStatus,
+    },
+
+    #[error("Survey {survey_id} does not exist.")]
+    SurveyNotFound { survey_id: SurveyId },
+    #[error("Survey {survey_id} already exists.")]
+    SurveyAlreadyExists { survey_id: SurveyId },
+    #[error("Survey {survey_id} has already been sent.")]
+    SurveyAlreadySent { survey_id: SurveyId },
+    #[error("Survey {survey_id} has not been sent yet, so it cannot be answered.")]
+    SurveyNotSent { survey_id: SurveyId },
+    #[error("Survey {survey_id} has already been answered.")]
+    SurveyAlreadyAnswered { survey_id: SurveyId },
+
+    #[error("{command} cannot be decided against this stream's state.")]
+    WrongStream { command: &'static str },
+}

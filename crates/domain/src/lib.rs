@@ -1,0 +1,50 @@
+//! Portal Ledger's domain: a pure model of a developer portal.
+//!
+//! Commands are decided against the state of one stream ([`decide`]); the
+//! events they produce are folded into every projection ([`Portal::apply`]);
+//! [`TimeMachine`] answers the whole portal at any position of the log; process
+//! managers ([`process`]) turn events and the passing of time into commands.
+//!
+//! No IO, no clock, no randomness that is not seeded: the time and new ids
+//! arrive inside commands, so the same inputs always give the same log.
+
+pub mod command;
+pub mod decide;
+pub mod demo;
+pub mod diff;
+pub mod envelope;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod log;
+pub mod persistent;
+pub mod portal;
+pub mod process;
+pub mod projections;
+pub mod records;
+pub mod state;
+pub mod time_machine;
+pub mod values;
+
+pub use command::{Action, Command, CommandMeta, NewCredential};
+pub use decide::{decide, StreamState};
+pub use diff::{Change, PortalDiff};
+pub use envelope::{seal, Envelope, EventRef};
+pub use error::DomainError;
+pub use event::{Event, EventKind, EventType, SurveyTopic};
+pub use ids::{
+    AppId, CorrelationId, CredentialId, DeviceId, EventId, IdSource, SeededIds, StreamId, SurveyId,
+};
+pub use log::SharedLog;
+pub use portal::{NotAtHead, Portal};
+pub use projections::applications::{AppQuery, AppStatus};
+pub use projections::timeline::{CausationChain, LogIndex, TimelineFilter};
+pub use records::{
+    ApplicationRecord, CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
+};
+pub use state::{
+    App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, SurveyEntry, SurveyState,
+    SurveyStatus,
+};
+pub use time_machine::{TimeMachine, DEFAULT_CHECKPOINT_EVERY};
+pub use values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};

@@ -1,0 +1,342 @@
+//! `Portal`: every projection that has state, folded from the log one
+//! envelope at a time. Folding is the only way it changes; it never fails and
+//! holds no rules (those are in `decide`).
+//!
+//! Collections are persistent, so a clone costs O(1) and shares all
+//! structure: the time machine keeps many checkpoints for the memory of few.
+//! Record images are not copied: entries keep their log positions.
+
+use crate::command::{Action, Command, CommandMeta};
+use crate::decide::{decide, StreamState};
+use crate::envelope::{seal, Envelope};
+use crate::error::DomainError;
+use crate::event::{Event, SurveyTopic};
+use crate::ids::{AppId, IdSource, SurveyId};
+use crate::log::SharedLog;
+use crate::persistent::{List, Map, Shared};
+use crate::projections::adoption::Adoption;
+use crate::projections::surveys::Funnel;
+use crate::state::{
+    App, AppEntry, AppState, CredentialEntry, Lifecycle, SurveyEntry, SurveyState, SurveyStatus,
+};
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Debug, Default)]
+pub struct Portal {
+    pub(crate) log: SharedLog,
+    /// How many events have been folded: the log position this state is at.
+    pub(crate) position: u64,
+    /// The latest `occurred_at` folded so far: the time of this position.
+    /// A skewed client clock can make an event look older than the one
+    /// before it; time only moves forward here, and order follows the log.
+    pub(crate) clock: Option<DateTime<Utc>>,
+    pub(crate) apps: Map<AppId, Shared<AppEntry>>,
+    pub(crate) surveys: Map<SurveyId, Shared<SurveyEntry>>,
+    pub(crate) adoption: Adoption,
+    pub(crate) funnel: Funnel,
+    /// Positions of APPLICATION_OWNER_CHANGED events.
+    pub(crate) owner_changes: List<u32>,
+}
+
+/// Two states are equal when every projection is; which log handle they
+/// read is not part of the state (the positions they hold are).
+impl PartialEq for Portal {
+    fn eq(&self, other: &Self) -> bool {
+        self.position == other.position
+            && self.clock == other.clock
+            && self.apps == other.apps
+            && self.surveys == other.surveys
+            && self.adoption == other.adoption
+            && self.funnel == other.funnel
+            && self.owner_changes == other.owner_changes
+    }
+}
+
+/// Appending to a state that is not at the end of its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotAtHead {
+    pub position: u64,
+    pub log_len: usize,
+}
+
+impl Portal {
+    /// An empty portal with a log of its own.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty portal over `log`, ready to fold it with [`Portal::advance`].
+    pub fn over(log: SharedLog) -> Self {
+        Self {
+            log,
+            ..Self::default()
+        }
+    }
+
+    /// A plain fold of `log`, copied into a log of its own.
+    pub fn fold<'a>(log: impl IntoIterator<Item = &'a Envelope>) -> Self {
+        let mut portal = Self::new();
+        for envelope in log {
+            // A fresh portal is always at the head of its own log.
+            let _ = portal.append(envelope.clone());
+        }
+        portal
+    }
+
+    pub fn log(&self) -> &SharedLog {
+        &self.log
+    }
+
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The time of this position; `None` before the first event.
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.clock
+    }
+
+    pub fn app(&self, id: AppId) -> Option<App<'_>> {
+        App::resolve(self.apps.get(&id)?, &self.log)
+    }
+
+    pub fn survey(&self, id: SurveyId) -> Option<&SurveyEntry> {
+        self.surveys.get(&id).map(Shared::as_ref)
+    }
+
+    /// Every application ever created, deleted ones included, by id.
+    pub fn apps(&self) -> impl Iterator<Item = App<'_>> {
+        self.apps
+            .values()
+            .filter_map(|entry| App::resolve(entry, &self.log))
+    }
+
+    pub fn surveys(&self) -> impl Iterator<Item = &SurveyEntry> {
+        self.surveys.values().map(Shared::as_ref)
+    }
+
+    /// The state `command` is decided against.
+    pub fn stream_state(&self, command: &Command) -> StreamState<'_> {
+        let id = command.action.stream_id().0;
+        match command.action {
+            Action::AddSurvey { .. }
+            | Action::SendSurvey { .. }
+            | Action::RecordSurveyFeedback { .. } => {
+                StreamState::Survey(match self.survey(SurveyId(id)) {
+                    Some(survey) => SurveyState::Exists(survey),
+                    None => SurveyState::Absent,
+                })
+            }
+            _ => StreamState::App(AppState::of(self.app(AppId(id)))),
+        }
+    }
+
+    /// The current version of `command`'s stream: what an append expects.
+    pub fn stream_version(&self, command: &Command) -> u64 {
+        match self.stream_state(command) {
+            StreamState::App(AppState::Active(a) | AppState::Deleted(a)) => a.version(),
+            StreamState::Survey(SurveyState::Exists(s)) => s.version,
+            _ => 0,
+        }
+    }
+
+    /// Decides `command` against this state and seals its events, ready to
+    /// append. Nothing changes until the caller appends them.
+    pub fn execute(
+        &self,
+        command: &Command,
+        meta: &CommandMeta,
+        ids: &mut impl IdSource,
+    ) -> Result<Vec<Envelope>, DomainError> {
+        let events = decide(command, self.stream_state(command))?;
+        Ok(seal(
+            events,
+            command.at,
+            meta,
+            self.stream_version(command),
+            ids,
+        ))
+    }
+
+    /// Appends `envelope` to the log and folds it. Only a state at the end of
+    /// its log can append; an older one (a checkpoint) is refused.
+    pub fn append(&mut self, envelope: Envelope) -> Result<(), NotAtHead> {
+        if self.position as usize != self.log.len() {
+            return Err(NotAtHead {
+                position: self.position,
+                log_len: self.log.len(),
+            });
+        }
+        self.log.push(envelope);
+        self.advance();
+        Ok(())
+    }
+
+    /// Folds the next event of the log, if there is one. Returns whether it did.
+    pub fn advance(&mut self) -> bool {
+        let log = self.log.clone();
+        let Some(envelope) = log.get(self.position as usize) else {
+            return false;
+        };
+        self.apply(envelope);
+        true
+    }
+
+    /// Folds events until the state is at position `k` (or the end of the log).
+    pub fn advance_to(&mut self, k: u64) {
+        while self.position < k && self.advance() {}
+    }
+
+    /// Folds `envelope`, which must be the log's event at this position.
+    /// Unknown streams are ignored rather than failing, so a log that lost a
+    /// record still loads everything else.
+    ///
+    /// Application records change only through domain-model events, which
+    /// carry the record's new shape; business events feed the analytics. An
+    /// application's version is therefore the stream version of its last
+    /// record change, which at a command boundary is the stream's version,
+    /// since every application command ends with its domain-model event.
+    fn apply(&mut self, envelope: &Envelope) {
+        let position = self.position as u32;
+        self.position += 1;
+        if self.clock.is_none_or(|c| envelope.occurred_at > c) {
+            self.clock = Some(envelope.occurred_at);
+        }
+        let at = envelope.occurred_at;
+        let version = envelope.stream_version;
+        // Routed by the envelope's stream id, which is inline, so folding
+        // a record change never reads the record itself.
+        let stream = AppId(envelope.stream_id.0);
+        match &envelope.event {
+            Event::ApplicationInsert(_) => {
+                self.apps.insert(
+                    stream,
+                    Shared::new(AppEntry {
+                        id: stream,
+                        record_at: position,
+                        lifecycle: Lifecycle::Active,
+                        version,
+                        credentials: Vec::new(),
+                        plan_cause: position,
+                        paid_survey: None,
+                    }),
+                );
+            }
+            Event::ApplicationUpdate(_) => {
+                self.with_app(stream, version, |app| app.record_at = position)
+            }
+            Event::ApplicationDelete(tombstone) => self.with_app(stream, version, |app| {
+                app.lifecycle = Lifecycle::Deleted {
+                    at: tombstone.deleted_at,
+                };
+            }),
+            Event::ApplicationDeleted { app_id, .. } => {
+                if let Some(app) = self.app(*app_id) {
+                    let products = app.record.products.clone();
+                    self.adoption.app_deleted(&products);
+                }
+            }
+            Event::ApiProductAdded { product, .. } => self.adoption.added(at, product),
+            Event::ApiProductRemoved {
+                product, reason, ..
+            } => self.adoption.removed(at, product, reason),
+            Event::OwnerChanged { .. } => self.owner_changes.push_back(position),
+            Event::PlanChanged { app_id, .. } => {
+                self.with_app_unversioned(*app_id, |app| app.plan_cause = position);
+            }
+            Event::CredentialInsert(record) => {
+                let id = record.id;
+                self.with_app(stream, version, |app| {
+                    app.credentials.push(CredentialEntry {
+                        id,
+                        record_at: position,
+                        issued_at: position,
+                    });
+                });
+            }
+            Event::CredentialRevoked { .. } | Event::CredentialExpired { .. } => {}
+            Event::CredentialUpdate(record) => {
+                let id = record.id;
+                self.with_app(stream, version, |app| {
+                    // Only live credentials change, and they are the newest.
+                    if let Some(entry) = app.credentials.iter_mut().rev().find(|c| c.id == id) {
+                        entry.record_at = position;
+                    }
+                })
+            }
+            Event::SurveyAdded {
+                survey_id,
+                app_id,
+                owner,
+                topic,
+            } => {
+                self.funnel.added += 1;
+                if matches!(topic, SurveyTopic::PaidPlanFeedback { .. }) {
+                    self.with_app_unversioned(*app_id, |app| app.paid_survey = Some(*survey_id));
+                }
+                self.surveys.insert(
+                    *survey_id,
+                    Shared::new(SurveyEntry {
+                        id: *survey_id,
+                        app_id: *app_id,
+                        owner: owner.clone(),
+                        topic: topic.clone(),
+                        added_at: at,
+                        added_by: envelope.as_cause(),
+                        status: SurveyStatus::Added,
+                        version,
+                    }),
+                );
+            }
+            Event::SurveySent { survey_id, .. } => {
+                self.funnel.sent += 1;
+                let sent_by = envelope.as_cause();
+                self.with_survey(*survey_id, version, |s| {
+                    s.status = SurveyStatus::Sent { at, sent_by }
+                });
+            }
+            Event::SurveyFeedbackRecorded {
+                survey_id,
+                rating,
+                comment,
+                ..
+            } => {
+                if let Some(survey) = self.surveys.get(survey_id) {
+                    let survey = Shared::clone(survey);
+                    self.funnel.answered(survey.topic.products(), *rating);
+                }
+                self.with_survey(*survey_id, version, |s| {
+                    s.status = SurveyStatus::Answered {
+                        at,
+                        rating: *rating,
+                        comment: comment.clone(),
+                    }
+                });
+            }
+        }
+    }
+
+    fn with_app(&mut self, id: AppId, version: u64, change: impl FnOnce(&mut AppEntry)) {
+        if let Some(app) = self.apps.get_mut(&id) {
+            let app = Shared::make_mut(app);
+            app.version = version;
+            change(app);
+        }
+    }
+
+    /// For effects on an application recorded by another event than its
+    /// record change (a business event, or a survey's).
+    fn with_app_unversioned(&mut self, id: AppId, change: impl FnOnce(&mut AppEntry)) {
+        if let Some(app) = self.apps.get_mut(&id) {
+            change(Shared::make_mut(app));
+        }
+    }
+
+    fn with_survey(&mut self, id: SurveyId, version: u64, change: impl FnOnce(&mut SurveyEntry)) {
+        if let Some(survey) = self.surveys.get_mut(&id) {
+            let survey = Shared::make_mut(survey);
+            survey.version = version;
+            change(survey);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The global timeline, a stream's own history and causation chains. These are
+//! views of the log itself, so the index behind them only grows: at position
+//! `k` it answers by ignoring everything at or after `k`.
+
+use crate::envelope::Envelope;
+use crate::event::{EventKind, EventType};
+use crate::ids::{AppId, EventId};
+use crate::log::SharedLog;
+use crate::values::Actor;
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+use std::cell::OnceCell;
+
+/// Log positions are 0-based indexes into the log.
+pub type Position = u32;
+
+/// Indexes over the log, built on first use and then kept up to date as
+/// events are appended: replay does not pay for lookups that only a click
+/// on an event or an application needs.
+#[derive(Clone, Debug, Default)]
+pub struct LogIndex {
+    built: OnceCell<Indexes>,
+    len: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Indexes {
+    positions: FxHashMap<EventId, Position>,
+    /// Events that name a cause, by that cause.
+    effects: FxHashMap<EventId, Vec<Position>>,
+    /// Each application's events, its surveys' included.
+    apps: FxHashMap<AppId, Vec<Position>>,
+}
+
+impl Indexes {
+    fn add(&mut self, position: Position, envelope: &Envelope) {
+        self.positions.insert(envelope.event_id, position);
+        if let Some(cause) = envelope.causation_id {
+            self.effects.entry(cause).or_default().push(position);
+        }
+        self.apps
+            .entry(envelope.event.app_id())
+            .or_default()
+            .push(position);
+    }
+}
+
+impl LogIndex {
+    /// Notes the next envelope of the log (the store has already refused
+    /// duplicate ids).
+    pub fn push(&mut self, envelope: &Envelope) -> Position {
+        let position = self.len as Position;
+        if let Some(built) = self.built.get_mut() {
+            built.add(position, envelope);
+        }
+        self.len += 1;
+        position
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the indexes have been built yet.
+    pub fn is_built(&self) -> bool {
+        self.built.get().is_some()
+    }
+
+    /// `log` must be the log this index has been told about.
+    fn get(&self, log: &SharedLog) -> &Indexes {
+        self.built.get_or_init(|| {
+            let mut built = Indexes {
+                positions: FxHashMap::with_capacity_and_hasher(log.len(), Default::default()),
+                ..Indexes::default()
+            };
+            for (p, envelope) in log.range(0, self.len) {
+                built.add(p as Position, envelope);
+            }
+            built
+        })
+    }
+
+    /// Where an event is in `log`, if it is before `upto`.
+    pub fn position(&self, log: &SharedLog, id: EventId, upto: usize) -> Option<usize> {
+        self.get(log)
+            .positions
+            .get(&id)
+            .map(|&p| p as usize)
+            .filter(|&p| p < upto)
+    }
+
+    /// One application's events before `upto`, its surveys' included, oldest first.
+    pub fn app<'a>(&'a self, log: &SharedLog, id: AppId, upto: usize) -> &'a [Position] {
+        let all = self.get(log).apps.get(&id).map_or(&[][..], Vec::as_slice);
+        &all[..all.partition_point(|&p| (p as usize) < upto)]
+    }
+
+    /// The events `id` caused directly, before `upto`.
+    pub fn effects<'a>(&'a self, log: &SharedLog, id: EventId, upto: usize) -> &'a [Position] {
+        let all = self
+            .get(log)
+            .effects
+            .get(&id)
+            .map_or(&[][..], Vec::as_slice);
+        &all[..all.partition_point(|&p| (p as usize) < upto)]
+    }
+
+    /// What led to the event at `position` and what followed from it, within
+    /// the first `upto` events of `log`.
+    pub fn chain(&self, log: &SharedLog, position: usize, upto: usize) -> CausationChain {
+        let upto = upto.min(log.len());
+        let mut causes = Vec::new();
+        let mut current = log.get(position).and_then(|e| e.causation_id);
+        while let Some(cause) = current {
+            // A cause always precedes its effect; the bound also stops a
+            // malformed log from looping.
+            match self.position(log, cause, upto) {
+                Some(p) if p < position && causes.len() < upto => {
+                    causes.push(p);
+                    current = log.get(p).and_then(|e| e.causation_id);
+                }
+                _ => break,
+            }
+        }
+        causes.reverse();
+
+        let mut effects = Vec::new();
+        let mut frontier = vec![position];
+        while let Some(p) = frontier.pop() {
+            let Some(event) = log.get(p) else { continue };
+            for &effect in self.effects(log, event.event_id, upto) {
+                let effect = effect as usize;
+                if effect > p {
+                    effects.push(effect);
+                    frontier.push(effect);
+                }
+            }
+        }
+        effects.sort_unstable();
+        CausationChain {
+            position,
+            causes,
+            effects,
+        }
+    }
+}
+
+/// Which event caused which, around one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CausationChain {
+    pub position: usize,
+    /// The causes, the root first.
+    pub causes: Vec<usize>,
+    /// Everything that followed, directly or not, in log order.
+    pub effects: Vec<usize>,
+}
+
+/// Timeline filters. Empty fields match everything; date bounds are inclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimelineFilter {
+    pub types: Vec<EventType>,
+    pub kind: Option<EventKind>,
+    pub app: Option<AppId>,
+    pub actor: Option<Actor>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl TimelineFilter {
+    pub fn matches(&self, envelope: &Envelope) -> bool {
+        (self.types.is_empty() || self.types.contains(&envelope.event_type()))
+            && self.kind.is_none_or(|k| envelope.kind() == k)
+            && self.app.is_none_or(|a| envelope.event.app_id() == a)
+            && self.actor.as_ref().is_none_or(|a| &envelope.actor == a)
+            && self.from.is_none_or(|f| envelope.occurred_at >= f)
+            && self.until.is_none_or(|u| envelope.occurred_at <= u)
+    }
+}
+
+/// The first `upto` events of `log` that match `filter`, newest first, with
+/// their positions. Lazy, so a page of a long timeline costs only that page.
+pub fn timeline<'a>(
+    log: &'a SharedLog,
+    upto: usize,
+    filter: &'a TimelineFilter,
+) -> impl Iterator<Item = (usize, &'a Envelope)> + 'a {
+    log.range(0, upto)
+        .rev()
+        .filter(move |(_, e)| filter.matches(e))
+}

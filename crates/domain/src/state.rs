@@ -1,0 +1,194 @@
+//! Per-stream state. Entries hold the log positions of their latest record
+//! images (see `log.rs`); [`App`] and [`Credential`] are the resolved views
+//! that `decide`, the projections and the UI read.
+
+use crate::envelope::EventRef;
+use crate::event::{Event, SurveyTopic};
+use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::log::SharedLog;
+use crate::records::{ApplicationRecord, CredentialRecord, CredentialStatus};
+use crate::values::{Owner, Rating, Text};
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialEntry {
+    pub id: CredentialId,
+    /// The position of the credential's latest CREDENTIAL_INSERT or _UPDATE.
+    pub(crate) record_at: u32,
+    /// The position of the event that issued it: the cause of its expiry.
+    pub(crate) issued_at: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Active,
+    Deleted { at: DateTime<Utc> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppEntry {
+    pub id: AppId,
+    /// The position of the application's latest APPLICATION_INSERT or _UPDATE.
+    pub(crate) record_at: u32,
+    pub lifecycle: Lifecycle,
+    /// The stream version of the last record change.
+    pub version: u64,
+    /// Oldest first.
+    pub credentials: Vec<CredentialEntry>,
+    /// The position of the event that put the application on its current plan.
+    pub(crate) plan_cause: u32,
+    /// The paid-plan feedback survey, once one was added.
+    pub paid_survey: Option<SurveyId>,
+}
+
+pub(crate) fn app_record(log: &SharedLog, position: u32) -> Option<&ApplicationRecord> {
+    match &log.get(position as usize)?.event {
+        Event::ApplicationInsert(r) | Event::ApplicationUpdate(r) => Some(r),
+        _ => None,
+    }
+}
+
+pub(crate) fn credential_record(log: &SharedLog, position: u32) -> Option<&CredentialRecord> {
+    match &log.get(position as usize)?.event {
+        Event::CredentialInsert(r) | Event::CredentialUpdate(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// An application with its current record.
+#[derive(Clone, Copy, Debug)]
+pub struct App<'a> {
+    pub entry: &'a AppEntry,
+    pub record: &'a ApplicationRecord,
+    log: &'a SharedLog,
+}
+
+impl PartialEq for App<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.entry == other.entry && self.record == other.record
+    }
+}
+
+impl<'a> App<'a> {
+    pub(crate) fn resolve(entry: &'a AppEntry, log: &'a SharedLog) -> Option<Self> {
+        Some(Self {
+            entry,
+            record: app_record(log, entry.record_at)?,
+            log,
+        })
+    }
+
+    pub fn id(&self) -> AppId {
+        self.entry.id
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        matches!(self.entry.lifecycle, Lifecycle::Deleted { .. })
+    }
+
+    pub fn version(&self) -> u64 {
+        self.entry.version
+    }
+
+    /// The event that put the application on its current plan.
+    pub fn plan_cause(&self) -> Option<EventRef> {
+        Some(self.log.get(self.entry.plan_cause as usize)?.as_cause())
+    }
+
+    /// Its credentials, oldest first.
+    pub fn credentials(&self) -> impl DoubleEndedIterator<Item = Credential<'a>> + 'a {
+        let log = self.log;
+        self.entry
+            .credentials
+            .iter()
+            .filter_map(move |entry| Credential::resolve(entry, log))
+    }
+
+    pub fn credential(&self, id: CredentialId) -> Option<Credential<'a>> {
+        let entry = self.entry.credentials.iter().find(|c| c.id == id)?;
+        Credential::resolve(entry, self.log)
+    }
+}
+
+/// A credential with its current record.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Credential<'a> {
+    pub entry: &'a CredentialEntry,
+    pub record: &'a CredentialRecord,
+    /// The event that issued it: the cause of its expiry.
+    pub issued_by: EventRef,
+}
+
+impl<'a> Credential<'a> {
+    fn resolve(entry: &'a CredentialEntry, log: &'a SharedLog) -> Option<Self> {
+        Some(Self {
+            entry,
+            record: credential_record(log, entry.record_at)?,
+            issued_by: log.get(entry.issued_at as usize)?.as_cause(),
+        })
+    }
+
+    pub fn status_at(&self, at: DateTime<Utc>) -> CredentialStatus {
+        self.record.status_at(at)
+    }
+}
+
+/// An application stream's state, for `decide`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AppState<'a> {
+    Absent,
+    Active(App<'a>),
+    Deleted(App<'a>),
+}
+
+impl<'a> AppState<'a> {
+    pub fn of(app: Option<App<'a>>) -> Self {
+        match app {
+            None => AppState::Absent,
+            Some(a) if a.is_deleted() => AppState::Deleted(a),
+            Some(a) => AppState::Active(a),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SurveyStatus {
+    Added,
+    Sent {
+        at: DateTime<Utc>,
+        /// The SURVEY_SENT event, the cause of the answer.
+        sent_by: EventRef,
+    },
+    Answered {
+        at: DateTime<Utc>,
+        rating: Rating,
+        comment: Option<Text>,
+    },
+}
+
+/// A feedback survey as the projections know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyEntry {
+    pub id: SurveyId,
+    pub app_id: AppId,
+    pub owner: Owner,
+    pub topic: SurveyTopic,
+    pub added_at: DateTime<Utc>,
+    pub added_by: EventRef,
+    pub status: SurveyStatus,
+    pub version: u64,
+}
+
+impl SurveyEntry {
+    /// Sent and waiting for the owner's answer.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.status, SurveyStatus::Sent { .. })
+    }
+}
+
+/// A survey stream's state, for `decide`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SurveyState<'a> {
+    Absent,
+    Exists(&'a SurveyEntry),
+}

@@ -1,0 +1,142 @@
+//! Time travel: the whole portal as it was after the first `k` events.
+//!
+//! A checkpoint of every projection is kept every `every` events. The state at
+//! `k` is the checkpoint at or before `k` plus at most `every - 1` folds.
+//! Checkpoints are cheap because `Portal` is made of persistent collections:
+//! each one shares everything it did not change with its neighbours.
+
+use crate::diff::PortalDiff;
+use crate::envelope::Envelope;
+use crate::ids::AppId;
+use crate::log::SharedLog;
+use crate::portal::Portal;
+use crate::projections::timeline::{timeline, CausationChain, LogIndex, TimelineFilter};
+
+/// The default checkpoint interval: an answer folds at most 255 events.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 256;
+
+#[derive(Clone, Debug)]
+pub struct TimeMachine {
+    log: SharedLog,
+    index: LogIndex,
+    /// `checkpoints[i]` is the state after `i * every` events.
+    checkpoints: Vec<Portal>,
+    every: usize,
+    head: Portal,
+}
+
+impl Default for TimeMachine {
+    fn default() -> Self {
+        Self::new(DEFAULT_CHECKPOINT_EVERY)
+    }
+}
+
+impl TimeMachine {
+    /// An empty log, checkpointed every `every` events (at least 1).
+    pub fn new(every: usize) -> Self {
+        let log = SharedLog::new();
+        let head = Portal::over(log.clone());
+        Self {
+            checkpoints: vec![head.clone()],
+            log,
+            index: LogIndex::default(),
+            every: every.max(1),
+            head,
+        }
+    }
+
+    /// Builds from a whole log.
+    pub fn from_log(log: impl IntoIterator<Item = Envelope>, every: usize) -> Self {
+        let mut machine = Self::new(every);
+        for envelope in log {
+            machine.push(envelope);
+        }
+        machine
+    }
+
+    /// Appends one event at the head, folding it into every projection, and
+    /// returns its position. The store guarantees ids are unique.
+    pub fn push(&mut self, envelope: Envelope) -> usize {
+        let position = self.index.push(&envelope) as usize;
+        // The head is always at the end of the log it shares.
+        let _ = self.head.append(envelope);
+        if self.log.len() % self.every == 0 {
+            self.checkpoints.push(self.head.clone());
+        }
+        position
+    }
+
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
+
+    pub fn checkpoint_every(&self) -> usize {
+        self.every
+    }
+
+    pub fn checkpoint_count(&self) -> usize {
+        self.checkpoints.len()
+    }
+
+    pub fn log(&self) -> &SharedLog {
+        &self.log
+    }
+
+    pub fn index(&self) -> &LogIndex {
+        &self.index
+    }
+
+    /// The state after every event.
+    pub fn head(&self) -> &Portal {
+        &self.head
+    }
+
+    /// The state after the first `k` events (`k` is clamped to the log).
+    pub fn state_at(&self, k: usize) -> Portal {
+        let k = k.min(self.log.len());
+        if k == self.log.len() {
+            return self.head.clone();
+        }
+        let mut state = self.checkpoints[k / self.every].clone();
+        state.advance_to(k as u64);
+        state
+    }
+
+    /// What changed, per projection, between positions `a` and `b`.
+    pub fn diff(&self, a: usize, b: usize) -> PortalDiff {
+        let (a, b) = (a.min(self.len()), b.min(self.len()));
+        PortalDiff::between(
+            &self.state_at(a),
+            &self.state_at(b),
+            self.log.range(a.min(b), a.max(b)).map(|(_, e)| e),
+        )
+    }
+
+    /// The timeline as of position `k`, newest first.
+    pub fn timeline<'a>(
+        &'a self,
+        k: usize,
+        filter: &'a TimelineFilter,
+    ) -> impl Iterator<Item = (usize, &'a Envelope)> + 'a {
+        timeline(&self.log, k, filter)
+    }
+
+    /// One application's own history as of position `k`: its events and
+    /// those of its surveys, oldest first.
+    pub fn app_history(&self, app: AppId, k: usize) -> Vec<(usize, &Envelope)> {
+        self.index
+            .app(&self.log, app, k.min(self.len()))
+            .iter()
+            .filter_map(|&p| Some((p as usize, self.log.get(p as usize)?)))
+            .collect()
+    }
+
+    /// Causes and effects of the event at `position`, as of position `k`.
+    pub fn causation(&self, position: usize, k: usize) -> CausationChain {
+        self.index.chain(&self.log, position, k)
+    }
+}

@@ -1,0 +1,203 @@
+//! Validated values. Each is parsed once at the boundary (a form, a decoded
+//! event) and is valid from then on; see `parse`.
+
+use crate::error::DomainError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// The longest name, owner or product the portal accepts, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest removal reason or survey comment, in characters.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+fn parse_name(field: &'static str, raw: &str) -> Result<Arc<str>, DomainError> {
+    let trimmed = raw.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        return Err(DomainError::EmptyName { field });
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(DomainError::NameTooLong {
+            field,
+            max: MAX_NAME_CHARS,
+            actual: chars,
+        });
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(DomainError::ControlCharacter { field });
+    }
+    Ok(Arc::from(trimmed))
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            /// Trims `raw` and checks it is 1 to 100 characters with no control characters.
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                parse_name($field, raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+            fn try_from(raw: String) -> Result<Self, DomainError> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0.to_string()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+name_type!(
+    /// An application's display name.
+    AppName,
+    "application name"
+);
+name_type!(
+    /// The developer who owns an application (a handle or an e-mail address).
+    Owner,
+    "owner"
+);
+name_type!(
+    /// An API product, such as `payments`.
+    ProductName,
+    "API product"
+);
+name_type!(
+    /// Who issued a command: a developer, or a process manager (`process:…`).
+    Actor,
+    "actor"
+);
+
+impl Actor {
+    /// A process manager's name, which is a constant and so needs no parsing.
+    pub(crate) fn process(name: &'static str) -> Self {
+        Self(Arc::from(name))
+    }
+}
+
+/// Free text such as a removal reason or a survey comment: trimmed, at most
+/// [`MAX_TEXT_CHARS`] characters, and possibly empty.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(Arc<str>);
+
+impl Text {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(DomainError::TextTooLong {
+                field,
+                max: MAX_TEXT_CHARS,
+                actual: chars,
+            });
+        }
+        Ok(Self(Arc::from(trimmed)))
+    }
+
+    /// `None` for blank input, so "no reason given" has one representation.
+    pub fn parse_optional(field: &'static str, raw: &str) -> Result<Option<Self>, DomainError> {
+        let text = Self::parse(field, raw)?;
+        Ok((!text.0.is_empty()).then_some(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Text {
+    type Error = DomainError;
+    fn try_from(raw: String) -> Result<Self, DomainError> {
+        Self::parse("text", &raw)
+    }
+}
+
+impl From<Text> for String {
+    fn from(value: Text) -> String {
+        value.0.to_string()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A subscription plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Free,
+    Paid,
+}
+
+impl Plan {
+    pub fn label(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Paid => "paid",
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A survey answer's rating, 1 (poor) to 5 (excellent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct Rating(u8);
+
+impl Rating {
+    pub fn parse(raw: u8) -> Result<Self, DomainError> {
+        if (1..=5).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(DomainError::RatingOutOfRange { rating: raw })
+        }
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for Rating {
+    type Error = DomainError;
+    fn try_from(raw: u8) -> Result<Self, DomainError> {
+        Self::parse(raw)
+    }
+}
+
+impl From<Rating> for u8 {
+    fn from(value: Rating) -> u8 {
+        value.0
+    }
+}

@@ -1,0 +1,77 @@
+//! The demo history generator.
+
+mod support;
+
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::*;
+use std::collections::BTreeSet;
+use support::validate;
+
+#[test]
+fn the_same_seed_gives_the_same_log() {
+    let a = DemoGenerator::generate(DemoConfig::year(11, 3000));
+    let b = DemoGenerator::generate(DemoConfig::year(11, 3000));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn different_seeds_give_different_logs() {
+    let a = DemoGenerator::generate(DemoConfig::year(1, 1000));
+    let b = DemoGenerator::generate(DemoConfig::year(2, 1000));
+    assert_ne!(a, b);
+}
+
+#[test]
+fn the_demo_stops_at_the_first_command_boundary_past_its_target() {
+    let log = DemoGenerator::generate(DemoConfig::year(3, 5000));
+    assert!(log.len() >= 5000 && log.len() < 5010, "{}", log.len());
+}
+
+#[test]
+fn the_demo_covers_every_event_type_and_both_kinds() {
+    let log = DemoGenerator::generate(DemoConfig::year(5, 20_000));
+    let seen: BTreeSet<_> = log.iter().map(Envelope::event_type).collect();
+    let all: BTreeSet<_> = EventType::ALL.into_iter().collect();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn the_demo_spans_a_year_in_order() {
+    let log = DemoGenerator::generate(DemoConfig::year(5, 10_000));
+    let first = log.first().unwrap().occurred_at;
+    let last = log.last().unwrap().occurred_at;
+    assert!(
+        (last - first).num_days() >= 360,
+        "{}",
+        (last - first).num_days()
+    );
+    assert!(log.windows(2).all(|w| w[0].occurred_at <= w[1].occurred_at));
+}
+
+#[test]
+fn the_demo_history_is_valid() {
+    let log = DemoGenerator::generate(DemoConfig::year(9, 20_000));
+    validate(&log).unwrap();
+}
+
+#[test]
+fn the_demo_can_be_taken_in_chunks_with_progress() {
+    let mut generator = DemoGenerator::new(DemoConfig::year(11, 3000));
+    let mut chunks = Vec::new();
+    while !generator.is_done() {
+        let chunk = generator.next_chunk(500);
+        assert!(chunk.len() <= 500);
+        chunks.extend(chunk);
+    }
+    assert!(generator.produced() >= generator.target());
+    assert_eq!(chunks, DemoGenerator::generate(DemoConfig::year(11, 3000)));
+}
+
+#[test]
+fn the_demo_log_has_surveys_answered_and_unanswered() {
+    let log = DemoGenerator::generate(DemoConfig::year(5, 20_000));
+    let portal = Portal::fold(&log);
+    let funnel = portal.funnel();
+    assert!(funnel.added >= funnel.sent && funnel.sent > funnel.answered && funnel.answered > 0);
+    assert!(!portal.upsell_targets_at(portal.clock().unwrap()).is_empty());
+}

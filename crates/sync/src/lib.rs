@@ -1,0 +1,12 @@
+//! The wire and stored format shared by the browser and the server.
+//!
+//! One envelope is one JSON object: the envelope's fields, the event's `type`,
+//! `schema_version` and `kind`, and its `data`. A log is NDJSON, one envelope
+//! per line. The push/pull messages of the sync protocol will live here too.
+
+pub mod codec;
+
+pub use codec::{decode, decode_ndjson, encode, encode_ndjson, DecodeError, LineError};
+
+/// The version of the sync protocol this build speaks.
+pub const PROTOCOL_VERSION: u16 = 1;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for building and testing Portal Ledger.
+# Idempotent: every step checks for the exact version first and skips when present,
+# so a second run takes about a second.
+#
+# Only package registries are assumed reachable (crates.io, npm, Debian), so every
+# tool comes from one of them and Trunk is pinned to the installed copies.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132.0.0
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root for: $*"; return 1
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+want_browser=1
+want_wasm=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-browser) want_browser=0 ;;
+    --no-wasm) want_wasm=0 ;;
+    *) log "unknown option $arg"; exit 2 ;;
+  esac
+done
+
+if [ "$want_wasm" -eq 1 ]; then
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
+    log "installing trunk $TRUNK_VERSION (several minutes on 2 cores)"
+    cargo install --locked "trunk@$TRUNK_VERSION"
+  fi
+
+  # Without --locked: the published lock file names a webpki-roots version the registry lacks.
+  if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    cargo install --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+  fi
+
+  # Debian's binaryen is too old and emits wasm that crashes in the browser; use npm's.
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)" != "${BINARYEN_VERSION%%.*}" ]; then
+    log "installing binaryen $BINARYEN_VERSION from npm into $PORTAL_LEDGER_TOOLS"
+    mkdir -p "$PORTAL_LEDGER_TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "binaryen@$BINARYEN_VERSION"
+  fi
+fi
+
+if [ "$want_browser" -eq 1 ]; then
+  apt_install chromium chromium-driver
+fi
+
+log "tools ready"

@@ -1,0 +1,10 @@
+//! The Portal Ledger app, built by Trunk for the browser.
+
+use leptos::prelude::*;
+
+mod app;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    mount_to_body(app::App);
+}
