@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every check and test Portal Ledger has.
+# Usage: scripts/test.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+# The app at the root is a wasm crate; natively, only the crates are checked.
+step "clippy (native crates)"
+cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D warnings
+
+step "clippy (the browser app)"
+cargo clippy -p portal-ledger --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "the domain builds for wasm32 and depends on no IO crate"
+cargo build -p portal-domain --target wasm32-unknown-unknown --locked
+forbidden=$(cargo tree -p portal-domain -e normal --prefix none --locked \
+  | awk '{print $1}' | grep -xE 'tokio|web-sys|rexie|sqlx|rusqlite|leptos' || true)
+if [ -n "$forbidden" ]; then
+  echo "portal-domain must not depend on: $forbidden" >&2
+  exit 1
+fi
+
+step "native tests"
+cargo test --workspace --exclude portal-ledger --locked
+
+step "browser tests (headless Chromium)"
+cargo test -p portal-ledger --target wasm32-unknown-unknown --locked
+
+step "release build of the app (Trunk)"
+trunk build --release --skip-version-check
+
+step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
+cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
+
+echo
+echo "all checks passed"
