@@ -38,7 +38,12 @@ pub fn run(args: &Args) {
     for &size in &args.sizes {
         let started = Instant::now();
         let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
-        let shared = Portal::fold(&log).log().clone();
+        // Replay reads the log as a load from storage leaves it: decoded in
+        // order, each event's data allocated next to its neighbours'.
+        let shared: SharedLog = portal_sync::decode_ndjson(&portal_sync::encode_ndjson(&log))
+            .expect("the generated log decodes")
+            .into_iter()
+            .collect();
         let generated = started.elapsed();
         let events = log.len();
         eprintln!(

@@ -56,6 +56,16 @@ impl SharedLog {
     }
 }
 
+impl FromIterator<Envelope> for SharedLog {
+    fn from_iter<I: IntoIterator<Item = Envelope>>(iter: I) -> Self {
+        let log = Self::new();
+        for envelope in iter {
+            log.push(envelope);
+        }
+        log
+    }
+}
+
 impl std::fmt::Debug for SharedLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SharedLog({} events)", self.len())
