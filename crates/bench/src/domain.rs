@@ -34,10 +34,27 @@ fn replay(log: &SharedLog) -> Portal {
     portal
 }
 
+/// The demo log for `seed` and `size`, cached as NDJSON under
+/// `$PORTAL_BENCH_CACHE` when that is set (generating 1M events takes a while).
+fn demo_log(seed: u64, size: usize) -> Vec<portal_domain::Envelope> {
+    let cached = std::env::var_os("PORTAL_BENCH_CACHE")
+        .map(|dir| std::path::PathBuf::from(dir).join(format!("demo-{seed}-{size}.ndjson")));
+    if let Some(text) = cached.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+        if let Ok(log) = portal_sync::decode_ndjson(&text) {
+            return log;
+        }
+    }
+    let log = DemoGenerator::generate(DemoConfig::year(seed, size));
+    if let Some(path) = cached {
+        let _ = std::fs::write(path, portal_sync::encode_ndjson(&log));
+    }
+    log
+}
+
 pub fn run(args: &Args) {
     for &size in &args.sizes {
         let started = Instant::now();
-        let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
+        let log = demo_log(args.seed, size);
         // Replay reads the log as a load from storage leaves it: decoded in
         // order, each event's data allocated next to its neighbours'.
         let shared: SharedLog = portal_sync::decode_ndjson(&portal_sync::encode_ndjson(&log))

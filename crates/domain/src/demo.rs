@@ -251,9 +251,10 @@ impl DemoGenerator {
             400..=479 => self.change_plan(app),
             480..=619 => self.generate_credential(app),
             620..=699 => self.revoke_credential(app),
-            700..=714 => self.delete_application(app),
-            715..=849 => self.answer_survey(),
-            _ => self.create_application(),
+            700..=702 => self.delete_application(app),
+            703..=849 => self.answer_survey(),
+            // New applications come from the growth curve above, not from here.
+            _ => self.add_product(app),
         }
     }
 

@@ -5,7 +5,9 @@ use crate::event::EventType;
 use crate::ids::{AppId, CredentialId, SurveyId};
 use crate::portal::Portal;
 use crate::values::ProductName;
+use crate::persistent::HashedMap;
 use imbl::ordmap::DiffItem;
+use std::hash::Hash;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,6 +36,40 @@ pub struct PortalDiff {
     pub events_by_type: BTreeMap<EventType, usize>,
 }
 
+/// The differences between two hash maps, by key. Shared maps compare in O(1).
+fn hashed_diff<'a, K: Ord + Hash + Clone, V: PartialEq + Clone>(
+    from: &'a HashedMap<K, V>,
+    to: &'a HashedMap<K, V>,
+) -> Vec<DiffItem<'a, 'a, K, V>> {
+    if from.ptr_eq(to) {
+        return Vec::new();
+    }
+    let mut items: Vec<_> = to
+        .iter()
+        .filter_map(|(k, new)| match from.get_key_value(k) {
+            None => Some(DiffItem::Add(k, new)),
+            Some((old_key, old)) if old != new => Some(DiffItem::Update {
+                old: (old_key, old),
+                new: (k, new),
+            }),
+            Some(_) => None,
+        })
+        .chain(
+            from.iter()
+                .filter(|(k, _)| !to.contains_key(*k))
+                .map(|(k, v)| DiffItem::Remove(k, v)),
+        )
+        .collect();
+    let key = |item: &DiffItem<'a, 'a, K, V>| -> &'a K {
+        match *item {
+            DiffItem::Add(k, _) | DiffItem::Remove(k, _) => k,
+            DiffItem::Update { new: (k, _), .. } => k,
+        }
+    };
+    items.sort_by(|a, b| key(a).cmp(key(b)));
+    items
+}
+
 impl PortalDiff {
     pub fn between<'a>(
         from: &Portal,
@@ -42,7 +78,7 @@ impl PortalDiff {
     ) -> Self {
         let mut applications = Vec::new();
         let mut credentials = Vec::new();
-        for item in from.apps.diff(&to.apps) {
+        for item in hashed_diff(&from.apps, &to.apps) {
             match item {
                 DiffItem::Add(id, app) => {
                     applications.push(Change::Added(*id));
@@ -74,19 +110,16 @@ impl PortalDiff {
                 }
             }
         }
-        let surveys = from
-            .surveys
-            .diff(&to.surveys)
+        let surveys = hashed_diff(&from.surveys, &to.surveys)
+            .into_iter()
             .map(|item| match item {
                 DiffItem::Add(id, _) => Change::Added(*id),
                 DiffItem::Remove(id, _) => Change::Removed(*id),
                 DiffItem::Update { new, .. } => Change::Changed(*new.0),
             })
             .collect();
-        let adoption = from
-            .adoption
-            .counts()
-            .diff(to.adoption.counts())
+        let adoption = hashed_diff(from.adoption.counts(), to.adoption.counts())
+            .into_iter()
             .map(|item| match item {
                 DiffItem::Add(p, n) => (p.clone(), 0, *n),
                 DiffItem::Remove(p, n) => (p.clone(), *n, 0),

@@ -11,12 +11,18 @@ use uuid::{Builder, Uuid};
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
-        // The same order as the UUID's bytes, compared as one integer rather
-        // than through memcmp: ids are the keys of every projection's maps.
+        // Compared as one integer rather than through memcmp: ids are the
+        // keys of every projection's maps. The order is the bytes' order.
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.as_u128() == other.0.as_u128()
+            }
+        }
+
         impl Ord for $name {
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
                 self.0.as_u128().cmp(&other.0.as_u128())

@@ -13,7 +13,7 @@ use crate::error::DomainError;
 use crate::event::{Event, SurveyTopic};
 use crate::ids::{AppId, IdSource, SurveyId};
 use crate::log::SharedLog;
-use crate::persistent::{List, Map, Shared};
+use crate::persistent::{HashedMap, List, Shared};
 use crate::projections::adoption::Adoption;
 use crate::projections::surveys::Funnel;
 use crate::state::{
@@ -30,8 +30,8 @@ pub struct Portal {
     /// A skewed client clock can make an event look older than the one
     /// before it; time only moves forward here, and order follows the log.
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) apps: Map<AppId, Shared<AppEntry>>,
-    pub(crate) surveys: Map<SurveyId, Shared<SurveyEntry>>,
+    pub(crate) apps: HashedMap<AppId, Shared<AppEntry>>,
+    pub(crate) surveys: HashedMap<SurveyId, Shared<SurveyEntry>>,
     pub(crate) adoption: Adoption,
     pub(crate) funnel: Funnel,
     /// Positions of APPLICATION_OWNER_CHANGED events.
@@ -104,7 +104,8 @@ impl Portal {
         self.surveys.get(&id).map(Shared::as_ref)
     }
 
-    /// Every application ever created, deleted ones included, by id.
+    /// Every application ever created, deleted ones included, in no
+    /// particular (but a deterministic) order.
     pub fn apps(&self) -> impl Iterator<Item = App<'_>> {
         self.apps
             .values()

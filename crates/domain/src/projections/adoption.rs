@@ -1,7 +1,7 @@
 //! API product adoption: apps per product now, adds and removes per day, and
 //! why products were removed.
 
-use crate::persistent::Map;
+use crate::persistent::{HashedMap, Map};
 use crate::portal::Portal;
 use crate::values::{ProductName, Text};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,11 +14,13 @@ pub struct DailyCount {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Adoption {
-    apps_per_product: Map<ProductName, u32>,
-    /// Per day, the products that changed that day, sorted by name.
+    // Hashed rather than ordered: a string key is then compared once per
+    // lookup, not at every level of a tree. Readers sort.
+    apps_per_product: HashedMap<ProductName, u32>,
+    /// Per day, the products that changed that day.
     daily: Map<NaiveDate, Vec<(ProductName, DailyCount)>>,
     /// Per product, removals per reason (`None`: no reason given).
-    removals: Map<ProductName, Map<Option<Text>, u32>>,
+    removals: HashedMap<ProductName, HashedMap<Option<Text>, u32>>,
 }
 
 impl Adoption {
@@ -41,8 +43,9 @@ impl Adoption {
     ) {
         self.decrement(product);
         self.day(at, product).removed += 1;
-        if self.removals.get(product).is_none() {
-            self.removals.insert(product.clone(), Map::new());
+        // Keys are cloned (reference counts bumped) only when new.
+        if !self.removals.contains_key(product) {
+            self.removals.insert(product.clone(), HashedMap::default());
         }
         if let Some(reasons) = self.removals.get_mut(product) {
             match reasons.get_mut(reason) {
@@ -56,11 +59,11 @@ impl Adoption {
 
     fn day(&mut self, at: DateTime<Utc>, product: &ProductName) -> &mut DailyCount {
         let products = self.daily.entry(at.date_naive()).or_default();
-        let slot = match products.binary_search_by(|(p, _)| p.cmp(product)) {
-            Ok(slot) => slot,
-            Err(slot) => {
-                products.insert(slot, (product.clone(), DailyCount::default()));
-                slot
+        let slot = match products.iter().position(|(p, _)| p == product) {
+            Some(slot) => slot,
+            None => {
+                products.push((product.clone(), DailyCount::default()));
+                products.len() - 1
             }
         };
         &mut products[slot].1
@@ -83,26 +86,36 @@ impl Adoption {
     }
 
     /// Live applications per product, by product name.
-    pub fn apps_per_product(&self) -> impl Iterator<Item = (&ProductName, u32)> {
-        self.apps_per_product.iter().map(|(p, n)| (p, *n))
+    pub fn apps_per_product(&self) -> Vec<(&ProductName, u32)> {
+        let mut counts: Vec<_> = self.apps_per_product.iter().map(|(p, n)| (p, *n)).collect();
+        counts.sort();
+        counts
     }
 
     pub fn apps_using(&self, product: &ProductName) -> u32 {
         self.apps_per_product.get(product).copied().unwrap_or(0)
     }
 
-    /// Adds and removes per day and product, oldest day first.
-    pub fn daily(&self) -> impl Iterator<Item = (NaiveDate, &ProductName, DailyCount)> {
-        self.daily
+    /// Adds and removes per day and product, oldest day first, then by product.
+    pub fn daily(&self) -> Vec<(NaiveDate, &ProductName, DailyCount)> {
+        let mut days: Vec<_> = self
+            .daily
             .iter()
             .flat_map(|(d, products)| products.iter().map(|(p, c)| (*d, p, *c)))
+            .collect();
+        days.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        days
     }
 
-    /// Removals per product and reason (`None`: no reason given).
-    pub fn removals(&self) -> impl Iterator<Item = (&ProductName, Option<&Text>, u32)> {
-        self.removals
+    /// Removals per product and reason (`None`: no reason given), by product then reason.
+    pub fn removals(&self) -> Vec<(&ProductName, Option<&Text>, u32)> {
+        let mut removals: Vec<_> = self
+            .removals
             .iter()
             .flat_map(|(p, reasons)| reasons.iter().map(move |(r, n)| (p, r.as_ref(), *n)))
+            .collect();
+        removals.sort();
+        removals
     }
 
     /// Removals per reason across all products, most frequent first.
@@ -116,7 +129,7 @@ impl Adoption {
         reasons
     }
 
-    pub(crate) fn counts(&self) -> &Map<ProductName, u32> {
+    pub(crate) fn counts(&self) -> &HashedMap<ProductName, u32> {
         &self.apps_per_product
     }
 }

@@ -1,6 +1,6 @@
 //! The survey funnel (added, sent, answered) and the surveys waiting for an answer.
 
-use crate::persistent::Map;
+use crate::persistent::HashedMap;
 use crate::portal::Portal;
 use crate::state::SurveyEntry;
 use crate::values::{Owner, ProductName, Rating};
@@ -22,7 +22,7 @@ pub struct Funnel {
     pub added: u32,
     pub sent: u32,
     pub answered: u32,
-    pub(crate) by_product: Map<ProductName, ProductAnswers>,
+    pub(crate) by_product: HashedMap<ProductName, ProductAnswers>,
 }
 
 impl Funnel {
@@ -40,8 +40,11 @@ impl Funnel {
         (self.sent > 0).then(|| f64::from(self.answered) / f64::from(self.sent))
     }
 
-    pub fn answers_by_product(&self) -> impl Iterator<Item = (&ProductName, ProductAnswers)> {
-        self.by_product.iter().map(|(p, a)| (p, *a))
+    /// Answers per product, by product name.
+    pub fn answers_by_product(&self) -> Vec<(&ProductName, ProductAnswers)> {
+        let mut answers: Vec<_> = self.by_product.iter().map(|(p, a)| (p, *a)).collect();
+        answers.sort_by(|a, b| a.0.cmp(b.0));
+        answers
     }
 }
 
