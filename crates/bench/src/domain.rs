@@ -39,7 +39,10 @@ fn replay(log: &SharedLog) -> Portal {
 fn demo_log(seed: u64, size: usize) -> Vec<portal_domain::Envelope> {
     let cached = std::env::var_os("PORTAL_BENCH_CACHE")
         .map(|dir| std::path::PathBuf::from(dir).join(format!("demo-{seed}-{size}.ndjson")));
-    if let Some(text) = cached.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+    if let Some(text) = cached
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
         if let Ok(log) = portal_sync::decode_ndjson(&text) {
             return log;
         }

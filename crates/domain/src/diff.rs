@@ -3,12 +3,12 @@
 use crate::envelope::Envelope;
 use crate::event::EventType;
 use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::persistent::HashedMap;
 use crate::portal::Portal;
 use crate::values::ProductName;
-use crate::persistent::HashedMap;
 use imbl::ordmap::DiffItem;
-use std::hash::Hash;
 use std::collections::BTreeMap;
+use std::hash::Hash;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change<Id> {
@@ -89,11 +89,11 @@ impl PortalDiff {
                     credentials.extend(app.credentials.iter().map(|c| Change::Removed(c.id)));
                 }
                 DiffItem::Update { old, new } => {
-                    let (old, new) = (old.1, new.1);
+                    let (old, (new_id, new)) = (old.1, new);
                     if old.record_at != new.record_at || old.lifecycle != new.lifecycle {
-                        applications.push(Change::Changed(new.id));
+                        applications.push(Change::Changed(*new_id));
                     }
-                    for c in &new.credentials {
+                    for c in new.credentials.iter() {
                         match old.credentials.iter().find(|o| o.id == c.id) {
                             None => credentials.push(Change::Added(c.id)),
                             Some(o) if o.record_at != c.record_at => {
@@ -102,7 +102,7 @@ impl PortalDiff {
                             Some(_) => {}
                         }
                     }
-                    for c in &old.credentials {
+                    for c in old.credentials.iter() {
                         if !new.credentials.iter().any(|n| n.id == c.id) {
                             credentials.push(Change::Removed(c.id));
                         }

@@ -30,7 +30,7 @@ pub struct Portal {
     /// A skewed client clock can make an event look older than the one
     /// before it; time only moves forward here, and order follows the log.
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) apps: HashedMap<AppId, Shared<AppEntry>>,
+    pub(crate) apps: HashedMap<AppId, AppEntry>,
     pub(crate) surveys: HashedMap<SurveyId, Shared<SurveyEntry>>,
     pub(crate) adoption: Adoption,
     pub(crate) funnel: Funnel,
@@ -97,7 +97,7 @@ impl Portal {
     }
 
     pub fn app(&self, id: AppId) -> Option<App<'_>> {
-        App::resolve(self.apps.get(&id)?, &self.log)
+        App::resolve(id, self.apps.get(&id)?, &self.log)
     }
 
     pub fn survey(&self, id: SurveyId) -> Option<&SurveyEntry> {
@@ -108,8 +108,8 @@ impl Portal {
     /// particular (but a deterministic) order.
     pub fn apps(&self) -> impl Iterator<Item = App<'_>> {
         self.apps
-            .values()
-            .filter_map(|entry| App::resolve(entry, &self.log))
+            .iter()
+            .filter_map(|(id, entry)| App::resolve(*id, entry, &self.log))
     }
 
     pub fn surveys(&self) -> impl Iterator<Item = &SurveyEntry> {
@@ -212,23 +212,22 @@ impl Portal {
             Event::ApplicationInsert(_) => {
                 self.apps.insert(
                     stream,
-                    Shared::new(AppEntry {
-                        id: stream,
+                    AppEntry {
                         record_at: position,
-                        lifecycle: Lifecycle::Active,
-                        version,
-                        credentials: Vec::new(),
                         plan_cause: position,
-                        paid_survey: None,
-                    }),
+                        version,
+                        lifecycle: Lifecycle::Active,
+                        paid_survey_added: false,
+                        credentials: Shared::default(),
+                    },
                 );
             }
             Event::ApplicationUpdate(_) => {
                 self.with_app(stream, version, |app| app.record_at = position)
             }
-            Event::ApplicationDelete(tombstone) => self.with_app(stream, version, |app| {
+            Event::ApplicationDelete(_) => self.with_app(stream, version, |app| {
                 app.lifecycle = Lifecycle::Deleted {
-                    at: tombstone.deleted_at,
+                    tombstone_at: position,
                 };
             }),
             Event::ApplicationDeleted { app_id, .. } => {
@@ -248,7 +247,7 @@ impl Portal {
             Event::CredentialInsert(record) => {
                 let id = record.id;
                 self.with_app(stream, version, |app| {
-                    app.credentials.push(CredentialEntry {
+                    Shared::make_mut(&mut app.credentials).push(CredentialEntry {
                         id,
                         record_at: position,
                         issued_at: position,
@@ -260,7 +259,8 @@ impl Portal {
                 let id = record.id;
                 self.with_app(stream, version, |app| {
                     // Only live credentials change, and they are the newest.
-                    if let Some(entry) = app.credentials.iter_mut().rev().find(|c| c.id == id) {
+                    let credentials = Shared::make_mut(&mut app.credentials);
+                    if let Some(entry) = credentials.iter_mut().rev().find(|c| c.id == id) {
                         entry.record_at = position;
                     }
                 })
@@ -273,7 +273,7 @@ impl Portal {
             } => {
                 self.funnel.added += 1;
                 if matches!(topic, SurveyTopic::PaidPlanFeedback { .. }) {
-                    self.with_app_unversioned(*app_id, |app| app.paid_survey = Some(*survey_id));
+                    self.with_app_unversioned(*app_id, |app| app.paid_survey_added = true);
                 }
                 self.surveys.insert(
                     *survey_id,
@@ -319,7 +319,6 @@ impl Portal {
 
     fn with_app(&mut self, id: AppId, version: u64, change: impl FnOnce(&mut AppEntry)) {
         if let Some(app) = self.apps.get_mut(&id) {
-            let app = Shared::make_mut(app);
             app.version = version;
             change(app);
         }
@@ -329,7 +328,7 @@ impl Portal {
     /// record change (a business event, or a survey's).
     fn with_app_unversioned(&mut self, id: AppId, change: impl FnOnce(&mut AppEntry)) {
         if let Some(app) = self.apps.get_mut(&id) {
-            change(Shared::make_mut(app));
+            change(app);
         }
     }
 

@@ -106,7 +106,7 @@ pub fn on_tick(now: DateTime<Utc>, portal: &Portal, device: DeviceId) -> Vec<Iss
             }
         }
         if app.record.plan == Plan::Paid
-            && app.entry.paid_survey.is_none()
+            && !app.entry.paid_survey_added
             && now - app.record.plan_since > PAID_SURVEY_AFTER
         {
             let survey_id = SurveyId(derived_id(app.id().0, "paid-plan-survey"));

@@ -6,6 +6,7 @@ use crate::envelope::EventRef;
 use crate::event::{Event, SurveyTopic};
 use crate::ids::{AppId, CredentialId, SurveyId};
 use crate::log::SharedLog;
+use crate::persistent::Shared;
 use crate::records::{ApplicationRecord, CredentialRecord, CredentialStatus};
 use crate::values::{Owner, Rating, Text};
 use chrono::{DateTime, Utc};
@@ -19,26 +20,32 @@ pub struct CredentialEntry {
     pub(crate) issued_at: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
     Active,
-    Deleted { at: DateTime<Utc> },
+    /// Deleted by the APPLICATION_DELETE at this log position.
+    Deleted {
+        tombstone_at: u32,
+    },
 }
 
+/// An application as the projections keep it: small and inline in its map,
+/// so that a record change touches one node and nothing else. Records and
+/// causes are log positions (see `log.rs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppEntry {
-    pub id: AppId,
     /// The position of the application's latest APPLICATION_INSERT or _UPDATE.
     pub(crate) record_at: u32,
-    pub lifecycle: Lifecycle,
-    /// The stream version of the last record change.
-    pub version: u64,
-    /// Oldest first.
-    pub credentials: Vec<CredentialEntry>,
     /// The position of the event that put the application on its current plan.
     pub(crate) plan_cause: u32,
-    /// The paid-plan feedback survey, once one was added.
-    pub paid_survey: Option<SurveyId>,
+    /// The stream version of the last record change.
+    pub version: u64,
+    pub lifecycle: Lifecycle,
+    /// Whether the paid-plan feedback survey has been added.
+    pub paid_survey_added: bool,
+    /// Oldest first. Behind its own pointer so that copying an entry (when a
+    /// checkpoint shares its node) does not copy every credential.
+    pub credentials: Shared<Vec<CredentialEntry>>,
 }
 
 pub(crate) fn app_record(log: &SharedLog, position: u32) -> Option<&ApplicationRecord> {
@@ -58,6 +65,7 @@ pub(crate) fn credential_record(log: &SharedLog, position: u32) -> Option<&Crede
 /// An application with its current record.
 #[derive(Clone, Copy, Debug)]
 pub struct App<'a> {
+    id: AppId,
     pub entry: &'a AppEntry,
     pub record: &'a ApplicationRecord,
     log: &'a SharedLog,
@@ -65,13 +73,14 @@ pub struct App<'a> {
 
 impl PartialEq for App<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.entry == other.entry && self.record == other.record
+        self.id == other.id && self.entry == other.entry && self.record == other.record
     }
 }
 
 impl<'a> App<'a> {
-    pub(crate) fn resolve(entry: &'a AppEntry, log: &'a SharedLog) -> Option<Self> {
+    pub(crate) fn resolve(id: AppId, entry: &'a AppEntry, log: &'a SharedLog) -> Option<Self> {
         Some(Self {
+            id,
             entry,
             record: app_record(log, entry.record_at)?,
             log,
@@ -79,7 +88,20 @@ impl<'a> App<'a> {
     }
 
     pub fn id(&self) -> AppId {
-        self.entry.id
+        self.id
+    }
+
+    /// When it was deleted, if it was.
+    pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        match self.entry.lifecycle {
+            Lifecycle::Active => None,
+            Lifecycle::Deleted { tombstone_at } => {
+                match &self.log.get(tombstone_at as usize)?.event {
+                    Event::ApplicationDelete(t) => Some(t.deleted_at),
+                    _ => None,
+                }
+            }
+        }
     }
 
     pub fn is_deleted(&self) -> bool {
