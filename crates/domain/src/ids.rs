@@ -11,7 +11,7 @@ use uuid::{Builder, Uuid};
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, Eq, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -20,6 +20,12 @@ macro_rules! uuid_id {
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
                 self.0.as_u128() == other.0.as_u128()
+            }
+        }
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                state.write_u128(self.0.as_u128());
             }
         }
 
