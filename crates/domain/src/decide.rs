@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// The state a command is decided against: that of the stream it targets.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum StreamState<'a> {
     App(AppState<'a>),
     Survey(SurveyState<'a>),
@@ -276,7 +276,7 @@ fn decide_survey(command: &Command, state: SurveyState<'_>) -> Result<Vec<Event>
     let survey_id = SurveyId(command.action.stream_id().0);
     let existing = match state {
         SurveyState::Absent => None,
-        SurveyState::Exists(entry) => Some(entry),
+        SurveyState::Exists(survey) => Some(survey),
     };
     match &command.action {
         Action::AddSurvey {

@@ -43,8 +43,8 @@ pub use records::{
     ApplicationRecord, CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
 };
 pub use state::{
-    App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, SurveyEntry, SurveyState,
-    SurveyStatus,
+    App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry,
+    SurveyState, SurveyStatus,
 };
 pub use time_machine::{TimeMachine, DEFAULT_CHECKPOINT_EVERY};
 pub use values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};

@@ -17,7 +17,7 @@ use crate::persistent::{HashedMap, List, Shared};
 use crate::projections::adoption::Adoption;
 use crate::projections::surveys::Funnel;
 use crate::state::{
-    App, AppEntry, AppState, CredentialEntry, Lifecycle, SurveyEntry, SurveyState, SurveyStatus,
+    App, AppEntry, AppState, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry, SurveyState,
 };
 use chrono::{DateTime, Utc};
 
@@ -31,7 +31,7 @@ pub struct Portal {
     /// before it; time only moves forward here, and order follows the log.
     pub(crate) clock: Option<DateTime<Utc>>,
     pub(crate) apps: HashedMap<AppId, AppEntry>,
-    pub(crate) surveys: HashedMap<SurveyId, Shared<SurveyEntry>>,
+    pub(crate) surveys: HashedMap<SurveyId, SurveyEntry>,
     pub(crate) adoption: Adoption,
     pub(crate) funnel: Funnel,
     /// Positions of APPLICATION_OWNER_CHANGED events.
@@ -100,8 +100,8 @@ impl Portal {
         App::resolve(id, self.apps.get(&id)?, &self.log)
     }
 
-    pub fn survey(&self, id: SurveyId) -> Option<&SurveyEntry> {
-        self.surveys.get(&id).map(Shared::as_ref)
+    pub fn survey(&self, id: SurveyId) -> Option<Survey<'_>> {
+        Survey::resolve(id, self.surveys.get(&id)?, &self.log)
     }
 
     /// Every application ever created, deleted ones included, in no
@@ -112,8 +112,10 @@ impl Portal {
             .filter_map(|(id, entry)| App::resolve(*id, entry, &self.log))
     }
 
-    pub fn surveys(&self) -> impl Iterator<Item = &SurveyEntry> {
-        self.surveys.values().map(Shared::as_ref)
+    pub fn surveys(&self) -> impl Iterator<Item = Survey<'_>> {
+        self.surveys
+            .iter()
+            .filter_map(|(id, entry)| Survey::resolve(*id, entry, &self.log))
     }
 
     /// The state `command` is decided against.
@@ -136,7 +138,7 @@ impl Portal {
     pub fn stream_version(&self, command: &Command) -> u64 {
         match self.stream_state(command) {
             StreamState::App(AppState::Active(a) | AppState::Deleted(a)) => a.version(),
-            StreamState::Survey(SurveyState::Exists(s)) => s.version,
+            StreamState::Survey(SurveyState::Exists(ref s)) => s.version,
             _ => 0,
         }
     }
@@ -268,8 +270,8 @@ impl Portal {
             Event::SurveyAdded {
                 survey_id,
                 app_id,
-                owner,
                 topic,
+                ..
             } => {
                 self.funnel.added += 1;
                 if matches!(topic, SurveyTopic::PaidPlanFeedback { .. }) {
@@ -277,40 +279,36 @@ impl Portal {
                 }
                 self.surveys.insert(
                     *survey_id,
-                    Shared::new(SurveyEntry {
-                        id: *survey_id,
-                        app_id: *app_id,
-                        owner: owner.clone(),
-                        topic: topic.clone(),
-                        added_at: at,
-                        added_by: envelope.as_cause(),
-                        status: SurveyStatus::Added,
+                    SurveyEntry {
+                        added_at: position,
+                        progress: Progress::Added,
                         version,
-                    }),
+                    },
                 );
             }
             Event::SurveySent { survey_id, .. } => {
                 self.funnel.sent += 1;
-                let sent_by = envelope.as_cause();
                 self.with_survey(*survey_id, version, |s| {
-                    s.status = SurveyStatus::Sent { at, sent_by }
+                    s.progress = Progress::Sent { sent_at: position }
                 });
             }
             Event::SurveyFeedbackRecorded {
-                survey_id,
-                rating,
-                comment,
-                ..
+                survey_id, rating, ..
             } => {
-                if let Some(survey) = self.surveys.get(survey_id) {
-                    let survey = Shared::clone(survey);
-                    self.funnel.answered(survey.topic.products(), *rating);
+                let log = self.log.clone();
+                let added = self
+                    .surveys
+                    .get(survey_id)
+                    .and_then(|s| log.get(s.added_at as usize));
+                if let Some(Event::SurveyAdded { topic, .. }) = added.map(|e| &e.event) {
+                    self.funnel.answered(topic.products(), *rating);
                 }
                 self.with_survey(*survey_id, version, |s| {
-                    s.status = SurveyStatus::Answered {
-                        at,
-                        rating: *rating,
-                        comment: comment.clone(),
+                    if let Progress::Sent { sent_at } = s.progress {
+                        s.progress = Progress::Answered {
+                            sent_at,
+                            answered_at: position,
+                        };
                     }
                 });
             }
@@ -334,7 +332,6 @@ impl Portal {
 
     fn with_survey(&mut self, id: SurveyId, version: u64, change: impl FnOnce(&mut SurveyEntry)) {
         if let Some(survey) = self.surveys.get_mut(&id) {
-            let survey = Shared::make_mut(survey);
             survey.version = version;
             change(survey);
         }

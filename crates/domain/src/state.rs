@@ -173,6 +173,25 @@ impl<'a> AppState<'a> {
     }
 }
 
+/// How far a survey has got, as log positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    Added,
+    Sent { sent_at: u32 },
+    Answered { sent_at: u32, answered_at: u32 },
+}
+
+/// A feedback survey as the projections keep it: small and inline in its
+/// map; what it says is read from its SURVEY_ADDED event (see `log.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyEntry {
+    /// The position of its SURVEY_ADDED event.
+    pub(crate) added_at: u32,
+    pub progress: Progress,
+    pub version: u64,
+}
+
+/// Where a survey is, with what its events say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SurveyStatus {
     Added,
@@ -188,20 +207,66 @@ pub enum SurveyStatus {
     },
 }
 
-/// A feedback survey as the projections know it.
+/// A survey with what its events say.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SurveyEntry {
+pub struct Survey<'a> {
     pub id: SurveyId,
     pub app_id: AppId,
-    pub owner: Owner,
-    pub topic: SurveyTopic,
+    pub owner: &'a Owner,
+    pub topic: &'a SurveyTopic,
     pub added_at: DateTime<Utc>,
     pub added_by: EventRef,
     pub status: SurveyStatus,
     pub version: u64,
 }
 
-impl SurveyEntry {
+impl<'a> Survey<'a> {
+    pub(crate) fn resolve(id: SurveyId, entry: &SurveyEntry, log: &'a SharedLog) -> Option<Self> {
+        let added = log.get(entry.added_at as usize)?;
+        let Event::SurveyAdded {
+            app_id,
+            owner,
+            topic,
+            ..
+        } = &added.event
+        else {
+            return None;
+        };
+        let status = match entry.progress {
+            Progress::Added => SurveyStatus::Added,
+            Progress::Sent { sent_at } => {
+                let sent = log.get(sent_at as usize)?;
+                SurveyStatus::Sent {
+                    at: sent.occurred_at,
+                    sent_by: sent.as_cause(),
+                }
+            }
+            Progress::Answered { answered_at, .. } => {
+                let answered = log.get(answered_at as usize)?;
+                match &answered.event {
+                    Event::SurveyFeedbackRecorded {
+                        rating, comment, ..
+                    } => SurveyStatus::Answered {
+                        at: answered.occurred_at,
+                        rating: *rating,
+                        comment: comment.clone(),
+                    },
+                    _ => return None,
+                }
+            }
+        };
+        Some(Self {
+            id,
+            app_id: *app_id,
+            owner,
+            topic,
+            added_at: added.occurred_at,
+            added_by: added.as_cause(),
+            status,
+            version: entry.version,
+        })
+    }
+
     /// Sent and waiting for the owner's answer.
     pub fn is_pending(&self) -> bool {
         matches!(self.status, SurveyStatus::Sent { .. })
@@ -209,8 +274,8 @@ impl SurveyEntry {
 }
 
 /// A survey stream's state, for `decide`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SurveyState<'a> {
     Absent,
-    Exists(&'a SurveyEntry),
+    Exists(Survey<'a>),
 }

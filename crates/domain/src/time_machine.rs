@@ -12,8 +12,8 @@ use crate::log::SharedLog;
 use crate::portal::Portal;
 use crate::projections::timeline::{timeline, CausationChain, LogIndex, TimelineFilter};
 
-/// The default checkpoint interval: an answer folds at most 255 events.
-pub const DEFAULT_CHECKPOINT_EVERY: usize = 256;
+/// The default checkpoint interval: an answer folds at most 511 events.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 512;
 
 #[derive(Clone, Debug)]
 pub struct TimeMachine {

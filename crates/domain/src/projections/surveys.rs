@@ -2,7 +2,7 @@
 
 use crate::persistent::HashedMap;
 use crate::portal::Portal;
-use crate::state::SurveyEntry;
+use crate::state::Survey;
 use crate::values::{Owner, ProductName, Rating};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,10 +54,10 @@ impl Portal {
     }
 
     /// Sent surveys waiting for an answer, oldest first; for one owner if given.
-    pub fn pending_surveys(&self, owner: Option<&Owner>) -> Vec<&SurveyEntry> {
+    pub fn pending_surveys(&self, owner: Option<&Owner>) -> Vec<Survey<'_>> {
         let mut pending: Vec<_> = self
             .surveys()
-            .filter(|s| s.is_pending() && owner.is_none_or(|o| &s.owner == o))
+            .filter(|s| s.is_pending() && owner.is_none_or(|o| s.owner == o))
             .collect();
         pending.sort_by_key(|s| (s.added_at, s.id));
         pending
