@@ -7,7 +7,8 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::{AppId, SurveyId};
 use crate::records::{
-    ApplicationRecord, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
+    ApplicationRecord, CredentialImage, CredentialRecord, CredentialStatus,
+    DeletedApplicationRecord,
 };
 use crate::state::{App, AppState, SurveyState, SurveyStatus};
 use chrono::{DateTime, Utc};
@@ -46,15 +47,15 @@ fn check_expiry(at: DateTime<Utc>, credential: &NewCredential) -> Result<(), Dom
     Ok(())
 }
 
-fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> Arc<CredentialRecord> {
-    Arc::new(CredentialRecord {
+fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> CredentialImage {
+    CredentialImage::from(Arc::new(CredentialRecord {
         id: credential.id,
         app_id: app,
         key: credential.key.clone(),
         issued_at: at,
         expires_at: credential.expires_at,
         status: CredentialStatus::Active,
-    })
+    }))
 }
 
 /// The record after a change, stamped with the command's time.
@@ -215,7 +216,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                     app_id: *app_id,
                     credential_id: *credential_id,
                 },
-                Event::CredentialUpdate(Arc::new(record)),
+                Event::CredentialUpdate(Arc::new(record).into()),
             ])
         }
         Action::ExpireCredential {
@@ -248,7 +249,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                     credential_id: *credential_id,
                     expired_at: entry.record.expires_at,
                 },
-                Event::CredentialUpdate(Arc::new(record)),
+                Event::CredentialUpdate(Arc::new(record).into()),
             ])
         }
         Action::DeleteApplication { app_id } => {

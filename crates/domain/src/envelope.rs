@@ -7,25 +7,28 @@ use crate::values::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+// `repr(C)` keeps the fields folding reads (stream, version, time, event)
+// together at the front, so replaying a long log touches fewer cache lines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Envelope {
-    /// A UUID v7 made on the deciding device: the idempotency key.
-    pub event_id: EventId,
     pub stream_id: StreamId,
     /// 1 for a stream's first event, then +1 for each event.
     pub stream_version: u64,
     /// The deciding device's clock. Order follows the log, never this clock.
     pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: Event,
+    /// A UUID v7 made on the deciding device: the idempotency key.
+    pub event_id: EventId,
+    pub correlation_id: CorrelationId,
+    pub causation_id: Option<EventId>,
+    pub actor: Actor,
+    pub device: DeviceId,
     /// The server's clock, once synced.
     pub recorded_at: Option<DateTime<Utc>>,
     /// The server-assigned position, once synced.
     pub global_position: Option<u64>,
-    pub actor: Actor,
-    pub device: DeviceId,
-    pub causation_id: Option<EventId>,
-    pub correlation_id: CorrelationId,
-    #[serde(flatten)]
-    pub event: Event,
 }
 
 impl Envelope {

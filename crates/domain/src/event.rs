@@ -1,7 +1,7 @@
 //! The event catalogue. Type names are exactly the ones that appear in the log.
 
 use crate::ids::{AppId, CredentialId, StreamId, SurveyId};
-use crate::records::{ApplicationRecord, CredentialRecord, DeletedApplicationRecord};
+use crate::records::{ApplicationRecord, CredentialImage, DeletedApplicationRecord};
 use crate::values::{Owner, Plan, ProductName, Rating, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -80,7 +80,7 @@ pub enum Event {
     #[serde(rename = "SUBSCRIPTION_PLAN_CHANGED")]
     PlanChanged { app_id: AppId, from: Plan, to: Plan },
     #[serde(rename = "CREDENTIAL_INSERT")]
-    CredentialInsert(Arc<CredentialRecord>),
+    CredentialInsert(CredentialImage),
     #[serde(rename = "CREDENTIAL_REVOKED")]
     CredentialRevoked {
         app_id: AppId,
@@ -93,7 +93,7 @@ pub enum Event {
         expired_at: DateTime<Utc>,
     },
     #[serde(rename = "CREDENTIAL_UPDATE")]
-    CredentialUpdate(Arc<CredentialRecord>),
+    CredentialUpdate(CredentialImage),
     #[serde(rename = "SURVEY_ADDED")]
     SurveyAdded {
         survey_id: SurveyId,
@@ -254,7 +254,7 @@ impl Event {
         match self {
             Event::ApplicationInsert(r) | Event::ApplicationUpdate(r) => r.id,
             Event::ApplicationDelete(r) => r.id,
-            Event::CredentialInsert(c) | Event::CredentialUpdate(c) => c.app_id,
+            Event::CredentialInsert(c) | Event::CredentialUpdate(c) => c.record.app_id,
             Event::ApplicationDeleted { app_id, .. }
             | Event::ApiProductAdded { app_id, .. }
             | Event::ApiProductRemoved { app_id, .. }

@@ -40,7 +40,8 @@ pub use portal::{NotAtHead, Portal};
 pub use projections::applications::{AppQuery, AppStatus};
 pub use projections::timeline::{CausationChain, LogIndex, TimelineFilter};
 pub use records::{
-    ApplicationRecord, CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
+    ApplicationRecord, CredentialImage, CredentialKey, CredentialRecord, CredentialStatus,
+    DeletedApplicationRecord,
 };
 pub use state::{
     App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry,

@@ -246,8 +246,8 @@ impl Portal {
             Event::PlanChanged { app_id, .. } => {
                 self.with_app_unversioned(*app_id, |app| app.plan_cause = position);
             }
-            Event::CredentialInsert(record) => {
-                let id = record.id;
+            Event::CredentialInsert(image) => {
+                let id = image.id;
                 self.with_app(stream, version, |app| {
                     Shared::make_mut(&mut app.credentials).push(CredentialEntry {
                         id,
@@ -257,8 +257,8 @@ impl Portal {
                 });
             }
             Event::CredentialRevoked { .. } | Event::CredentialExpired { .. } => {}
-            Event::CredentialUpdate(record) => {
-                let id = record.id;
+            Event::CredentialUpdate(image) => {
+                let id = image.id;
                 self.with_app(stream, version, |app| {
                     // Only live credentials change, and they are the newest.
                     let credentials = Shared::make_mut(&mut app.credentials);

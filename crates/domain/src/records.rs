@@ -148,3 +148,28 @@ impl CredentialRecord {
         }
     }
 }
+
+/// A credential record image as events carry it: the record, shared, with
+/// its id copied inline so that folding finds the credential without
+/// reading the record. On the wire it is just the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Arc<CredentialRecord>", into = "Arc<CredentialRecord>")]
+pub struct CredentialImage {
+    pub id: CredentialId,
+    pub record: Arc<CredentialRecord>,
+}
+
+impl From<Arc<CredentialRecord>> for CredentialImage {
+    fn from(record: Arc<CredentialRecord>) -> Self {
+        Self {
+            id: record.id,
+            record,
+        }
+    }
+}
+
+impl From<CredentialImage> for Arc<CredentialRecord> {
+    fn from(image: CredentialImage) -> Self {
+        image.record
+    }
+}

@@ -57,7 +57,7 @@ pub(crate) fn app_record(log: &SharedLog, position: u32) -> Option<&ApplicationR
 
 pub(crate) fn credential_record(log: &SharedLog, position: u32) -> Option<&CredentialRecord> {
     match &log.get(position as usize)?.event {
-        Event::CredentialInsert(r) | Event::CredentialUpdate(r) => Some(r),
+        Event::CredentialInsert(c) | Event::CredentialUpdate(c) => Some(&c.record),
         _ => None,
     }
 }
