@@ -295,22 +295,21 @@ impl Portal {
             Event::SurveyFeedbackRecorded {
                 survey_id, rating, ..
             } => {
-                let log = self.log.clone();
-                let added = self
-                    .surveys
-                    .get(survey_id)
-                    .and_then(|s| log.get(s.added_at as usize));
-                if let Some(Event::SurveyAdded { topic, .. }) = added.map(|e| &e.event) {
-                    self.funnel.answered(topic.products(), *rating);
-                }
-                self.with_survey(*survey_id, version, |s| {
-                    if let Progress::Sent { sent_at } = s.progress {
-                        s.progress = Progress::Answered {
+                // One lookup serves both the funnel and the survey's progress.
+                if let Some(survey) = self.surveys.get_mut(survey_id) {
+                    survey.version = version;
+                    if let Some(Event::SurveyAdded { topic, .. }) =
+                        self.log.get(survey.added_at as usize).map(|e| &e.event)
+                    {
+                        self.funnel.answered(topic.products(), *rating);
+                    }
+                    if let Progress::Sent { sent_at } = survey.progress {
+                        survey.progress = Progress::Answered {
                             sent_at,
                             answered_at: position,
                         };
                     }
-                });
+                }
             }
         }
     }
