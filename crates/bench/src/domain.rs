@@ -110,7 +110,11 @@ pub fn run(args: &Args) {
         black_box(sum);
         let floor = t.elapsed().as_nanos() as f64 / events as f64;
         eprintln!("reference, reading every envelope: {floor:.0} ns/event");
-        report(events, "read_floor", &[("ns_per_event", format!("{floor:.1}"))]);
+        report(
+            events,
+            "read_floor",
+            &[("ns_per_event", format!("{floor:.1}"))],
+        );
 
         // The log's indexes (timeline lookups, histories, causation) are
         // built on first use rather than during replay: what that first use costs.
@@ -122,7 +126,11 @@ pub fn run(args: &Args) {
         black_box(index.position(&shared, log[events / 2].event_id, events));
         let index_ms = t.elapsed().as_secs_f64() * 1e3;
         eprintln!("log index, built on first use: {index_ms:.0} ms");
-        report(events, "log_index_first_use", &[("ms", format!("{index_ms:.1}"))]);
+        report(
+            events,
+            "log_index_first_use",
+            &[("ms", format!("{index_ms:.1}"))],
+        );
 
         if args.replay_only {
             continue;

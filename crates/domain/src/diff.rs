@@ -118,12 +118,19 @@ impl PortalDiff {
                 DiffItem::Update { new, .. } => Change::Changed(*new.0),
             })
             .collect();
-        let adoption = hashed_diff(from.adoption.counts(), to.adoption.counts())
+        let before: BTreeMap<&ProductName, u32> = from.adoption.counts().collect();
+        let after: BTreeMap<&ProductName, u32> = to.adoption.counts().collect();
+        let adoption = before
+            .keys()
+            .chain(after.keys())
+            .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
-            .map(|item| match item {
-                DiffItem::Add(p, n) => (p.clone(), 0, *n),
-                DiffItem::Remove(p, n) => (p.clone(), *n, 0),
-                DiffItem::Update { old, new } => (new.0.clone(), *old.1, *new.1),
+            .filter_map(|p| {
+                let (a, b) = (
+                    before.get(p).copied().unwrap_or(0),
+                    after.get(p).copied().unwrap_or(0),
+                );
+                (a != b).then(|| ((*p).clone(), a, b))
             })
             .collect();
         let (lo, hi) = if from.position <= to.position {

@@ -12,27 +12,42 @@ pub struct DailyCount {
     pub removed: u32,
 }
 
+/// Everything adoption knows about one product.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ProductStats {
+    /// Live applications that have the product.
+    apps: u32,
+    daily: Map<NaiveDate, DailyCount>,
+    /// Removals per reason (`None`: no reason given).
+    removals: HashedMap<Option<Text>, u32>,
+}
+
+/// Keyed by product, hashed: each add or remove compares its product name
+/// once, and everything after that is keyed by dates and reasons. Readers sort.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Adoption {
-    // Hashed rather than ordered: a string key is then compared once per
-    // lookup, not at every level of a tree. Readers sort.
-    apps_per_product: HashedMap<ProductName, u32>,
-    /// Per day, the products that changed that day.
-    daily: Map<NaiveDate, Vec<(ProductName, DailyCount)>>,
-    /// Per product, removals per reason (`None`: no reason given).
-    removals: HashedMap<ProductName, HashedMap<Option<Text>, u32>>,
+    products: HashedMap<ProductName, ProductStats>,
 }
 
 impl Adoption {
-    pub(crate) fn added(&mut self, at: DateTime<Utc>, product: &ProductName) {
-        // Look up before inserting: cloning a key costs an atomic increment.
-        match self.apps_per_product.get_mut(product) {
-            Some(count) => *count += 1,
+    /// Changes the product's statistics; its name is cloned (a reference
+    /// count bumped) only the first time it is seen.
+    fn update(&mut self, product: &ProductName, change: impl FnOnce(&mut ProductStats)) {
+        match self.products.get_mut(product) {
+            Some(stats) => change(stats),
             None => {
-                self.apps_per_product.insert(product.clone(), 1);
+                let mut stats = ProductStats::default();
+                change(&mut stats);
+                self.products.insert(product.clone(), stats);
             }
         }
-        self.day(at, product).added += 1;
+    }
+
+    pub(crate) fn added(&mut self, at: DateTime<Utc>, product: &ProductName) {
+        self.update(product, |stats| {
+            stats.apps += 1;
+            stats.daily.entry(at.date_naive()).or_default().added += 1;
+        });
     }
 
     pub(crate) fn removed(
@@ -41,67 +56,49 @@ impl Adoption {
         product: &ProductName,
         reason: &Option<Text>,
     ) {
-        self.decrement(product);
-        self.day(at, product).removed += 1;
-        // Keys are cloned (reference counts bumped) only when new.
-        if !self.removals.contains_key(product) {
-            self.removals.insert(product.clone(), HashedMap::default());
-        }
-        if let Some(reasons) = self.removals.get_mut(product) {
-            match reasons.get_mut(reason) {
+        self.update(product, |stats| {
+            stats.apps = stats.apps.saturating_sub(1);
+            stats.daily.entry(at.date_naive()).or_default().removed += 1;
+            match stats.removals.get_mut(reason) {
                 Some(count) => *count += 1,
                 None => {
-                    reasons.insert(reason.clone(), 1);
+                    stats.removals.insert(reason.clone(), 1);
                 }
             }
-        }
-    }
-
-    fn day(&mut self, at: DateTime<Utc>, product: &ProductName) -> &mut DailyCount {
-        let products = self.daily.entry(at.date_naive()).or_default();
-        let slot = match products.iter().position(|(p, _)| p == product) {
-            Some(slot) => slot,
-            None => {
-                products.push((product.clone(), DailyCount::default()));
-                products.len() - 1
-            }
-        };
-        &mut products[slot].1
+        });
     }
 
     /// A deleted application no longer uses its products; that is not a removal.
     pub(crate) fn app_deleted(&mut self, products: &[ProductName]) {
         for product in products {
-            self.decrement(product);
-        }
-    }
-
-    fn decrement(&mut self, product: &ProductName) {
-        if let Some(count) = self.apps_per_product.get_mut(product) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.apps_per_product.remove(product);
+            if let Some(stats) = self.products.get_mut(product) {
+                stats.apps = stats.apps.saturating_sub(1);
             }
         }
     }
 
-    /// Live applications per product, by product name.
+    /// Live applications per product (products in use), by product name.
     pub fn apps_per_product(&self) -> Vec<(&ProductName, u32)> {
-        let mut counts: Vec<_> = self.apps_per_product.iter().map(|(p, n)| (p, *n)).collect();
+        let mut counts: Vec<_> = self
+            .products
+            .iter()
+            .filter(|(_, s)| s.apps > 0)
+            .map(|(p, s)| (p, s.apps))
+            .collect();
         counts.sort();
         counts
     }
 
     pub fn apps_using(&self, product: &ProductName) -> u32 {
-        self.apps_per_product.get(product).copied().unwrap_or(0)
+        self.products.get(product).map_or(0, |s| s.apps)
     }
 
     /// Adds and removes per day and product, oldest day first, then by product.
     pub fn daily(&self) -> Vec<(NaiveDate, &ProductName, DailyCount)> {
         let mut days: Vec<_> = self
-            .daily
+            .products
             .iter()
-            .flat_map(|(d, products)| products.iter().map(|(p, c)| (*d, p, *c)))
+            .flat_map(|(p, s)| s.daily.iter().map(move |(d, c)| (*d, p, *c)))
             .collect();
         days.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         days
@@ -110,9 +107,9 @@ impl Adoption {
     /// Removals per product and reason (`None`: no reason given), by product then reason.
     pub fn removals(&self) -> Vec<(&ProductName, Option<&Text>, u32)> {
         let mut removals: Vec<_> = self
-            .removals
+            .products
             .iter()
-            .flat_map(|(p, reasons)| reasons.iter().map(move |(r, n)| (p, r.as_ref(), *n)))
+            .flat_map(|(p, s)| s.removals.iter().map(move |(r, n)| (p, r.as_ref(), *n)))
             .collect();
         removals.sort();
         removals
@@ -129,8 +126,9 @@ impl Adoption {
         reasons
     }
 
-    pub(crate) fn counts(&self) -> &HashedMap<ProductName, u32> {
-        &self.apps_per_product
+    /// Live applications per product, for diffs.
+    pub(crate) fn counts(&self) -> impl Iterator<Item = (&ProductName, u32)> {
+        self.products.iter().map(|(p, s)| (p, s.apps))
     }
 }
 
