@@ -16,6 +16,7 @@ pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod intern;
 pub mod log;
 pub mod persistent;
 pub mod portal;
@@ -35,6 +36,7 @@ pub use event::{Event, EventKind, EventType, SurveyTopic};
 pub use ids::{
     AppId, CorrelationId, CredentialId, DeviceId, EventId, IdSource, SeededIds, StreamId, SurveyId,
 };
+pub use intern::Interner;
 pub use log::SharedLog;
 pub use portal::{NotAtHead, Portal};
 pub use projections::applications::{AppQuery, AppStatus};

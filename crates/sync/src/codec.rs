@@ -1,7 +1,7 @@
 //! Encoding and decoding envelopes, with the type and schema version checked
 //! before the data is trusted.
 
-use portal_domain::{Envelope, EventKind, EventType};
+use portal_domain::{Envelope, EventKind, EventType, Interner};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -95,11 +95,16 @@ pub fn encode_ndjson<'a>(log: impl IntoIterator<Item = &'a Envelope>) -> String 
 }
 
 /// Decodes a whole NDJSON document, or reports the first bad line. Blank
-/// lines are skipped.
+/// lines are skipped. Repeated product names and reasons share one copy.
 pub fn decode_ndjson(text: &str) -> Result<Vec<Envelope>, LineError> {
+    let mut interner = Interner::new();
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| decode(line).map_err(|error| LineError { line: i + 1, error }))
+        .map(|(i, line)| {
+            let mut envelope = decode(line).map_err(|error| LineError { line: i + 1, error })?;
+            interner.intern(&mut envelope);
+            Ok(envelope)
+        })
         .collect()
 }

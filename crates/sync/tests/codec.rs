@@ -118,3 +118,28 @@ fn blank_lines_are_skipped() {
     let text = format!("\n{}\n\n{}\n", encode(&log[0]), encode(&log[1]));
     assert_eq!(decode_ndjson(&text).unwrap(), log[..2].to_vec());
 }
+
+#[test]
+fn repeated_product_names_and_reasons_share_one_copy_after_decoding() {
+    use portal_domain::Event;
+    let log = decode_ndjson(&encode_ndjson(&sample())).unwrap();
+    let mut first: std::collections::HashMap<String, *const u8> = Default::default();
+    let mut shared = 0;
+    for e in &log {
+        if let Event::ApiProductAdded { product, .. } | Event::ApiProductRemoved { product, .. } =
+            &e.event
+        {
+            let ptr = product.as_str().as_ptr();
+            match first.get(product.as_str()) {
+                Some(&seen) => {
+                    assert_eq!(seen, ptr, "{product} decoded twice");
+                    shared += 1;
+                }
+                None => {
+                    first.insert(product.to_string(), ptr);
+                }
+            }
+        }
+    }
+    assert!(shared > 100, "{shared}");
+}
