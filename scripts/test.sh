@@ -10,6 +10,10 @@ source scripts/env.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Test output is kept to add up the results at the end.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+
 step "formatting"
 cargo fmt --all -- --check
 
@@ -30,10 +34,10 @@ if [ -n "$forbidden" ]; then
 fi
 
 step "native tests"
-cargo test --workspace --exclude portal-ledger --locked
+cargo test --workspace --exclude portal-ledger --locked 2>&1 | tee -a "$results"
 
 step "browser tests (headless Chromium)"
-cargo test -p portal-ledger --target wasm32-unknown-unknown --locked
+cargo test -p portal-ledger --target wasm32-unknown-unknown --locked 2>&1 | tee -a "$results"
 
 step "release build of the app (Trunk)"
 trunk build --release --skip-version-check
@@ -41,5 +45,8 @@ trunk build --release --skip-version-check
 step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
 cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
 
+passed=$(grep -E '^test result: ' "$results" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -E '^test result: ' "$results" | awk '{s += $6} END {print s + 0}')
 echo
 echo "all checks passed"
+echo "$passed passed, $failed failed"
