@@ -5,12 +5,12 @@
 use crate::command::{Action, Command, NewCredential};
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::ids::{AppId, SurveyId};
+use crate::ids::{AppId, CredentialId, SurveyId};
 use crate::records::{
     ApplicationRecord, CredentialImage, CredentialRecord, CredentialStatus,
     DeletedApplicationRecord,
 };
-use crate::state::{App, AppState, SurveyState, SurveyStatus};
+use crate::state::{App, AppState, Credential, SurveyState, SurveyStatus};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -35,6 +35,11 @@ fn active<'a>(state: AppState<'a>, command: &Command) -> Result<App<'a>, DomainE
         AppState::Deleted(_) => Err(DomainError::ApplicationDeleted { app_id }),
         AppState::Active(app) => Ok(app),
     }
+}
+
+fn credential_of(app: App<'_>, id: CredentialId) -> Result<Credential<'_>, DomainError> {
+    app.credential(id)
+        .ok_or(DomainError::CredentialNotFound { credential_id: id })
 }
 
 fn check_expiry(at: DateTime<Utc>, credential: &NewCredential) -> Result<(), DomainError> {
@@ -197,11 +202,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
             credential_id,
         } => {
             let app = active(state, command)?;
-            let entry = app
-                .credential(*credential_id)
-                .ok_or(DomainError::CredentialNotFound {
-                    credential_id: *credential_id,
-                })?;
+            let entry = credential_of(app, *credential_id)?;
             let status = entry.record.status_at(at);
             if status != CredentialStatus::Active {
                 return Err(DomainError::CredentialNotActive {
@@ -224,11 +225,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
             credential_id,
         } => {
             let app = active(state, command)?;
-            let entry = app
-                .credential(*credential_id)
-                .ok_or(DomainError::CredentialNotFound {
-                    credential_id: *credential_id,
-                })?;
+            let entry = credential_of(app, *credential_id)?;
             if entry.record.status != CredentialStatus::Active {
                 return Err(DomainError::CredentialAlreadyEnded {
                     credential_id: *credential_id,

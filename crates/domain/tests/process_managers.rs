@@ -89,10 +89,7 @@ fn a_duplicate_reaction_delivered_before_the_first_is_applied_is_refused() {
 #[test]
 fn reacting_twice_to_a_survey_being_added_issues_nothing_new() {
     let (mut s, removed) = removal();
-    let added = s
-        .run(process::react(&removed, &s.portal, device()).remove(0))
-        .unwrap()
-        .remove(0);
+    let added = s.react_to(&removed);
     let send = process::react(&added, &s.portal, device()).remove(0);
     s.run(send).unwrap();
     assert!(process::react(&added, &s.portal, device()).is_empty());
@@ -220,14 +217,8 @@ fn the_paid_plan_survey_is_issued_once_per_app() {
 #[test]
 fn an_owners_answer_records_feedback_caused_by_the_sent_survey() {
     let (mut s, removed) = removal();
-    let added = s
-        .run(process::react(&removed, &s.portal, device()).remove(0))
-        .unwrap()
-        .remove(0);
-    let sent = s
-        .run(process::react(&added, &s.portal, device()).remove(0))
-        .unwrap()
-        .remove(0);
+    let added = s.react_to(&removed);
+    let sent = s.react_to(&added);
     let Event::SurveySent { survey_id, .. } = sent.event else {
         panic!("expected SURVEY_SENT");
     };

@@ -256,10 +256,7 @@ fn surveyed() -> Scenario {
     let mut s = given([create(1, Plan::Free), add(1, "payments"), add(1, "maps")]);
     for p in ["payments", "maps"] {
         let removed = s.attempt(remove(1, p, "")).unwrap().remove(0);
-        let added = s
-            .run(process::react(&removed, &s.portal, device()).remove(0))
-            .unwrap()
-            .remove(0);
+        let added = s.react_to(&removed);
         s.run(process::react(&added, &s.portal, device()).remove(0))
             .unwrap();
     }
@@ -430,14 +427,8 @@ fn the_timeline_is_newest_first_and_filters_by_type_kind_app_actor_and_dates() {
 fn a_causation_chain_links_a_removal_to_its_survey_and_the_answer() {
     let mut s = given([create(1, Plan::Free), add(1, "maps")]);
     let removed = s.attempt(remove(1, "maps", "")).unwrap().remove(0);
-    let added = s
-        .run(process::react(&removed, &s.portal, device()).remove(0))
-        .unwrap()
-        .remove(0);
-    let sent = s
-        .run(process::react(&added, &s.portal, device()).remove(0))
-        .unwrap()
-        .remove(0);
+    let added = s.react_to(&removed);
+    let sent = s.react_to(&added);
     let Event::SurveySent { survey_id, .. } = sent.event else {
         panic!()
     };

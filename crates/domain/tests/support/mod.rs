@@ -158,6 +158,13 @@ impl Scenario {
         Ok(envelopes)
     }
 
+    /// Runs the first command a process manager issues in reaction to
+    /// `event` and returns the first event it appends.
+    pub fn react_to(&mut self, event: &Envelope) -> Envelope {
+        let issued = process::react(event, &self.portal, device()).remove(0);
+        self.run(issued).expect("the reaction is valid").remove(0)
+    }
+
     pub fn advance(&mut self, by: Duration) {
         self.now += by;
     }
