@@ -19,12 +19,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-fn report(size: usize, name: &str, fields: &[(&str, String)]) {
-    let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-    println!(
-        "{{\"bench\":\"{name}\",\"events\":{size},{}}}",
-        body.join(",")
-    );
+/// One figure as a JSON object on stdout.
+fn report(size: usize, name: &str, fields: &[(&str, serde_json::Value)]) {
+    let mut object = serde_json::Map::new();
+    object.insert("bench".into(), name.into());
+    object.insert("events".into(), size.into());
+    for (key, value) in fields {
+        object.insert((*key).into(), value.clone());
+    }
+    println!("{}", serde_json::Value::Object(object));
+}
+
+/// A figure rounded to one decimal.
+fn figure(x: f64) -> serde_json::Value {
+    ((x * 10.0).round() / 10.0).into()
 }
 
 /// Every projection, over a log already in memory (as after a load).
@@ -73,7 +81,7 @@ pub fn run(args: &Args) {
         report(
             events,
             "generate",
-            &[("seconds", format!("{:.3}", generated.as_secs_f64()))],
+            &[("ms", figure(generated.as_secs_f64() * 1e3))],
         );
 
         // Full replay into all projections.
@@ -96,8 +104,8 @@ pub fn run(args: &Args) {
             events,
             "replay",
             &[
-                ("events_per_sec", format!("{replay_rate:.0}")),
-                ("runs", args.runs.to_string()),
+                ("events_per_sec", figure(replay_rate)),
+                ("runs", args.runs.into()),
             ],
         );
 
@@ -110,11 +118,7 @@ pub fn run(args: &Args) {
         black_box(sum);
         let floor = t.elapsed().as_nanos() as f64 / events as f64;
         eprintln!("reference, reading every envelope: {floor:.0} ns/event");
-        report(
-            events,
-            "read_floor",
-            &[("ns_per_event", format!("{floor:.1}"))],
-        );
+        report(events, "read_floor", &[("ns_per_event", figure(floor))]);
 
         // The log's indexes (timeline lookups, histories, causation) are
         // built on first use rather than during replay: what that first use costs.
@@ -126,11 +130,7 @@ pub fn run(args: &Args) {
         black_box(index.position(&shared, log[events / 2].event_id, events));
         let index_ms = t.elapsed().as_secs_f64() * 1e3;
         eprintln!("log index, built on first use: {index_ms:.0} ms");
-        report(
-            events,
-            "log_index_first_use",
-            &[("ms", format!("{index_ms:.1}"))],
-        );
+        report(events, "log_index_first_use", &[("ms", figure(index_ms))]);
 
         if args.replay_only {
             continue;
@@ -159,11 +159,11 @@ pub fn run(args: &Args) {
             events,
             "checkpoints",
             &[
-                ("every", args.every.to_string()),
-                ("count", machine.checkpoint_count().to_string()),
-                ("checkpoint_bytes", checkpoint_bytes.to_string()),
-                ("log_index_head_bytes", without_bytes.to_string()),
-                ("build_ms", format!("{:.1}", build_time.as_secs_f64() * 1e3)),
+                ("every", args.every.into()),
+                ("count", machine.checkpoint_count().into()),
+                ("checkpoint_bytes", checkpoint_bytes.into()),
+                ("log_index_head_bytes", without_bytes.into()),
+                ("build_ms", figure(build_time.as_secs_f64() * 1e3)),
             ],
         );
 
@@ -200,10 +200,10 @@ pub fn run(args: &Args) {
             events,
             "time_travel",
             &[
-                ("queries", args.queries.to_string()),
-                ("p50_us", format!("{:.1}", p50.as_secs_f64() * 1e6)),
-                ("p95_us", format!("{:.1}", p95.as_secs_f64() * 1e6)),
-                ("max_us", format!("{:.1}", max.as_secs_f64() * 1e6)),
+                ("queries", args.queries.into()),
+                ("p50_us", figure(p50.as_secs_f64() * 1e6)),
+                ("p95_us", figure(p95.as_secs_f64() * 1e6)),
+                ("max_us", figure(max.as_secs_f64() * 1e6)),
             ],
         );
         drop(machine);
@@ -240,9 +240,9 @@ pub fn run(args: &Args) {
             events,
             "codec_ndjson",
             &[
-                ("bytes", bytes.to_string()),
-                ("encode_ms", format!("{:.1}", enc * 1e3)),
-                ("decode_ms", format!("{:.1}", dec * 1e3)),
+                ("bytes", bytes.into()),
+                ("encode_ms", figure(enc * 1e3)),
+                ("decode_ms", figure(dec * 1e3)),
             ],
         );
     }
