@@ -38,8 +38,9 @@ pub struct Portal {
     pub(crate) owner_changes: List<u32>,
 }
 
-/// Two states are equal when every projection is; which log handle they
-/// read is not part of the state (the positions they hold are).
+/// Two states are equal when every projection is. Projections hold log
+/// positions, so this compares states folded from the same events (the same
+/// log, or copies of it); which handle to the log they read is not compared.
 impl PartialEq for Portal {
     fn eq(&self, other: &Self) -> bool {
         self.position == other.position
