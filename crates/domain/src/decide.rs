@@ -21,6 +21,17 @@ pub enum StreamState<'a> {
     Survey(SurveyState<'a>),
 }
 
+impl StreamState<'_> {
+    /// The stream's current version: 0 for a stream with no events yet.
+    pub fn version(&self) -> u64 {
+        match self {
+            StreamState::App(AppState::Active(a) | AppState::Deleted(a)) => a.version(),
+            StreamState::Survey(SurveyState::Exists(s)) => s.version,
+            _ => 0,
+        }
+    }
+}
+
 pub fn decide(command: &Command, state: StreamState<'_>) -> Result<Vec<Event>, DomainError> {
     match state {
         StreamState::App(app) => decide_app(command, app),

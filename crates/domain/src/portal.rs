@@ -10,7 +10,7 @@ use crate::command::{Action, Command, CommandMeta};
 use crate::decide::{decide, StreamState};
 use crate::envelope::{seal, Envelope};
 use crate::error::DomainError;
-use crate::event::{Event, SurveyTopic};
+use crate::event::Event;
 use crate::ids::{AppId, IdSource, SurveyId};
 use crate::log::SharedLog;
 use crate::persistent::{HashedMap, List, Shared};
@@ -137,11 +137,7 @@ impl Portal {
 
     /// The current version of `command`'s stream: what an append expects.
     pub fn stream_version(&self, command: &Command) -> u64 {
-        match self.stream_state(command) {
-            StreamState::App(AppState::Active(a) | AppState::Deleted(a)) => a.version(),
-            StreamState::Survey(SurveyState::Exists(ref s)) => s.version,
-            _ => 0,
-        }
+        self.stream_state(command).version()
     }
 
     /// Decides `command` against this state and seals its events, ready to
@@ -152,14 +148,10 @@ impl Portal {
         meta: &CommandMeta,
         ids: &mut impl IdSource,
     ) -> Result<Vec<Envelope>, DomainError> {
-        let events = decide(command, self.stream_state(command))?;
-        Ok(seal(
-            events,
-            command.at,
-            meta,
-            self.stream_version(command),
-            ids,
-        ))
+        let state = self.stream_state(command);
+        let version = state.version();
+        let events = decide(command, state)?;
+        Ok(seal(events, command.at, meta, version, ids))
     }
 
     /// Appends `envelope` to the log and folds it. Only a state at the end of
@@ -220,7 +212,6 @@ impl Portal {
                         plan_cause: position,
                         version,
                         lifecycle: Lifecycle::Active,
-                        paid_survey_added: false,
                         credentials: Shared::default(),
                     },
                 );
@@ -268,16 +259,8 @@ impl Portal {
                     }
                 })
             }
-            Event::SurveyAdded {
-                survey_id,
-                app_id,
-                topic,
-                ..
-            } => {
+            Event::SurveyAdded { survey_id, .. } => {
                 self.funnel.added += 1;
-                if matches!(topic, SurveyTopic::PaidPlanFeedback { .. }) {
-                    self.with_app_unversioned(*app_id, |app| app.paid_survey_added = true);
-                }
                 self.surveys.insert(
                     *survey_id,
                     SurveyEntry {
@@ -322,8 +305,8 @@ impl Portal {
         }
     }
 
-    /// For effects on an application recorded by another event than its
-    /// record change (a business event, or a survey's).
+    /// For effects on an application recorded by a business event, which
+    /// does not change the record (and so not the version).
     fn with_app_unversioned(&mut self, id: AppId, change: impl FnOnce(&mut AppEntry)) {
         if let Some(app) = self.apps.get_mut(&id) {
             change(app);

@@ -105,10 +105,8 @@ pub fn on_tick(now: DateTime<Utc>, portal: &Portal, device: DeviceId) -> Vec<Iss
                 });
             }
         }
-        if app.record.plan == Plan::Paid
-            && !app.entry.paid_survey_added
-            && now - app.record.plan_since > PAID_SURVEY_AFTER
-        {
+        if app.record.plan == Plan::Paid && now - app.record.plan_since > PAID_SURVEY_AFTER {
+            // Derived from the application alone, so there is one per application.
             let survey_id = SurveyId(derived_id(app.id().0, "paid-plan-survey"));
             if let (None, Some(cause)) = (portal.survey(survey_id), app.plan_cause()) {
                 issued.push(Issued {

@@ -41,8 +41,6 @@ pub struct AppEntry {
     /// The stream version of the last record change.
     pub version: u64,
     pub lifecycle: Lifecycle,
-    /// Whether the paid-plan feedback survey has been added.
-    pub paid_survey_added: bool,
     /// Oldest first. Behind its own pointer so that copying an entry (when a
     /// checkpoint shares its node) does not copy every credential.
     pub credentials: Shared<Vec<CredentialEntry>>,
