@@ -24,6 +24,9 @@ cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D wa
 step "clippy (the browser app)"
 cargo clippy -p portal-ledger --target wasm32-unknown-unknown --locked -- -D warnings
 
+step "clippy (the store in the browser)"
+cargo clippy -p portal-store --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
 step "the domain builds for wasm32 and depends on no IO crate"
 cargo build -p portal-domain --target wasm32-unknown-unknown --locked
 forbidden=$(cargo tree -p portal-domain -e normal --prefix none --locked \
@@ -37,7 +40,7 @@ step "native tests"
 cargo test --workspace --exclude portal-ledger --locked 2>&1 | tee -a "$results"
 
 step "browser tests (headless Chromium)"
-cargo test -p portal-ledger --target wasm32-unknown-unknown --locked 2>&1 | tee -a "$results"
+cargo test -p portal-ledger -p portal-store --target wasm32-unknown-unknown --locked 2>&1 | tee -a "$results"
 
 step "release build of the app (Trunk)"
 trunk build --release --skip-version-check

@@ -23,6 +23,7 @@ pub mod portal;
 pub mod process;
 pub mod projections;
 pub mod records;
+pub mod snapshot;
 pub mod state;
 pub mod time_machine;
 pub mod values;
@@ -45,6 +46,7 @@ pub use records::{
     ApplicationRecord, CredentialImage, CredentialKey, CredentialRecord, CredentialStatus,
     DeletedApplicationRecord,
 };
+pub use snapshot::{Snapshot, SnapshotBeyondLog, PROJECTION_VERSION};
 pub use state::{
     App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry,
     SurveyState, SurveyStatus,

@@ -10,8 +10,9 @@ use crate::persistent::Shared;
 use crate::records::{ApplicationRecord, CredentialRecord, CredentialStatus};
 use crate::values::{Owner, Rating, Text};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialEntry {
     pub id: CredentialId,
     /// The position of the credential's latest CREDENTIAL_INSERT or _UPDATE.
@@ -20,7 +21,7 @@ pub struct CredentialEntry {
     pub(crate) issued_at: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lifecycle {
     Active,
     /// Deleted by the APPLICATION_DELETE at this log position.
@@ -32,7 +33,7 @@ pub enum Lifecycle {
 /// An application as the projections keep it: small and inline in its map,
 /// so that a record change touches one node and nothing else. Records and
 /// causes are log positions (see `log.rs`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppEntry {
     /// The position of the application's latest APPLICATION_INSERT or _UPDATE.
     pub(crate) record_at: u32,
@@ -172,7 +173,7 @@ impl<'a> AppState<'a> {
 }
 
 /// How far a survey has got, as log positions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Progress {
     Added,
     Sent { sent_at: u32 },
@@ -181,7 +182,7 @@ pub enum Progress {
 
 /// A feedback survey as the projections keep it: small and inline in its
 /// map; what it says is read from its SURVEY_ADDED event (see `log.rs`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyEntry {
     /// The position of its SURVEY_ADDED event.
     pub(crate) added_at: u32,

@@ -1,5 +1,26 @@
-//! The event store contract and its implementations (in memory, and IndexedDB
-//! in the browser). Filled in by the browser-store work; for now it only
-//! names what the store will hold.
+//! The event log of one device: the [`EventStore`] contract, an in-memory
+//! store, and (in the browser) the IndexedDB store. Both are one engine
+//! (`engine.rs`) over different backends, so they behave alike by
+//! construction, and one contract suite checks both.
 
-pub use portal_domain::Envelope;
+pub mod catalog;
+pub mod checkpoint;
+pub mod chunk;
+pub mod contract;
+pub mod engine;
+pub mod error;
+pub mod memory;
+mod stored;
+
+#[cfg(target_arch = "wasm32")]
+pub mod idb;
+#[cfg(target_arch = "wasm32")]
+pub mod prefs;
+
+pub use contract::{
+    Appended, Change, Checkpoint, EventStore, Imported, Loaded, Quarantined, StoredEvent, SyncState,
+};
+pub use engine::{Fault, Unmigrated, STORE_SCHEMA};
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use stored::EVENT_SCHEMA;

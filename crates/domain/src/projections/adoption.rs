@@ -5,15 +5,16 @@ use crate::persistent::{HashedMap, Map};
 use crate::portal::Portal;
 use crate::values::{ProductName, Text};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyCount {
     pub added: u32,
     pub removed: u32,
 }
 
 /// Everything adoption knows about one product.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ProductStats {
     /// Live applications that have the product.
     apps: u32,
@@ -24,7 +25,7 @@ struct ProductStats {
 
 /// Keyed by product, hashed: each add or remove compares its product name
 /// once, and everything after that is keyed by dates and reasons. Readers sort.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adoption {
     products: HashedMap<ProductName, ProductStats>,
 }

@@ -4,8 +4,9 @@ use crate::persistent::HashedMap;
 use crate::portal::Portal;
 use crate::state::Survey;
 use crate::values::{Owner, ProductName, Rating};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductAnswers {
     pub answers: u32,
     pub rating_sum: u32,
@@ -17,7 +18,7 @@ impl ProductAnswers {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funnel {
     pub added: u32,
     pub sent: u32,

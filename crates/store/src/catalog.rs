@@ -1,0 +1,76 @@
+//! What a handle knows about the stored log without holding it: where each
+//! event id is, and each stream's version. Built from the chunks as they
+//! are read, and brought up to date inside every write transaction, so a
+//! handle that another tab has overtaken catches up before it decides.
+
+use crate::chunk::{decode_header, Chunk};
+use portal_domain::{EventId, StreamId};
+use rustc_hash::FxHashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamSpan {
+    pub version: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// The position after the last event this handle knows of.
+    pub len: u64,
+    ids: FxHashMap<EventId, u64>,
+    streams: FxHashMap<StreamId, StreamSpan>,
+}
+
+impl Catalog {
+    pub fn position(&self, id: EventId) -> Option<u64> {
+        self.ids.get(&id).copied()
+    }
+
+    pub fn version(&self, stream: StreamId) -> u64 {
+        self.streams.get(&stream).map_or(0, |s| s.version)
+    }
+
+    pub fn span(&self, stream: StreamId) -> Option<StreamSpan> {
+        self.streams.get(&stream).copied()
+    }
+
+    pub fn observe(&mut self, position: u64, id: EventId, stream: StreamId, version: u64) {
+        self.ids.insert(id, position);
+        self.streams
+            .entry(stream)
+            .and_modify(|s| {
+                s.version = s.version.max(version);
+                s.last = s.last.max(position);
+            })
+            .or_insert(StreamSpan {
+                version,
+                first: position,
+                last: position,
+            });
+    }
+
+    /// Learns the events of `chunks` at `self.len` and after, up to `head`.
+    /// Unreadable events are skipped here; reads report them.
+    pub fn learn(&mut self, chunks: &[Chunk], head: u64) {
+        for chunk in chunks {
+            if chunk.end() <= self.len {
+                continue;
+            }
+            for (position, frame) in chunk.frames() {
+                if position < self.len {
+                    continue;
+                }
+                if let Some(header) = frame.ok().and_then(|f| decode_header(&f).ok()) {
+                    self.observe(
+                        position,
+                        header.event_id,
+                        header.stream_id,
+                        header.stream_version,
+                    );
+                }
+            }
+        }
+        self.len = head;
+    }
+}

@@ -1,0 +1,212 @@
+//! Chunks: the unit the log is stored in. A chunk holds the events of one
+//! command (as appended) or of many (imported, or compacted from the
+//! appends before it), so bulk paths pay one record per chunk, not per
+//! event. Each event is framed on its own, so one unreadable event is
+//! quarantined without losing its neighbours.
+//!
+//! Frame: schema version (u16 LE), length (u32 LE), postcard bytes.
+
+use crate::contract::{Quarantined, StoredEvent, SyncState};
+use crate::stored::{self, EVENT_SCHEMA};
+use portal_domain::{Envelope, EventId, Interner, StreamId};
+use serde::Deserialize;
+
+/// No chunk holds more events than this, so the chunk holding position `p`
+/// starts after `p - MAX_CHUNK_EVENTS`: a reader that knows the log up to
+/// `p` finds what follows without an index of chunk boundaries.
+pub const MAX_CHUNK_EVENTS: u64 = 2048;
+
+const HEADER: usize = 6;
+
+/// One stored record of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub first: u64,
+    pub count: u32,
+    pub events: Vec<u8>,
+    /// postcard `Vec<SyncState>`, one per event; kept apart so that marking
+    /// events synced rewrites it without touching the events.
+    pub sync: Vec<u8>,
+}
+
+pub fn encode_frame(envelope: &Envelope, out: &mut Vec<u8>) {
+    let payload = postcard::to_allocvec(&stored::StoredEvent::from(envelope))
+        .expect("postcard encodes every stored shape into a Vec");
+    out.extend_from_slice(&EVENT_SCHEMA.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&payload);
+}
+
+pub fn frame_of(envelope: &Envelope) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_frame(envelope, &mut out);
+    out
+}
+
+pub fn encode_sync(states: &[SyncState]) -> Vec<u8> {
+    postcard::to_allocvec(states).expect("postcard encodes sync states into a Vec")
+}
+
+/// The sync states of a chunk; unreadable ones count as pending, which is
+/// safe: pushing an event the server already has is a no-op.
+pub fn decode_sync(chunk: &Chunk) -> Vec<SyncState> {
+    let mut states: Vec<SyncState> = postcard::from_bytes(&chunk.sync).unwrap_or_default();
+    states.resize(chunk.count as usize, SyncState::Pending);
+    states
+}
+
+impl Chunk {
+    pub fn new(first: u64, frames: &[Vec<u8>], sync: &[SyncState]) -> Self {
+        Chunk {
+            first,
+            count: frames.len() as u32,
+            events: frames.concat(),
+            sync: encode_sync(sync),
+        }
+    }
+
+    pub fn end(&self) -> u64 {
+        self.first + u64::from(self.count)
+    }
+
+    pub fn contains(&self, position: u64) -> bool {
+        (self.first..self.end()).contains(&position)
+    }
+
+    /// Each event's position with its frame, or why the rest of the chunk
+    /// cannot be split into frames.
+    pub fn frames(&self) -> Frames<'_> {
+        Frames {
+            rest: &self.events,
+            position: self.first,
+            end: self.end(),
+        }
+    }
+
+    /// The raw frame at `position`, to compare a re-sent event with.
+    pub fn frame_at(&self, position: u64) -> Option<&[u8]> {
+        self.frames()
+            .find(|(p, _)| *p == position)
+            .and_then(|(_, frame)| frame.ok())
+            .map(|frame| frame.bytes)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Frame<'a> {
+    pub schema: u16,
+    /// The whole frame, header included.
+    pub bytes: &'a [u8],
+}
+
+impl Frame<'_> {
+    fn payload(&self) -> &[u8] {
+        &self.bytes[HEADER..]
+    }
+}
+
+pub struct Frames<'a> {
+    rest: &'a [u8],
+    position: u64,
+    end: u64,
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = (u64, Result<Frame<'a>, &'static str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.position >= self.end {
+            return None;
+        }
+        let position = self.position;
+        self.position += 1;
+        if self.rest.len() < HEADER {
+            self.rest = &[];
+            return Some((position, Err("the record ends before this event")));
+        }
+        let schema = u16::from_le_bytes([self.rest[0], self.rest[1]]);
+        let len = u32::from_le_bytes([self.rest[2], self.rest[3], self.rest[4], self.rest[5]]);
+        let total = HEADER + len as usize;
+        if self.rest.len() < total {
+            self.rest = &[];
+            return Some((position, Err("the record ends inside this event")));
+        }
+        let (bytes, rest) = self.rest.split_at(total);
+        self.rest = rest;
+        Some((position, Ok(Frame { schema, bytes })))
+    }
+}
+
+/// The fields the store indexes, read without decoding the rest.
+#[derive(Deserialize)]
+pub struct Header {
+    pub event_id: EventId,
+    pub stream_id: StreamId,
+    pub stream_version: u64,
+}
+
+pub fn decode_header(frame: &Frame<'_>) -> Result<Header, String> {
+    if frame.schema > EVENT_SCHEMA {
+        return Err(future_schema(frame.schema));
+    }
+    postcard::take_from_bytes::<Header>(frame.payload())
+        .map(|(header, _)| header)
+        .map_err(|e| format!("the event cannot be read: {e}"))
+}
+
+fn future_schema(schema: u16) -> String {
+    format!(
+        "the event was stored in schema version {schema}, newer than this build reads ({EVENT_SCHEMA}); a newer tab wrote it"
+    )
+}
+
+pub fn decode_frame(frame: &Frame<'_>) -> Result<Envelope, String> {
+    if frame.schema > EVENT_SCHEMA {
+        return Err(future_schema(frame.schema));
+    }
+    let stored: stored::StoredEvent = postcard::from_bytes(frame.payload())
+        .map_err(|e| format!("the event cannot be read: {e}"))?;
+    stored
+        .into_envelope()
+        .map_err(|e| format!("the event is invalid: {e}"))
+}
+
+/// Decodes the events of `chunks` from position `from` on, into `out`.
+pub fn decode_chunks<'a>(
+    chunks: impl IntoIterator<Item = &'a Chunk>,
+    from: u64,
+    interner: &mut Interner,
+    out: &mut crate::contract::Loaded,
+) {
+    for chunk in chunks {
+        if chunk.end() <= from {
+            continue;
+        }
+        let mut states = decode_sync(chunk).into_iter();
+        for (position, frame) in chunk.frames() {
+            let state = states.next().unwrap_or(SyncState::Pending);
+            if position < from {
+                continue;
+            }
+            match frame.map_err(str::to_owned).and_then(|f| decode_frame(&f)) {
+                Ok(mut envelope) => {
+                    interner.intern(&mut envelope);
+                    if let SyncState::Synced {
+                        global_position,
+                        recorded_at,
+                    } = &state
+                    {
+                        envelope.global_position = Some(*global_position);
+                        envelope.recorded_at = Some(*recorded_at);
+                    }
+                    out.events.push(StoredEvent {
+                        position,
+                        envelope,
+                        sync: state,
+                    });
+                }
+                Err(reason) => out.quarantined.push(Quarantined { position, reason }),
+            }
+        }
+    }
+}

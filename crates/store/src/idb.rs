@@ -1,0 +1,425 @@
+//! The IndexedDB store: the engine over three object stores.
+//!
+//! - `chunks`: the log, keyed by each chunk's first position (see `chunk.rs`);
+//! - `meta`: the head, the device id, the last pulled position and the
+//!   checkpoint, each a byte array;
+//! - `events`: the schema 1 layout, one NDJSON line per event, kept only
+//!   so that `Engine::over` can migrate it.
+//!
+//! Requests are issued as soon as they are made (the `idb` crate's are), so
+//! a transaction's reads and writes travel together. Other tabs hear of
+//! every write over a `BroadcastChannel` named after the database.
+
+use crate::chunk::Chunk;
+use crate::contract::Change;
+use crate::engine::{Backend, Engine, Mode, Tx, STORE_SCHEMA};
+use crate::error::StoreError;
+use idb::event::DatabaseEvent;
+use idb::{
+    CursorDirection, Database, Factory, KeyRange, ObjectStore, ObjectStoreParams, Query,
+    Transaction, TransactionMode,
+};
+use js_sys::{Object, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+pub type IdbStore = Engine<IdbBackend>;
+
+type OnMessage = Closure<dyn FnMut(MessageEvent)>;
+
+const CHUNKS: &str = "chunks";
+const META: &str = "meta";
+const LEGACY: &str = "events";
+const ALL: [&str; 3] = [CHUNKS, META, LEGACY];
+
+pub struct IdbBackend {
+    db: Database,
+    /// Set when another tab upgraded or deleted the database: this
+    /// connection has been closed so that it does not block them.
+    closed: Rc<Cell<bool>>,
+    channel: BroadcastChannel,
+    on_message: RefCell<Option<OnMessage>>,
+}
+
+/// Turns a failed IndexedDB call into what the UI shows.
+pub fn store_error(error: idb::Error) -> StoreError {
+    let text = match &error {
+        idb::Error::DomException(e) => format!("{}: {}", e.name(), e.message()),
+        other => other.to_string(),
+    };
+    classify(&text)
+}
+
+fn classify(text: &str) -> StoreError {
+    if text.contains("QuotaExceeded") {
+        StoreError::QuotaExceeded
+    } else if text.contains("InvalidStateError") || text.contains("connection is closing") {
+        StoreError::Closed
+    } else if text.contains("AbortError") {
+        StoreError::Aborted(text.to_owned())
+    } else {
+        StoreError::Backend(text.to_owned())
+    }
+}
+
+fn number(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+fn chunk_to_js(chunk: &Chunk) -> JsValue {
+    let object = Object::new();
+    let set = |key: &str, value: &JsValue| {
+        Reflect::set(&object, &JsValue::from_str(key), value)
+            .expect("setting a plain object's field");
+    };
+    set("first", &number(chunk.first));
+    set("count", &JsValue::from(chunk.count));
+    set("events", &Uint8Array::from(chunk.events.as_slice()).into());
+    set("sync", &Uint8Array::from(chunk.sync.as_slice()).into());
+    object.into()
+}
+
+/// Reads a chunk record. A damaged one still yields its position, with no
+/// readable events, so the engine quarantines it instead of failing the load.
+fn chunk_from_js(value: &JsValue) -> Chunk {
+    let get =
+        |key: &str| Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let bytes = |v: JsValue| {
+        v.dyn_into::<Uint8Array>()
+            .map(|a| a.to_vec())
+            .unwrap_or_default()
+    };
+    Chunk {
+        first: get("first").as_f64().unwrap_or(0.0) as u64,
+        count: get("count").as_f64().unwrap_or(1.0) as u32,
+        events: bytes(get("events")),
+        sync: bytes(get("sync")),
+    }
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database `name`. When an older tab
+    /// holds it open and does not let go, `on_blocked` is told, so the UI
+    /// can ask the person to close it; the open completes once it does.
+    pub async fn open(name: &str, on_blocked: impl FnOnce() + 'static) -> Result<Self, StoreError> {
+        let factory = Factory::new().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut request = factory
+            .open(name, Some(STORE_SCHEMA))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(db) = event.database() else { return };
+            let existing = db.store_names();
+            for store in ALL {
+                if !existing.iter().any(|s| s == store) {
+                    // A failure here aborts the upgrade, and the open reports it.
+                    let _ = db.create_object_store(store, ObjectStoreParams::new());
+                }
+            }
+        });
+        request.on_blocked(move |_| on_blocked());
+        let mut db = request.await.map_err(|e| match store_error(e) {
+            StoreError::Backend(m) => StoreError::Unavailable(m),
+            other => other,
+        })?;
+        let closed = Rc::new(Cell::new(false));
+        let flag = closed.clone();
+        db.on_version_change(move |event| {
+            flag.set(true);
+            if let Ok(db) = event.database() {
+                db.close();
+            }
+        });
+        let channel = BroadcastChannel::new(&format!("portal-ledger:{name}"))
+            .map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
+        Engine::over(IdbBackend {
+            db,
+            closed,
+            channel,
+            on_message: RefCell::default(),
+        })
+        .await
+    }
+
+    /// Deletes the database `name`; waits until every tab has let go of it.
+    pub async fn delete(name: &str) -> Result<(), StoreError> {
+        let factory = Factory::new().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        factory
+            .delete(name)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)
+    }
+
+    /// Calls `on_change` whenever another handle (another tab) writes.
+    pub fn watch(&self, on_change: impl Fn(&Change) + 'static) {
+        let closure = OnMessage::new(move |event: MessageEvent| {
+            if let Some(change) = decode_change(&event.data()) {
+                on_change(&change);
+            }
+        });
+        let backend = self.backend();
+        backend
+            .channel
+            .set_onmessage(Some(closure.as_ref().unchecked_ref()));
+        *backend.on_message.borrow_mut() = Some(closure);
+    }
+
+    /// Whether another tab has upgraded or deleted the database under this one.
+    pub fn is_closed(&self) -> bool {
+        self.backend().closed.get()
+    }
+
+    /// How many chunk records hold the log.
+    pub async fn chunk_count(&self) -> Result<u32, StoreError> {
+        let tx = self.backend().transaction(Mode::Read)?;
+        let store = tx.tx.object_store(CHUNKS).map_err(store_error)?;
+        store
+            .count(None)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)
+    }
+
+    /// Writes a chunk record as is, bypassing the engine (tests only).
+    pub async fn put_raw_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
+        let tx = self.backend().transaction(Mode::Write)?;
+        tx.put_chunk(chunk).await?;
+        tx.commit().await
+    }
+
+    /// Creates `name` in the layout of schema version 1 and returns the open
+    /// connection, as an old tab would hold it (tests only).
+    pub async fn create_schema_1(name: &str, lines: &[String]) -> Result<Database, StoreError> {
+        let factory = Factory::new().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut request = factory.open(name, Some(1)).map_err(store_error)?;
+        request.on_upgrade_needed(|event| {
+            if let Ok(db) = event.database() {
+                let _ = db.create_object_store(LEGACY, ObjectStoreParams::new());
+                let _ = db.create_object_store(META, ObjectStoreParams::new());
+            }
+        });
+        let mut db = request.await.map_err(store_error)?;
+        // What the schema 1 code did: let a newer version in.
+        db.on_version_change(|event| {
+            if let Ok(db) = event.database() {
+                db.close();
+            }
+        });
+        let tx = db
+            .transaction(&[LEGACY], TransactionMode::ReadWrite)
+            .map_err(store_error)?;
+        let store = tx.object_store(LEGACY).map_err(store_error)?;
+        for (key, line) in lines.iter().enumerate() {
+            store
+                .put(&JsValue::from_str(line), Some(&number(key as u64)))
+                .map_err(store_error)?;
+        }
+        tx.commit()
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(db)
+    }
+}
+
+fn encode_change(change: &Change) -> JsValue {
+    match change {
+        Change::Appended { head } => number(*head),
+        Change::SyncStates => JsValue::from_str("sync"),
+    }
+}
+
+fn decode_change(value: &JsValue) -> Option<Change> {
+    if let Some(head) = value.as_f64() {
+        return Some(Change::Appended { head: head as u64 });
+    }
+    (value.as_string().as_deref() == Some("sync")).then_some(Change::SyncStates)
+}
+
+impl IdbBackend {
+    fn transaction(&self, mode: Mode) -> Result<IdbTx, StoreError> {
+        if self.closed.get() {
+            return Err(StoreError::Closed);
+        }
+        let write = mode == Mode::Write;
+        let mode = if write {
+            TransactionMode::ReadWrite
+        } else {
+            TransactionMode::ReadOnly
+        };
+        let tx = self.db.transaction(&ALL, mode).map_err(store_error)?;
+        Ok(IdbTx {
+            write,
+            chunks: tx.object_store(CHUNKS).map_err(store_error)?,
+            meta: tx.object_store(META).map_err(store_error)?,
+            legacy: tx.object_store(LEGACY).map_err(store_error)?,
+            tx,
+        })
+    }
+}
+
+impl Drop for IdbBackend {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+        self.db.close();
+    }
+}
+
+pub struct IdbTx {
+    tx: Transaction,
+    write: bool,
+    chunks: ObjectStore,
+    meta: ObjectStore,
+    legacy: ObjectStore,
+}
+
+/// Why a transaction ended without committing, as IndexedDB recorded it.
+fn failure(tx: &Transaction) -> StoreError {
+    match tx.error() {
+        Some(e) => classify(&format!("{}: {}", e.name(), e.message())),
+        None => StoreError::Aborted("the browser abandoned the transaction".into()),
+    }
+}
+
+impl Backend for IdbBackend {
+    type Tx = IdbTx;
+
+    async fn begin(&self, mode: Mode) -> Result<IdbTx, StoreError> {
+        self.transaction(mode)
+    }
+
+    fn notify(&self, change: &Change) {
+        // A tab that cannot post still has its data; the others catch up
+        // on their next write or load.
+        let _ = self.channel.post_message(&encode_change(change));
+    }
+}
+
+impl Tx for IdbTx {
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self
+            .meta
+            .get(JsValue::from_str(key))
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())))
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.meta
+            .put(
+                &Uint8Array::from(value).into(),
+                Some(&JsValue::from_str(key)),
+            )
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
+        let range = match to {
+            Some(to) => KeyRange::bound(&number(from), &number(to), Some(false), Some(true)),
+            None => KeyRange::lower_bound(&number(from), Some(false)),
+        }
+        .map_err(store_error)?;
+        let values = self
+            .chunks
+            .get_all(Some(Query::KeyRange(range)), None)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(values.iter().map(chunk_from_js).collect())
+    }
+
+    async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
+        let range = KeyRange::upper_bound(&number(position), Some(false)).map_err(store_error)?;
+        let cursor = self
+            .chunks
+            .open_cursor(Some(Query::KeyRange(range)), Some(CursorDirection::Prev))
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        match cursor {
+            Some(cursor) => Ok(Some(chunk_from_js(&cursor.value().map_err(store_error)?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
+        self.chunks
+            .put(&chunk_to_js(chunk), Some(&number(chunk.first)))
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
+        let range = KeyRange::bound(&number(from), &number(to), Some(false), Some(true))
+            .map_err(store_error)?;
+        self.chunks
+            .delete(Query::KeyRange(range))
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)
+    }
+
+    async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        let keys = self
+            .legacy
+            .get_all_keys(None, None)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        let values = self
+            .legacy
+            .get_all(None, None)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .map(|(k, v)| {
+                (
+                    k.as_f64().unwrap_or(0.0) as u64,
+                    v.as_string().unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+
+    async fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
+        self.legacy
+            .delete(number(key))
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        if !self.write {
+            // A read-only transaction has nothing to commit; it ends by itself.
+            return Ok(());
+        }
+        // Another handle on the same transaction, to read why it failed.
+        let probe = self.chunks.transaction();
+        let done = self.tx.commit().map_err(store_error)?.await;
+        match done {
+            Ok(result) if result.is_committed() => Ok(()),
+            Ok(_) => Err(failure(&probe)),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn abort(self) {
+        if let Ok(tx) = self.tx.abort() {
+            let _ = tx.await;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The in-memory store: the engine over maps. Databases are named, as in
+//! IndexedDB, and opening a name twice gives two handles on one database,
+//! which is how the contract suite plays two tabs.
+
+use crate::chunk::Chunk;
+use crate::contract::Change;
+use crate::engine::{Backend, Engine, Mode, Tx};
+use crate::error::StoreError;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::{Rc, Weak};
+
+pub type MemoryStore = Engine<MemoryBackend>;
+
+type Listener = Rc<dyn Fn(&Change)>;
+/// Listeners by the handle that registered them, which never hears itself.
+type Listeners = Vec<(usize, Weak<dyn Fn(&Change)>)>;
+
+#[derive(Default)]
+struct Database {
+    meta: HashMap<String, Vec<u8>>,
+    chunks: BTreeMap<u64, Chunk>,
+    legacy: BTreeMap<u64, String>,
+    listeners: Listeners,
+}
+
+thread_local! {
+    static DATABASES: RefCell<HashMap<String, Rc<RefCell<Database>>>> = RefCell::default();
+    static NEXT_HANDLE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+pub struct MemoryBackend {
+    db: Rc<RefCell<Database>>,
+    handle: usize,
+    listener: RefCell<Option<Listener>>,
+}
+
+impl MemoryStore {
+    /// Opens (creating if needed) the database called `name` in this thread.
+    pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let db = DATABASES.with(|dbs| dbs.borrow_mut().entry(name.to_owned()).or_default().clone());
+        let handle = NEXT_HANDLE.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        Engine::over(MemoryBackend {
+            db,
+            handle,
+            listener: RefCell::default(),
+        })
+        .await
+    }
+
+    /// Deletes the database called `name`; open handles keep their copy.
+    pub fn delete(name: &str) {
+        DATABASES.with(|dbs| dbs.borrow_mut().remove(name));
+    }
+
+    /// Creates `name` in the layout of schema version 1 (one NDJSON line per event).
+    pub fn create_schema_1(name: &str, lines: &[String]) {
+        let db = Database {
+            legacy: lines
+                .iter()
+                .cloned()
+                .zip(0..)
+                .map(|(l, k)| (k, l))
+                .collect(),
+            ..Database::default()
+        };
+        DATABASES.with(|dbs| {
+            dbs.borrow_mut()
+                .insert(name.to_owned(), Rc::new(RefCell::new(db)))
+        });
+    }
+
+    /// Calls `on_change` whenever another handle on this database writes.
+    pub fn watch(&self, on_change: impl Fn(&Change) + 'static) {
+        let listener: Listener = Rc::new(on_change);
+        let backend = self.backend();
+        backend
+            .db
+            .borrow_mut()
+            .listeners
+            .push((backend.handle, Rc::downgrade(&listener)));
+        *backend.listener.borrow_mut() = Some(listener);
+    }
+
+    pub fn chunk_count(&self) -> usize {
+        self.backend().db.borrow().chunks.len()
+    }
+
+    /// Writes a raw chunk, as a damaged or foreign record would be (tests only).
+    pub fn put_raw_chunk(&self, chunk: Chunk) {
+        self.backend()
+            .db
+            .borrow_mut()
+            .chunks
+            .insert(chunk.first, chunk);
+    }
+}
+
+enum Write {
+    Meta(String, Vec<u8>),
+    Chunk(Chunk),
+    DeleteChunks(u64, u64),
+    DeleteLegacy(u64),
+}
+
+/// Writes are staged and applied at commit. Nothing here awaits anything,
+/// so a whole engine operation runs without yielding and no other handle's
+/// can interleave with it: the same isolation IndexedDB gives.
+pub struct MemoryTx {
+    db: Rc<RefCell<Database>>,
+    writes: RefCell<Vec<Write>>,
+}
+
+impl Backend for MemoryBackend {
+    type Tx = MemoryTx;
+
+    async fn begin(&self, _mode: Mode) -> Result<MemoryTx, StoreError> {
+        Ok(MemoryTx {
+            db: self.db.clone(),
+            writes: RefCell::default(),
+        })
+    }
+
+    fn notify(&self, change: &Change) {
+        let listeners: Vec<Listener> = {
+            let mut db = self.db.borrow_mut();
+            db.listeners.retain(|(_, l)| l.strong_count() > 0);
+            db.listeners
+                .iter()
+                .filter(|(handle, _)| *handle != self.handle)
+                .filter_map(|(_, l)| l.upgrade())
+                .collect()
+        };
+        for listener in listeners {
+            listener(change);
+        }
+    }
+}
+
+impl Tx for MemoryTx {
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.borrow().meta.get(key).cloned())
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.writes
+            .borrow_mut()
+            .push(Write::Meta(key.to_owned(), value.to_vec()));
+        Ok(())
+    }
+
+    async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
+        let db = self.db.borrow();
+        Ok(match to {
+            Some(to) => db.chunks.range(from..to).map(|(_, c)| c.clone()).collect(),
+            None => db.chunks.range(from..).map(|(_, c)| c.clone()).collect(),
+        })
+    }
+
+    async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
+        Ok(self
+            .db
+            .borrow()
+            .chunks
+            .range(..=position)
+            .next_back()
+            .map(|(_, c)| c.clone()))
+    }
+
+    async fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
+        self.writes.borrow_mut().push(Write::Chunk(chunk.clone()));
+        Ok(())
+    }
+
+    async fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
+        self.writes.borrow_mut().push(Write::DeleteChunks(from, to));
+        Ok(())
+    }
+
+    async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        Ok(self
+            .db
+            .borrow()
+            .legacy
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
+    }
+
+    async fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
+        self.writes.borrow_mut().push(Write::DeleteLegacy(key));
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        let mut db = self.db.borrow_mut();
+        for write in self.writes.into_inner() {
+            match write {
+                Write::Meta(key, value) => {
+                    db.meta.insert(key, value);
+                }
+                Write::Chunk(chunk) => {
+                    db.chunks.insert(chunk.first, chunk);
+                }
+                Write::DeleteChunks(from, to) => {
+                    let doomed: Vec<u64> = db.chunks.range(from..to).map(|(k, _)| *k).collect();
+                    for key in doomed {
+                        db.chunks.remove(&key);
+                    }
+                }
+                Write::DeleteLegacy(key) => {
+                    db.legacy.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn abort(self) {}
+}

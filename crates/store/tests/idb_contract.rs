@@ -1,0 +1,124 @@
+//! The store contract on IndexedDB, in headless Chromium, plus what only a
+//! browser has: error mapping, the blocked upgrade, and preferences.
+#![cfg(target_arch = "wasm32")]
+
+mod contract;
+
+use contract::Harness;
+use portal_store::chunk::Chunk;
+use portal_store::engine::Engine;
+use portal_store::idb::{store_error, IdbBackend, IdbStore};
+use portal_store::{Change, StoreError};
+use std::cell::RefCell;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    /// Old-layout connections, held open the way an old tab would.
+    static OLD_TABS: RefCell<Vec<idb::Database>> = RefCell::default();
+}
+
+struct Idb;
+
+async fn sleep(millis: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis as i32)
+            .expect("a timer");
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+impl Harness for Idb {
+    type B = IdbBackend;
+
+    async fn open(&self, name: &str) -> Engine<IdbBackend> {
+        IdbStore::open(name, || panic!("no tab should block the open"))
+            .await
+            .expect("IndexedDB opens")
+    }
+
+    async fn fresh(&self, name: &str) {
+        IdbStore::delete(name)
+            .await
+            .expect("the database is deleted");
+    }
+
+    async fn create_schema_1(&self, name: &str, lines: &[String]) {
+        let old = IdbStore::create_schema_1(name, lines)
+            .await
+            .expect("the schema 1 database is created");
+        OLD_TABS.with(|tabs| tabs.borrow_mut().push(old));
+    }
+
+    async fn put_raw_chunk(&self, store: &Engine<IdbBackend>, chunk: Chunk) {
+        store
+            .put_raw_chunk(&chunk)
+            .await
+            .expect("the raw chunk is written");
+    }
+
+    async fn chunk_count(&self, store: &Engine<IdbBackend>) -> usize {
+        store.chunk_count().await.expect("chunks are counted") as usize
+    }
+
+    fn watch(&self, store: &Engine<IdbBackend>, on_change: Box<dyn Fn(&Change)>) {
+        store.watch(on_change);
+    }
+
+    async fn settle(&self, millis: u32) {
+        sleep(millis).await;
+    }
+
+    fn now_millis(&self) -> f64 {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    }
+}
+
+contract_cases!(Idb, wasm_bindgen_test, async);
+
+#[wasm_bindgen_test]
+fn a_full_disk_reads_as_quota_exceeded() {
+    let full = web_sys::DomException::new_with_message_and_name("disk full", "QuotaExceededError")
+        .expect("a DOMException");
+    assert_eq!(
+        store_error(idb::Error::DomException(full)),
+        StoreError::QuotaExceeded
+    );
+    assert!(StoreError::QuotaExceeded.to_string().contains("full"));
+}
+
+#[wasm_bindgen_test]
+async fn an_old_tab_is_closed_by_an_upgrade_and_says_so() {
+    IdbStore::delete("old-tab").await.unwrap();
+    let old = IdbStore::create_schema_1("old-tab", &[]).await.unwrap();
+    // The upgrade completes although the old connection was open.
+    let store = IdbStore::open("old-tab", || {}).await.unwrap();
+    assert!(old
+        .transaction(&["events"], idb::TransactionMode::ReadOnly)
+        .is_err());
+    // And a current tab is closed by a delete (the next upgrade) in turn.
+    let other = IdbStore::open("old-tab", || {}).await.unwrap();
+    drop(store);
+    IdbStore::delete("old-tab").await.unwrap();
+    assert!(other.is_closed());
+    assert!(matches!(
+        portal_store::EventStore::read_all(&other).await,
+        Err(StoreError::Closed)
+    ));
+}
+
+#[wasm_bindgen_test]
+fn preferences_round_trip_and_default() {
+    portal_store::prefs::forget("server-url");
+    assert_eq!(portal_store::prefs::get::<String>("server-url"), "");
+    portal_store::prefs::set("server-url", &"http://127.0.0.1:8080".to_string()).unwrap();
+    assert_eq!(
+        portal_store::prefs::get::<String>("server-url"),
+        "http://127.0.0.1:8080"
+    );
+}
