@@ -6,6 +6,7 @@
 use crate::chunk::{decode_header, Chunk};
 use portal_domain::{EventId, StreamId};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamSpan {
@@ -14,15 +15,28 @@ pub struct StreamSpan {
     pub last: u64,
 }
 
+/// The log's head record: where it ends, and what compaction has done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub len: u64,
+    /// Where the chunks not yet compacted begin.
+    pub tail_start: u64,
+    pub tail_chunks: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Catalog {
-    /// The position after the last event this handle knows of.
-    pub len: u64,
+    /// The head as this handle last saw it: everything before `head.len` is known.
+    pub head: Head,
     ids: FxHashMap<EventId, u64>,
     streams: FxHashMap<StreamId, StreamSpan>,
 }
 
 impl Catalog {
+    pub fn known_len(&self) -> u64 {
+        self.head.len
+    }
+
     pub fn position(&self, id: EventId) -> Option<u64> {
         self.ids.get(&id).copied()
     }
@@ -50,15 +64,16 @@ impl Catalog {
             });
     }
 
-    /// Learns the events of `chunks` at `self.len` and after, up to `head`.
+    /// Learns the events of `chunks` from `self.known_len()` on, up to `head`.
     /// Unreadable events are skipped here; reads report them.
-    pub fn learn(&mut self, chunks: &[Chunk], head: u64) {
+    pub fn learn(&mut self, chunks: &[Chunk], head: Head) {
+        let known = self.known_len();
         for chunk in chunks {
-            if chunk.end() <= self.len {
+            if chunk.end() <= known {
                 continue;
             }
             for (position, frame) in chunk.frames() {
-                if position < self.len {
+                if position < known {
                     continue;
                 }
                 if let Some(header) = frame.ok().and_then(|f| decode_header(&f).ok()) {
@@ -71,6 +86,6 @@ impl Catalog {
                 }
             }
         }
-        self.len = head;
+        self.head = head;
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::contract::{Quarantined, StoredEvent, SyncState};
 use crate::stored::{self, EVENT_SCHEMA};
-use portal_domain::{Envelope, EventId, Interner, StreamId};
+use portal_domain::{Envelope, EventId, StreamId};
 use serde::Deserialize;
 
 /// No chunk holds more events than this, so the chunk holding position `p`
@@ -99,8 +99,8 @@ pub struct Frame<'a> {
     pub bytes: &'a [u8],
 }
 
-impl Frame<'_> {
-    fn payload(&self) -> &[u8] {
+impl<'a> Frame<'a> {
+    fn payload(&self) -> &'a [u8] {
         &self.bytes[HEADER..]
     }
 }
@@ -160,24 +160,23 @@ fn future_schema(schema: u16) -> String {
     )
 }
 
-pub fn decode_frame(frame: &Frame<'_>) -> Result<Envelope, String> {
+pub(crate) fn decode_frame<'a>(
+    frame: &Frame<'a>,
+    symbols: &mut stored::Symbols<'a>,
+) -> Result<Envelope, String> {
     if frame.schema > EVENT_SCHEMA {
         return Err(future_schema(frame.schema));
     }
-    let stored: stored::StoredEvent = postcard::from_bytes(frame.payload())
+    let stored: stored::StoredEvent<'a> = postcard::from_bytes(frame.payload())
         .map_err(|e| format!("the event cannot be read: {e}"))?;
     stored
-        .into_envelope()
+        .into_envelope(symbols)
         .map_err(|e| format!("the event is invalid: {e}"))
 }
 
 /// Decodes the events of `chunks` from position `from` on, into `out`.
-pub fn decode_chunks<'a>(
-    chunks: impl IntoIterator<Item = &'a Chunk>,
-    from: u64,
-    interner: &mut Interner,
-    out: &mut crate::contract::Loaded,
-) {
+pub fn decode_chunks(chunks: &[Chunk], from: u64, out: &mut crate::contract::Loaded) {
+    let mut symbols = stored::Symbols::default();
     for chunk in chunks {
         if chunk.end() <= from {
             continue;
@@ -188,9 +187,11 @@ pub fn decode_chunks<'a>(
             if position < from {
                 continue;
             }
-            match frame.map_err(str::to_owned).and_then(|f| decode_frame(&f)) {
+            match frame
+                .map_err(str::to_owned)
+                .and_then(|f| decode_frame(&f, &mut symbols))
+            {
                 Ok(mut envelope) => {
-                    interner.intern(&mut envelope);
                     if let SyncState::Synced {
                         global_position,
                         recorded_at,

@@ -5,15 +5,17 @@
 //! read-write transactions, and the later one sees the earlier one's events.
 
 use crate::catalog::Catalog;
+pub use crate::catalog::Head;
 use crate::chunk::{self, decode_chunks, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS};
 use crate::contract::{
     Appended, Change, Checkpoint, EventStore, Imported, Loaded, StoredEvent, SyncState,
 };
 use crate::error::StoreError;
-use portal_domain::{DeviceId, Envelope, EventId, Interner, StreamId};
+use portal_domain::{DeviceId, Envelope, EventId, StreamId};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use uuid::Uuid;
 
 /// The storage layout version. 1 kept one record per event (NDJSON text);
@@ -24,16 +26,29 @@ pub const STORE_SCHEMA: u32 = 2;
 /// keep reading few records however the log was written.
 pub const COMPACT_AFTER: u32 = 64;
 
-/// The largest chunk an import writes.
-pub const IMPORT_CHUNK_EVENTS: usize = 1024;
+/// Loads ask for the log in pages of this many positions, all at once.
+pub const READ_PAGE: u64 = 8 * 1024;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Head {
-    pub len: u64,
-    /// Where the chunks not yet compacted begin.
-    pub tail_start: u64,
-    pub tail_chunks: u32,
+/// How an optimistic append ended when it did not commit.
+enum Speculation {
+    /// Another handle wrote first: start again, reading before writing.
+    Stale,
+    Failed(StoreError),
 }
+
+impl From<StoreError> for Speculation {
+    fn from(e: StoreError) -> Self {
+        Speculation::Failed(e)
+    }
+}
+
+struct ImportDone {
+    imported: Imported,
+    head: Head,
+}
+
+/// The largest chunk an import writes.
+pub const IMPORT_CHUNK_EVENTS: usize = 2048;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -48,22 +63,35 @@ pub mod meta {
     pub const CHECKPOINT: &str = "checkpoint";
 }
 
-/// A transaction. Dropping one without `commit` must not keep its writes
-/// (the engine always ends one explicitly, since IndexedDB would commit).
+/// A transaction. Reads are sent when they are made and awaited later, so
+/// a transaction's requests travel together. Writes are sent and not
+/// awaited: a failed one aborts the transaction, and `commit` reports it.
+/// Dropping a transaction without `commit` must not keep its writes (the
+/// engine always ends one explicitly, since IndexedDB would commit).
 #[allow(async_fn_in_trait)]
 pub trait Tx {
-    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>>;
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Chunks whose first position is in `from..to`, in order.
     async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError>;
+    /// The same, asked for in pages of `page` positions all at once and
+    /// handed to `each` in order as they arrive, so that decoding one page
+    /// overlaps reading the next.
+    async fn chunk_pages(
+        &self,
+        from: u64,
+        to: u64,
+        page: u64,
+        each: &mut dyn FnMut(Vec<Chunk>),
+    ) -> Result<(), StoreError>;
     /// The chunk with the greatest first position not after `position`.
     async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError>;
-    async fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError>;
+    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError>;
     /// Deletes the chunks whose first position is in `from..to`.
-    async fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError>;
+    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError>;
     /// Records in the layout of schema version 1: key and NDJSON line.
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError>;
-    async fn delete_legacy(&self, key: u64) -> Result<(), StoreError>;
+    fn delete_legacy(&self, key: u64) -> Result<(), StoreError>;
     async fn commit(self) -> Result<(), StoreError>;
     async fn abort(self);
 }
@@ -155,10 +183,10 @@ impl<B: Backend> Engine<B> {
 
     /// Runs `body` in a write transaction, committing on success and
     /// aborting on any error, so that a failure keeps nothing.
-    async fn write<T>(
+    async fn write<T, E: From<StoreError>>(
         &self,
-        body: impl AsyncFnOnce(&B::Tx, &mut Writes) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        body: impl AsyncFnOnce(&B::Tx, &mut Writes) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self.backend.begin(Mode::Write).await?;
         let mut writes = Writes {
             done: 0,
@@ -176,14 +204,40 @@ impl<B: Backend> Engine<B> {
         }
     }
 
+    /// Writes one command's chunk after `head`, and the head that follows.
+    fn put_command(
+        &self,
+        tx: &B::Tx,
+        writes: &mut Writes,
+        mut head: Head,
+        frames: &[Vec<u8>],
+    ) -> Result<(Appended, Head), StoreError> {
+        let states = vec![SyncState::Pending; frames.len()];
+        let chunk = Chunk::new(head.len, frames, &states);
+        writes.next()?;
+        tx.put_chunk(&chunk)?;
+        let positions = head.len..chunk.end();
+        head.len = chunk.end();
+        head.tail_chunks += 1;
+        writes.next()?;
+        tx.put_meta(meta::HEAD, &encode_meta(&head))?;
+        Ok((
+            Appended {
+                positions,
+                already_stored: false,
+            },
+            head,
+        ))
+    }
+
     async fn head(tx: &B::Tx) -> Result<Head, StoreError> {
         Ok(decode_meta(tx.meta(meta::HEAD).await?).unwrap_or_default())
     }
 
     /// Brings the catalog up to `head`, reading what other handles wrote.
     async fn catch_up(&self, tx: &B::Tx, head: &Head) -> Result<(), StoreError> {
-        let known = self.catalog.borrow().len;
-        if head.len == known {
+        let known = self.catalog.borrow().known_len();
+        if *head == self.catalog.borrow().head {
             return Ok(());
         }
         let from = if head.len < known {
@@ -194,7 +248,7 @@ impl<B: Backend> Engine<B> {
             known.saturating_sub(MAX_CHUNK_EVENTS - 1)
         };
         let chunks = tx.chunks(from, None).await?;
-        self.catalog.borrow_mut().learn(&chunks, head.len);
+        self.catalog.borrow_mut().learn(&chunks, *head);
         Ok(())
     }
 
@@ -261,25 +315,28 @@ impl<B: Backend> Engine<B> {
                 let imported = self.import_in(tx, writes, events).await?;
                 for key in keys {
                     writes.next()?;
-                    tx.delete_legacy(key).await?;
+                    tx.delete_legacy(key)?;
                 }
                 Ok(Some((imported, unreadable)))
             })
             .await?;
         if let Some((imported, unreadable)) = migrated {
             *self.unmigrated.borrow_mut() = unreadable;
-            self.learn_written(imported.1);
+            let (imported, written) = imported;
+            self.learn_written(imported.head, written);
         }
         Ok(())
     }
 
-    /// Records what a committed write added to the catalog.
-    fn learn_written(&self, written: Vec<(u64, EventId, StreamId, u64)>) {
+    /// Records what a committed write added to the catalog. Every write
+    /// caught the catalog up inside its transaction first, so afterwards it
+    /// knows the log up to the head that write left.
+    fn learn_written(&self, head: Head, written: Vec<(u64, EventId, StreamId, u64)>) {
         let mut catalog = self.catalog.borrow_mut();
         for (position, id, stream, version) in written {
             catalog.observe(position, id, stream, version);
-            catalog.len = catalog.len.max(position + 1);
         }
+        catalog.head = head;
     }
 
     /// The import itself, inside `tx`; returns what to learn after commit.
@@ -288,7 +345,7 @@ impl<B: Backend> Engine<B> {
         tx: &B::Tx,
         writes: &mut Writes,
         events: Vec<(Envelope, SyncState)>,
-    ) -> Result<(Imported, Vec<(u64, EventId, StreamId, u64)>), StoreError> {
+    ) -> Result<(ImportDone, Vec<(u64, EventId, StreamId, u64)>), StoreError> {
         let frames: Vec<Vec<u8>> = events.iter().map(|(e, _)| chunk::frame_of(e)).collect();
         let mut seen = FxHashSet::default();
         for (envelope, _) in &events {
@@ -341,7 +398,7 @@ impl<B: Backend> Engine<B> {
             .zip(new_states.chunks(IMPORT_CHUNK_EVENTS))
         {
             writes.next()?;
-            tx.put_chunk(&Chunk::new(head.len, frames, states)).await?;
+            tx.put_chunk(&Chunk::new(head.len, frames, states))?;
             head.len += frames.len() as u64;
         }
         if head.len != start {
@@ -349,12 +406,15 @@ impl<B: Backend> Engine<B> {
             head.tail_start = head.len;
             head.tail_chunks = 0;
             writes.next()?;
-            tx.put_meta(meta::HEAD, &encode_meta(&head)).await?;
+            tx.put_meta(meta::HEAD, &encode_meta(&head))?;
         }
         Ok((
-            Imported {
-                positions: start..head.len,
-                skipped,
+            ImportDone {
+                imported: Imported {
+                    positions: start..head.len,
+                    skipped,
+                },
+                head,
             },
             written,
         ))
@@ -363,65 +423,84 @@ impl<B: Backend> Engine<B> {
     /// Merges the appended chunks since the last compaction into as few
     /// chunks as `MAX_CHUNK_EVENTS` allows.
     async fn compact(&self) -> Result<(), StoreError> {
-        self.write(async |tx, writes| {
-            let mut head = Self::head(tx).await?;
-            if head.tail_chunks < COMPACT_AFTER {
-                return Ok(());
-            }
-            let tail = tx.chunks(head.tail_start, None).await?;
-            let mut merged: Vec<Chunk> = Vec::new();
-            for chunk in tail {
-                match merged.last_mut() {
-                    Some(last)
-                        if u64::from(last.count + chunk.count) <= MAX_CHUNK_EVENTS
-                            && last.end() == chunk.first =>
-                    {
-                        let mut states = decode_sync(last);
-                        states.extend(decode_sync(&chunk));
-                        last.events.extend_from_slice(&chunk.events);
-                        last.count += chunk.count;
-                        last.sync = encode_sync(&states);
-                    }
-                    _ => merged.push(chunk),
+        let compacted = self
+            .write(async |tx, writes| {
+                let mut head = Self::head(tx).await?;
+                if head.tail_chunks < COMPACT_AFTER {
+                    return Ok(None);
                 }
-            }
-            writes.next()?;
-            tx.delete_chunks(head.tail_start, head.len).await?;
-            for chunk in &merged {
+                let before = head;
+                let tail = tx.chunks(head.tail_start, None).await?;
+                let mut merged: Vec<Chunk> = Vec::new();
+                for chunk in tail {
+                    match merged.last_mut() {
+                        Some(last)
+                            if u64::from(last.count + chunk.count) <= MAX_CHUNK_EVENTS
+                                && last.end() == chunk.first =>
+                        {
+                            let mut states = decode_sync(last);
+                            states.extend(decode_sync(&chunk));
+                            last.events.extend_from_slice(&chunk.events);
+                            last.count += chunk.count;
+                            last.sync = encode_sync(&states);
+                        }
+                        _ => merged.push(chunk),
+                    }
+                }
                 writes.next()?;
-                tx.put_chunk(chunk).await?;
+                tx.delete_chunks(head.tail_start, head.len)?;
+                for chunk in &merged {
+                    writes.next()?;
+                    tx.put_chunk(chunk)?;
+                }
+                head.tail_start = head.len;
+                head.tail_chunks = 0;
+                writes.next()?;
+                tx.put_meta(meta::HEAD, &encode_meta(&head))?;
+                Ok(Some((before, head)))
+            })
+            .await?;
+        let mut catalog = self.catalog.borrow_mut();
+        if let Some((before, after)) = compacted {
+            if catalog.head == before {
+                catalog.head = after;
             }
-            head.tail_start = head.len;
-            head.tail_chunks = 0;
-            writes.next()?;
-            tx.put_meta(meta::HEAD, &encode_meta(&head)).await
-        })
-        .await
+        }
+        Ok(())
     }
 
     async fn read(&self, from: u64, to: Option<u64>) -> Result<Loaded, StoreError> {
         let tx = self.backend.begin(Mode::Read).await?;
         let head = Self::head(&tx).await?;
         let lower = from.saturating_sub(MAX_CHUNK_EVENTS - 1);
-        let chunks = tx.chunks(lower, to).await?;
-        tx.commit().await?;
         let mut loaded = Loaded {
             head: head.len,
             ..Loaded::default()
         };
-        decode_chunks(&chunks, from, &mut Interner::new(), &mut loaded);
+        loaded
+            .events
+            .reserve(head.len.saturating_sub(from) as usize);
+        let end = to.unwrap_or(head.len.max(lower + 1));
+        tx.chunk_pages(lower, end, READ_PAGE, &mut |chunks| {
+            decode_chunks(&chunks, from, &mut loaded);
+        })
+        .await?;
+        if let Some(to) = to {
+            loaded.events.retain(|e| e.position < to);
+        }
+        tx.commit().await?;
         // A read to the end teaches the catalog what it did not know yet.
         let mut catalog = self.catalog.borrow_mut();
         if from == 0 && to.is_none() {
             *catalog = Catalog::default();
         }
-        if to.is_none() && from <= catalog.len && catalog.len < head.len {
-            let known = catalog.len;
+        if to.is_none() && from <= catalog.known_len() && catalog.head != head {
+            let known = catalog.known_len();
             for event in loaded.events.iter().filter(|e| e.position >= known) {
                 let e_ = &event.envelope;
                 catalog.observe(event.position, e_.event_id, e_.stream_id, e_.stream_version);
             }
-            catalog.len = head.len;
+            catalog.head = head;
         }
         Ok(loaded)
     }
@@ -467,55 +546,76 @@ impl<B: Backend> EventStore for Engine<B> {
             .map(|(e, f)| (e, f.as_slice()))
             .collect();
 
-        let (appended, head) = self
-            .write(async |tx, writes| {
-                let mut head = Self::head(tx).await?;
-                self.catch_up(tx, &head).await?;
-                let stored = self.find_stored(tx, &pairs).await?;
-                if let Some(Some(at)) = stored.first() {
-                    if stored.iter().all(Option::is_some) {
-                        return Ok((
-                            Appended {
-                                positions: *at..*at + events.len() as u64,
-                                already_stored: true,
-                            },
-                            None,
-                        ));
+        // What this handle believes: when it is right (no other tab wrote
+        // since it last looked), the writes go out with the head read, and
+        // the whole append costs one round trip.
+        let believed = {
+            let catalog = self.catalog.borrow();
+            let fresh = events
+                .iter()
+                .all(|e| catalog.position(e.event_id).is_none());
+            (fresh && catalog.version(stream) == expected_version).then_some(catalog.head)
+        };
+        let speculated = match believed {
+            Some(known) => match self
+                .write(async |tx, writes| {
+                    let head_read = tx.meta(meta::HEAD);
+                    let (appended, next) = self.put_command(tx, writes, known, &frames)?;
+                    let head: Head = decode_meta(head_read.await?).unwrap_or_default();
+                    if head == known {
+                        Ok((appended, Some(next)))
+                    } else {
+                        Err(Speculation::Stale)
                     }
-                }
-                if let Some(i) = stored.iter().position(Option::is_some) {
-                    return Err(StoreError::IdReused {
-                        event_id: events[i].event_id,
-                    });
-                }
-                let actual = self.catalog.borrow().version(stream);
-                if actual != expected_version {
-                    return Err(StoreError::Conflict {
-                        stream,
-                        expected: expected_version,
-                        actual,
-                    });
-                }
-                let states = vec![SyncState::Pending; events.len()];
-                let chunk = Chunk::new(head.len, &frames, &states);
-                writes.next()?;
-                tx.put_chunk(&chunk).await?;
-                let positions = head.len..chunk.end();
-                head.len = chunk.end();
-                head.tail_chunks += 1;
-                writes.next()?;
-                tx.put_meta(meta::HEAD, &encode_meta(&head)).await?;
-                Ok((
-                    Appended {
-                        positions,
-                        already_stored: false,
-                    },
-                    Some(head),
-                ))
-            })
-            .await?;
+                })
+                .await
+            {
+                Ok(done) => Some(done),
+                Err(Speculation::Stale) => None,
+                Err(Speculation::Failed(e)) => return Err(e),
+            },
+            None => None,
+        };
+        let (appended, head) = match speculated {
+            Some(done) => done,
+            None => {
+                self.write(async |tx, writes| {
+                    let head = Self::head(tx).await?;
+                    self.catch_up(tx, &head).await?;
+                    let stored = self.find_stored(tx, &pairs).await?;
+                    if let Some(Some(at)) = stored.first() {
+                        if stored.iter().all(Option::is_some) {
+                            return Ok((
+                                Appended {
+                                    positions: *at..*at + events.len() as u64,
+                                    already_stored: true,
+                                },
+                                None,
+                            ));
+                        }
+                    }
+                    if let Some(i) = stored.iter().position(Option::is_some) {
+                        return Err(StoreError::IdReused {
+                            event_id: events[i].event_id,
+                        });
+                    }
+                    let actual = self.catalog.borrow().version(stream);
+                    if actual != expected_version {
+                        return Err(StoreError::Conflict {
+                            stream,
+                            expected: expected_version,
+                            actual,
+                        });
+                    }
+                    let (appended, next) = self.put_command(tx, writes, head, &frames)?;
+                    Ok((appended, Some(next)))
+                })
+                .await?
+            }
+        };
         if let Some(head) = head {
             self.learn_written(
+                head,
                 events
                     .iter()
                     .zip(appended.positions.clone())
@@ -533,16 +633,16 @@ impl<B: Backend> EventStore for Engine<B> {
     }
 
     async fn import(&self, events: Vec<(Envelope, SyncState)>) -> Result<Imported, StoreError> {
-        let (imported, written) = self
+        let (done, written) = self
             .write(async |tx, writes| self.import_in(tx, writes, events).await)
             .await?;
         if !written.is_empty() {
-            self.learn_written(written);
+            self.learn_written(done.head, written);
             self.backend.notify(&Change::Appended {
-                head: imported.positions.end,
+                head: done.head.len,
             });
         }
-        Ok(imported)
+        Ok(done.imported)
     }
 
     async fn read_all(&self) -> Result<Loaded, StoreError> {
@@ -594,7 +694,7 @@ impl<B: Backend> EventStore for Engine<B> {
                     if let Some((mut chunk, states)) = current.take() {
                         chunk.sync = encode_sync(&states);
                         writes.next()?;
-                        tx.put_chunk(&chunk).await?;
+                        tx.put_chunk(&chunk)?;
                     }
                     let chunk = tx.chunk_at_or_before(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
@@ -611,7 +711,7 @@ impl<B: Backend> EventStore for Engine<B> {
             if let Some((mut chunk, states)) = current {
                 chunk.sync = encode_sync(&states);
                 writes.next()?;
-                tx.put_chunk(&chunk).await?;
+                tx.put_chunk(&chunk)?;
             }
             Ok(())
         })
@@ -626,8 +726,7 @@ impl<B: Backend> EventStore for Engine<B> {
                 return Ok(DeviceId(id));
             }
             writes.next()?;
-            tx.put_meta(meta::DEVICE, &encode_meta(&candidate.0))
-                .await?;
+            tx.put_meta(meta::DEVICE, &encode_meta(&candidate.0))?;
             Ok(candidate)
         })
         .await
@@ -644,7 +743,6 @@ impl<B: Backend> EventStore for Engine<B> {
         self.write(async |tx, writes| {
             writes.next()?;
             tx.put_meta(meta::PULLED, &encode_meta(&global_position))
-                .await
         })
         .await
     }
@@ -653,7 +751,6 @@ impl<B: Backend> EventStore for Engine<B> {
         self.write(async |tx, writes| {
             writes.next()?;
             tx.put_meta(meta::CHECKPOINT, &encode_meta(checkpoint))
-                .await
         })
         .await
     }

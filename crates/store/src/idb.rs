@@ -21,6 +21,7 @@ use idb::{
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -36,6 +37,8 @@ const ALL: [&str; 3] = [CHUNKS, META, LEGACY];
 
 pub struct IdbBackend {
     db: Database,
+    /// The same connection, for what the `idb` crate does not expose.
+    raw: web_sys::IdbDatabase,
     /// Set when another tab upgraded or deleted the database: this
     /// connection has been closed so that it does not block them.
     closed: Rc<Cell<bool>>,
@@ -119,10 +122,12 @@ impl IdbStore {
             }
         });
         request.on_blocked(move |_| on_blocked());
-        let mut db = request.await.map_err(|e| match store_error(e) {
+        let db = request.await.map_err(|e| match store_error(e) {
             StoreError::Backend(m) => StoreError::Unavailable(m),
             other => other,
         })?;
+        let raw: web_sys::IdbDatabase = db.into();
+        let mut db = Database::from(raw.clone());
         let closed = Rc::new(Cell::new(false));
         let flag = closed.clone();
         db.on_version_change(move |event| {
@@ -135,6 +140,7 @@ impl IdbStore {
             .map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
         Engine::over(IdbBackend {
             db,
+            raw,
             closed,
             channel,
             on_message: RefCell::default(),
@@ -185,7 +191,7 @@ impl IdbStore {
     /// Writes a chunk record as is, bypassing the engine (tests only).
     pub async fn put_raw_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
         let tx = self.backend().transaction(Mode::Write)?;
-        tx.put_chunk(chunk).await?;
+        tx.put_chunk(chunk)?;
         tx.commit().await
     }
 
@@ -249,7 +255,11 @@ impl IdbBackend {
         } else {
             TransactionMode::ReadOnly
         };
-        let tx = self.db.transaction(&ALL, mode).map_err(store_error)?;
+        let tx = if write {
+            self.relaxed_write_transaction()?
+        } else {
+            self.db.transaction(&ALL, mode).map_err(store_error)?
+        };
         Ok(IdbTx {
             write,
             chunks: tx.object_store(CHUNKS).map_err(store_error)?,
@@ -257,6 +267,35 @@ impl IdbBackend {
             legacy: tx.object_store(LEGACY).map_err(store_error)?,
             tx,
         })
+    }
+}
+
+impl IdbBackend {
+    /// A read-write transaction with relaxed durability: committed once the
+    /// data is handed to the operating system, without waiting for the disk
+    /// to flush. That survives a reload, a crashed tab and a crashed
+    /// browser; only a crash of the whole machine can lose the last writes.
+    /// (web-sys exposes the option only behind an unstable flag.)
+    fn relaxed_write_transaction(&self) -> Result<Transaction, StoreError> {
+        let names: js_sys::Array = ALL.iter().map(|s| JsValue::from_str(s)).collect();
+        let options = Object::new();
+        Reflect::set(&options, &"durability".into(), &"relaxed".into())
+            .map_err(|e| StoreError::Backend(format!("{e:?}")))?;
+        let open = Reflect::get(&self.raw, &"transaction".into())
+            .and_then(|f| f.dyn_into::<js_sys::Function>())
+            .map_err(|e| StoreError::Backend(format!("{e:?}")))?;
+        let tx = open
+            .call3(&self.raw, &names, &"readwrite".into(), &options)
+            .map_err(|e| {
+                let text = e.dyn_ref::<web_sys::DomException>().map_or_else(
+                    || format!("{e:?}"),
+                    |d| format!("{}: {}", d.name(), d.message()),
+                );
+                classify(&text)
+            })?;
+        Ok(Transaction::from(
+            tx.unchecked_into::<web_sys::IdbTransaction>(),
+        ))
     }
 }
 
@@ -299,24 +338,20 @@ impl Backend for IdbBackend {
 }
 
 impl Tx for IdbTx {
-    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let value = self
-            .meta
-            .get(JsValue::from_str(key))
-            .map_err(store_error)?
-            .await
-            .map_err(store_error)?;
-        Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())))
+    fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> {
+        let request = self.meta.get(JsValue::from_str(key));
+        async move {
+            let value = request.map_err(store_error)?.await.map_err(store_error)?;
+            Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())))
+        }
     }
 
-    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.meta
             .put(
                 &Uint8Array::from(value).into(),
                 Some(&JsValue::from_str(key)),
             )
-            .map_err(store_error)?
-            .await
             .map_err(store_error)?;
         Ok(())
     }
@@ -336,6 +371,41 @@ impl Tx for IdbTx {
         Ok(values.iter().map(chunk_from_js).collect())
     }
 
+    async fn chunk_pages(
+        &self,
+        from: u64,
+        to: u64,
+        page: u64,
+        each: &mut dyn FnMut(Vec<Chunk>),
+    ) -> Result<(), StoreError> {
+        let mut requests = Vec::new();
+        let mut lower = from;
+        loop {
+            let upper = lower.saturating_add(page);
+            let last = upper >= to;
+            let range = if last {
+                KeyRange::lower_bound(&number(lower), Some(false))
+            } else {
+                KeyRange::bound(&number(lower), &number(upper), Some(false), Some(true))
+            }
+            .map_err(store_error)?;
+            requests.push(
+                self.chunks
+                    .get_all(Some(Query::KeyRange(range)), None)
+                    .map_err(store_error)?,
+            );
+            if last {
+                break;
+            }
+            lower = upper;
+        }
+        for request in requests {
+            let values = request.await.map_err(store_error)?;
+            each(values.iter().map(chunk_from_js).collect());
+        }
+        Ok(())
+    }
+
     async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
         let range = KeyRange::upper_bound(&number(position), Some(false)).map_err(store_error)?;
         let cursor = self
@@ -350,23 +420,20 @@ impl Tx for IdbTx {
         }
     }
 
-    async fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
+    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
         self.chunks
             .put(&chunk_to_js(chunk), Some(&number(chunk.first)))
-            .map_err(store_error)?
-            .await
             .map_err(store_error)?;
         Ok(())
     }
 
-    async fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
+    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
         let range = KeyRange::bound(&number(from), &number(to), Some(false), Some(true))
             .map_err(store_error)?;
         self.chunks
             .delete(Query::KeyRange(range))
-            .map_err(store_error)?
-            .await
-            .map_err(store_error)
+            .map_err(store_error)?;
+        Ok(())
     }
 
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {
@@ -394,12 +461,9 @@ impl Tx for IdbTx {
             .collect())
     }
 
-    async fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
-        self.legacy
-            .delete(number(key))
-            .map_err(store_error)?
-            .await
-            .map_err(store_error)
+    fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
+        self.legacy.delete(number(key)).map_err(store_error)?;
+        Ok(())
     }
 
     async fn commit(self) -> Result<(), StoreError> {

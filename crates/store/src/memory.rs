@@ -8,6 +8,7 @@ use crate::engine::{Backend, Engine, Mode, Tx};
 use crate::error::StoreError;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::rc::{Rc, Weak};
 
 pub type MemoryStore = Engine<MemoryBackend>;
@@ -141,11 +142,12 @@ impl Backend for MemoryBackend {
 }
 
 impl Tx for MemoryTx {
-    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.borrow().meta.get(key).cloned())
+    fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> {
+        let value = self.db.borrow().meta.get(key).cloned();
+        std::future::ready(Ok(value))
     }
 
-    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.writes
             .borrow_mut()
             .push(Write::Meta(key.to_owned(), value.to_vec()));
@@ -160,6 +162,25 @@ impl Tx for MemoryTx {
         })
     }
 
+    async fn chunk_pages(
+        &self,
+        from: u64,
+        to: u64,
+        page: u64,
+        each: &mut dyn FnMut(Vec<Chunk>),
+    ) -> Result<(), StoreError> {
+        let mut lower = from;
+        loop {
+            let upper = lower.saturating_add(page);
+            let last = upper >= to;
+            each(self.chunks(lower, (!last).then_some(upper)).await?);
+            if last {
+                return Ok(());
+            }
+            lower = upper;
+        }
+    }
+
     async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
         Ok(self
             .db
@@ -170,12 +191,12 @@ impl Tx for MemoryTx {
             .map(|(_, c)| c.clone()))
     }
 
-    async fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
+    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
         self.writes.borrow_mut().push(Write::Chunk(chunk.clone()));
         Ok(())
     }
 
-    async fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
+    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
         self.writes.borrow_mut().push(Write::DeleteChunks(from, to));
         Ok(())
     }
@@ -190,7 +211,7 @@ impl Tx for MemoryTx {
             .collect())
     }
 
-    async fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
+    fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
         self.writes.borrow_mut().push(Write::DeleteLegacy(key));
         Ok(())
     }

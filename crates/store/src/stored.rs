@@ -12,6 +12,7 @@ use portal_domain::{
     Envelope, Event, EventId, Owner, Plan, ProductName, Rating, StreamId, SurveyId, SurveyTopic,
     Text,
 };
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -40,89 +41,141 @@ impl TryFrom<Micros> for DateTime<Utc> {
 pub enum StoredShapeError {
     #[error("timestamp {0} µs is out of range")]
     Timestamp(i64),
-    #[error("credential key: {0}")]
-    Key(portal_domain::DomainError),
+    #[error("{0}")]
+    Invalid(portal_domain::DomainError),
+}
+
+/// Each distinct text of a decoded batch, checked once and then shared:
+/// events repeat the same owners, actors and products over and over.
+#[derive(Default)]
+pub(crate) struct Symbols<'a> {
+    names: FxHashMap<&'a str, AppName>,
+    owners: FxHashMap<&'a str, Owner>,
+    actors: FxHashMap<&'a str, Actor>,
+    products: FxHashMap<&'a str, ProductName>,
+    texts: FxHashMap<&'a str, Text>,
+}
+
+fn symbol<'a, T: Clone>(
+    table: &mut FxHashMap<&'a str, T>,
+    raw: &'a str,
+    parse: impl FnOnce(&str) -> Result<T, portal_domain::DomainError>,
+) -> Result<T, StoredShapeError> {
+    if let Some(value) = table.get(raw) {
+        return Ok(value.clone());
+    }
+    let value = parse(raw).map_err(StoredShapeError::Invalid)?;
+    table.insert(raw, value.clone());
+    Ok(value)
+}
+
+impl<'a> Symbols<'a> {
+    fn name(&mut self, raw: &'a str) -> Result<AppName, StoredShapeError> {
+        symbol(&mut self.names, raw, AppName::parse)
+    }
+    fn owner(&mut self, raw: &'a str) -> Result<Owner, StoredShapeError> {
+        symbol(&mut self.owners, raw, Owner::parse)
+    }
+    fn actor(&mut self, raw: &'a str) -> Result<Actor, StoredShapeError> {
+        symbol(&mut self.actors, raw, Actor::parse)
+    }
+    fn product(&mut self, raw: &'a str) -> Result<ProductName, StoredShapeError> {
+        symbol(&mut self.products, raw, ProductName::parse)
+    }
+    fn text(&mut self, raw: Option<&'a str>) -> Result<Option<Text>, StoredShapeError> {
+        raw.map(|raw| symbol(&mut self.texts, raw, |r| Text::parse("text", r)))
+            .transpose()
+    }
+    fn products(&mut self, raw: &[&'a str]) -> Result<Vec<ProductName>, StoredShapeError> {
+        raw.iter().map(|p| self.product(p)).collect()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
-pub(crate) struct StoredEvent {
+pub(crate) struct StoredEvent<'a> {
     event_id: EventId,
     stream_id: StreamId,
     stream_version: u64,
     occurred_at: Micros,
     correlation_id: CorrelationId,
     causation_id: Option<EventId>,
-    actor: Actor,
+    actor: &'a str,
     device: DeviceId,
-    data: Data,
+    #[serde(borrow)]
+    data: Data<'a>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct App {
+struct App<'a> {
     id: AppId,
-    name: AppName,
-    owner: Owner,
+    name: &'a str,
+    owner: &'a str,
     plan: Plan,
     plan_since: Micros,
-    products: Vec<ProductName>,
+    #[serde(borrow)]
+    products: Vec<&'a str>,
     created_at: Micros,
     updated_at: Micros,
 }
 
 #[derive(Serialize, Deserialize)]
-struct Credential {
+struct Credential<'a> {
     id: CredentialId,
     app_id: AppId,
-    key_prefix: String,
-    secret_hash: String,
+    key_prefix: &'a str,
+    secret_hash: &'a str,
     issued_at: Micros,
     expires_at: Micros,
     status: CredentialStatus,
 }
 
 #[derive(Serialize, Deserialize)]
-enum Topic {
+enum Topic<'a> {
     ProductRemoved {
-        product: ProductName,
-        reason: Option<Text>,
+        product: &'a str,
+        reason: Option<&'a str>,
     },
     PaidPlanFeedback {
-        products: Vec<ProductName>,
+        #[serde(borrow)]
+        products: Vec<&'a str>,
     },
 }
 
 #[derive(Serialize, Deserialize)]
-enum Data {
-    ApplicationInsert(App),
-    ApplicationUpdate(App),
+enum Data<'a> {
+    #[serde(borrow)]
+    ApplicationInsert(App<'a>),
+    #[serde(borrow)]
+    ApplicationUpdate(App<'a>),
     ApplicationDelete {
         id: AppId,
         deleted_at: Micros,
     },
     ApplicationDeleted {
         app_id: AppId,
-        owner: Owner,
+        owner: &'a str,
     },
     ApiProductAdded {
         app_id: AppId,
-        product: ProductName,
+        product: &'a str,
     },
     ApiProductRemoved {
         app_id: AppId,
-        product: ProductName,
-        reason: Option<Text>,
+        product: &'a str,
+        reason: Option<&'a str>,
     },
     OwnerChanged {
         app_id: AppId,
-        from: Owner,
-        to: Owner,
+        from: &'a str,
+        to: &'a str,
     },
     PlanChanged {
         app_id: AppId,
         from: Plan,
         to: Plan,
     },
-    CredentialInsert(Credential),
+    #[serde(borrow)]
+    CredentialInsert(Credential<'a>),
     CredentialRevoked {
         app_id: AppId,
         credential_id: CredentialId,
@@ -132,64 +185,69 @@ enum Data {
         credential_id: CredentialId,
         expired_at: Micros,
     },
-    CredentialUpdate(Credential),
+    #[serde(borrow)]
+    CredentialUpdate(Credential<'a>),
     SurveyAdded {
         survey_id: SurveyId,
         app_id: AppId,
-        owner: Owner,
-        topic: Topic,
+        owner: &'a str,
+        #[serde(borrow)]
+        topic: Topic<'a>,
     },
     SurveySent {
         survey_id: SurveyId,
         app_id: AppId,
-        owner: Owner,
+        owner: &'a str,
     },
     SurveyFeedbackRecorded {
         survey_id: SurveyId,
         app_id: AppId,
         rating: Rating,
-        comment: Option<Text>,
+        comment: Option<&'a str>,
     },
 }
 
-impl From<&ApplicationRecord> for App {
-    fn from(r: &ApplicationRecord) -> Self {
+impl<'a> From<&'a ApplicationRecord> for App<'a> {
+    fn from(r: &'a ApplicationRecord) -> Self {
         App {
             id: r.id,
-            name: r.name.clone(),
-            owner: r.owner.clone(),
+            name: r.name.as_str(),
+            owner: r.owner.as_str(),
             plan: r.plan,
             plan_since: r.plan_since.into(),
-            products: r.products.to_vec(),
+            products: r.products.iter().map(ProductName::as_str).collect(),
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
         }
     }
 }
 
-impl App {
-    fn into_record(self) -> Result<Arc<ApplicationRecord>, StoredShapeError> {
+impl<'a> App<'a> {
+    fn into_record(
+        self,
+        symbols: &mut Symbols<'a>,
+    ) -> Result<Arc<ApplicationRecord>, StoredShapeError> {
         Ok(Arc::new(ApplicationRecord {
             id: self.id,
-            name: self.name,
-            owner: self.owner,
+            name: symbols.name(self.name)?,
+            owner: symbols.owner(self.owner)?,
             plan: self.plan,
             plan_since: self.plan_since.try_into()?,
-            products: self.products.into(),
+            products: symbols.products(&self.products)?.into(),
             created_at: self.created_at.try_into()?,
             updated_at: self.updated_at.try_into()?,
         }))
     }
 }
 
-impl From<&CredentialImage> for Credential {
-    fn from(image: &CredentialImage) -> Self {
+impl<'a> From<&'a CredentialImage> for Credential<'a> {
+    fn from(image: &'a CredentialImage) -> Self {
         let r = &image.record;
         Credential {
             id: r.id,
             app_id: r.app_id,
-            key_prefix: r.key.prefix().to_owned(),
-            secret_hash: r.key.secret_hash().to_owned(),
+            key_prefix: r.key.prefix(),
+            secret_hash: r.key.secret_hash(),
             issued_at: r.issued_at.into(),
             expires_at: r.expires_at.into(),
             status: r.status,
@@ -197,10 +255,10 @@ impl From<&CredentialImage> for Credential {
     }
 }
 
-impl Credential {
+impl Credential<'_> {
     fn into_image(self) -> Result<CredentialImage, StoredShapeError> {
-        let key = CredentialKey::parse(&self.key_prefix, &self.secret_hash)
-            .map_err(StoredShapeError::Key)?;
+        let key = CredentialKey::parse(self.key_prefix, self.secret_hash)
+            .map_err(StoredShapeError::Invalid)?;
         Ok(CredentialImage::from(Arc::new(CredentialRecord {
             id: self.id,
             app_id: self.app_id,
@@ -212,8 +270,12 @@ impl Credential {
     }
 }
 
-impl From<&Event> for Data {
-    fn from(event: &Event) -> Self {
+fn text(t: &Option<Text>) -> Option<&str> {
+    t.as_ref().map(Text::as_str)
+}
+
+impl<'a> From<&'a Event> for Data<'a> {
+    fn from(event: &'a Event) -> Self {
         match event {
             Event::ApplicationInsert(r) => Data::ApplicationInsert(App::from(&**r)),
             Event::ApplicationUpdate(r) => Data::ApplicationUpdate(App::from(&**r)),
@@ -223,11 +285,11 @@ impl From<&Event> for Data {
             },
             Event::ApplicationDeleted { app_id, owner } => Data::ApplicationDeleted {
                 app_id: *app_id,
-                owner: owner.clone(),
+                owner: owner.as_str(),
             },
             Event::ApiProductAdded { app_id, product } => Data::ApiProductAdded {
                 app_id: *app_id,
-                product: product.clone(),
+                product: product.as_str(),
             },
             Event::ApiProductRemoved {
                 app_id,
@@ -235,13 +297,13 @@ impl From<&Event> for Data {
                 reason,
             } => Data::ApiProductRemoved {
                 app_id: *app_id,
-                product: product.clone(),
-                reason: reason.clone(),
+                product: product.as_str(),
+                reason: text(reason),
             },
             Event::OwnerChanged { app_id, from, to } => Data::OwnerChanged {
                 app_id: *app_id,
-                from: from.clone(),
-                to: to.clone(),
+                from: from.as_str(),
+                to: to.as_str(),
             },
             Event::PlanChanged { app_id, from, to } => Data::PlanChanged {
                 app_id: *app_id,
@@ -274,14 +336,14 @@ impl From<&Event> for Data {
             } => Data::SurveyAdded {
                 survey_id: *survey_id,
                 app_id: *app_id,
-                owner: owner.clone(),
+                owner: owner.as_str(),
                 topic: match topic {
                     SurveyTopic::ProductRemoved { product, reason } => Topic::ProductRemoved {
-                        product: product.clone(),
-                        reason: reason.clone(),
+                        product: product.as_str(),
+                        reason: text(reason),
                     },
                     SurveyTopic::PaidPlanFeedback { products } => Topic::PaidPlanFeedback {
-                        products: products.clone(),
+                        products: products.iter().map(ProductName::as_str).collect(),
                     },
                 },
             },
@@ -292,7 +354,7 @@ impl From<&Event> for Data {
             } => Data::SurveySent {
                 survey_id: *survey_id,
                 app_id: *app_id,
-                owner: owner.clone(),
+                owner: owner.as_str(),
             },
             Event::SurveyFeedbackRecorded {
                 survey_id,
@@ -303,37 +365,45 @@ impl From<&Event> for Data {
                 survey_id: *survey_id,
                 app_id: *app_id,
                 rating: *rating,
-                comment: comment.clone(),
+                comment: text(comment),
             },
         }
     }
 }
 
-impl Data {
-    fn into_event(self) -> Result<Event, StoredShapeError> {
+impl<'a> Data<'a> {
+    fn into_event(self, symbols: &mut Symbols<'a>) -> Result<Event, StoredShapeError> {
         Ok(match self {
-            Data::ApplicationInsert(app) => Event::ApplicationInsert(app.into_record()?),
-            Data::ApplicationUpdate(app) => Event::ApplicationUpdate(app.into_record()?),
+            Data::ApplicationInsert(app) => Event::ApplicationInsert(app.into_record(symbols)?),
+            Data::ApplicationUpdate(app) => Event::ApplicationUpdate(app.into_record(symbols)?),
             Data::ApplicationDelete { id, deleted_at } => {
                 Event::ApplicationDelete(DeletedApplicationRecord {
                     id,
                     deleted_at: deleted_at.try_into()?,
                 })
             }
-            Data::ApplicationDeleted { app_id, owner } => {
-                Event::ApplicationDeleted { app_id, owner }
-            }
-            Data::ApiProductAdded { app_id, product } => Event::ApiProductAdded { app_id, product },
+            Data::ApplicationDeleted { app_id, owner } => Event::ApplicationDeleted {
+                app_id,
+                owner: symbols.owner(owner)?,
+            },
+            Data::ApiProductAdded { app_id, product } => Event::ApiProductAdded {
+                app_id,
+                product: symbols.product(product)?,
+            },
             Data::ApiProductRemoved {
                 app_id,
                 product,
                 reason,
             } => Event::ApiProductRemoved {
                 app_id,
-                product,
-                reason,
+                product: symbols.product(product)?,
+                reason: symbols.text(reason)?,
             },
-            Data::OwnerChanged { app_id, from, to } => Event::OwnerChanged { app_id, from, to },
+            Data::OwnerChanged { app_id, from, to } => Event::OwnerChanged {
+                app_id,
+                from: symbols.owner(from)?,
+                to: symbols.owner(to)?,
+            },
             Data::PlanChanged { app_id, from, to } => Event::PlanChanged { app_id, from, to },
             Data::CredentialInsert(c) => Event::CredentialInsert(c.into_image()?),
             Data::CredentialRevoked {
@@ -361,14 +431,15 @@ impl Data {
             } => Event::SurveyAdded {
                 survey_id,
                 app_id,
-                owner,
+                owner: symbols.owner(owner)?,
                 topic: match topic {
-                    Topic::ProductRemoved { product, reason } => {
-                        SurveyTopic::ProductRemoved { product, reason }
-                    }
-                    Topic::PaidPlanFeedback { products } => {
-                        SurveyTopic::PaidPlanFeedback { products }
-                    }
+                    Topic::ProductRemoved { product, reason } => SurveyTopic::ProductRemoved {
+                        product: symbols.product(product)?,
+                        reason: symbols.text(reason)?,
+                    },
+                    Topic::PaidPlanFeedback { products } => SurveyTopic::PaidPlanFeedback {
+                        products: symbols.products(&products)?,
+                    },
                 },
             },
             Data::SurveySent {
@@ -378,7 +449,7 @@ impl Data {
             } => Event::SurveySent {
                 survey_id,
                 app_id,
-                owner,
+                owner: symbols.owner(owner)?,
             },
             Data::SurveyFeedbackRecorded {
                 survey_id,
@@ -389,14 +460,14 @@ impl Data {
                 survey_id,
                 app_id,
                 rating,
-                comment,
+                comment: symbols.text(comment)?,
             },
         })
     }
 }
 
-impl From<&Envelope> for StoredEvent {
-    fn from(e: &Envelope) -> Self {
+impl<'a> From<&'a Envelope> for StoredEvent<'a> {
+    fn from(e: &'a Envelope) -> Self {
         StoredEvent {
             event_id: e.event_id,
             stream_id: e.stream_id,
@@ -404,16 +475,19 @@ impl From<&Envelope> for StoredEvent {
             occurred_at: e.occurred_at.into(),
             correlation_id: e.correlation_id,
             causation_id: e.causation_id,
-            actor: e.actor.clone(),
+            actor: e.actor.as_str(),
             device: e.device,
             data: Data::from(&e.event),
         }
     }
 }
 
-impl StoredEvent {
+impl<'a> StoredEvent<'a> {
     /// The envelope, without what the server assigns (the sync state holds that).
-    pub(crate) fn into_envelope(self) -> Result<Envelope, StoredShapeError> {
+    pub(crate) fn into_envelope(
+        self,
+        symbols: &mut Symbols<'a>,
+    ) -> Result<Envelope, StoredShapeError> {
         Ok(Envelope {
             event_id: self.event_id,
             stream_id: self.stream_id,
@@ -421,11 +495,11 @@ impl StoredEvent {
             occurred_at: self.occurred_at.try_into()?,
             correlation_id: self.correlation_id,
             causation_id: self.causation_id,
-            actor: self.actor,
+            actor: symbols.actor(self.actor)?,
             device: self.device,
             recorded_at: None,
             global_position: None,
-            event: self.data.into_event()?,
+            event: self.data.into_event(symbols)?,
         })
     }
 }
