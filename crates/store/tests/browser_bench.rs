@@ -8,6 +8,7 @@ mod fixture;
 
 use portal_domain::{Envelope, Portal};
 use portal_store::checkpoint::cold_start;
+use portal_store::engine::{Backend, Mode, Tx};
 use portal_store::idb::IdbStore;
 use portal_store::{EventStore, SyncState};
 use serde_json::json;
@@ -170,11 +171,26 @@ async fn store_budgets() {
     }
     drop(start_load);
     times.sort_by(f64::total_cmp);
+    // The floor, in the same run: a bare read-write transaction that reads
+    // one record and writes one, as every append must at least do.
+    let mut floor = Vec::with_capacity(APPENDS);
+    for i in 0..APPENDS as u32 {
+        let start = now();
+        let tx = store.backend().begin(Mode::Write).await.unwrap();
+        let read = tx.meta("bench-floor");
+        tx.put_meta("bench-floor", &i.to_le_bytes()).unwrap();
+        read.await.unwrap();
+        tx.commit().await.unwrap();
+        floor.push(now() - start);
+    }
+    floor.sort_by(f64::total_cmp);
     report(json!({
         "figure": "append one command", "log_events": log.len(), "appends": APPENDS,
         "events_per_command": sizes.iter().sum::<usize>() as f64 / APPENDS as f64,
         "p50_ms": percentile(&times, 0.5), "p95_ms": percentile(&times, 0.95),
         "max_ms": times[times.len() - 1],
+        "bare_transaction_p50_ms": percentile(&floor, 0.5),
+        "bare_transaction_p95_ms": percentile(&floor, 0.95),
     }));
     drop(store);
     IdbStore::delete("bench").await.unwrap();
