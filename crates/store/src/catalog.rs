@@ -6,7 +6,6 @@
 use crate::chunk::{decode_header, Chunk};
 use portal_domain::{EventId, StreamId};
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamSpan {
@@ -15,28 +14,16 @@ pub struct StreamSpan {
     pub last: u64,
 }
 
-/// The log's head record: where it ends, and what compaction has done.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Head {
-    pub len: u64,
-    /// Where the chunks not yet compacted begin.
-    pub tail_start: u64,
-    pub tail_chunks: u32,
-}
-
 #[derive(Debug, Default)]
 pub struct Catalog {
-    /// The head as this handle last saw it: everything before `head.len` is known.
-    pub head: Head,
+    /// Where the log ended when this handle last looked: it knows every
+    /// event before this position.
+    pub len: u64,
     ids: FxHashMap<EventId, u64>,
     streams: FxHashMap<StreamId, StreamSpan>,
 }
 
 impl Catalog {
-    pub fn known_len(&self) -> u64 {
-        self.head.len
-    }
-
     pub fn position(&self, id: EventId) -> Option<u64> {
         self.ids.get(&id).copied()
     }
@@ -64,10 +51,10 @@ impl Catalog {
             });
     }
 
-    /// Learns the events of `chunks` from `self.known_len()` on, up to `head`.
+    /// Learns the events of `chunks` from `self.len` on; the log ends at `len`.
     /// Unreadable events are skipped here; reads report them.
-    pub fn learn(&mut self, chunks: &[Chunk], head: Head) {
-        let known = self.known_len();
+    pub fn learn(&mut self, chunks: &[Chunk], len: u64) {
+        let known = self.len;
         for chunk in chunks {
             if chunk.end() <= known {
                 continue;
@@ -86,6 +73,6 @@ impl Catalog {
                 }
             }
         }
-        self.head = head;
+        self.len = len;
     }
 }

@@ -1,7 +1,7 @@
-//! Chunks: the unit the log is stored in. A chunk holds the events of one
-//! command (as appended) or of many (imported, or compacted from the
-//! appends before it), so bulk paths pay one record per chunk, not per
-//! event. Each event is framed on its own, so one unreadable event is
+//! Chunks: the unit the log is stored in, keyed by their end position. A
+//! chunk holds the events of one command (as appended) or of many
+//! (imported, or compacted from small chunks), so bulk paths pay one record
+//! per chunk, not per event. Each event is framed on its own, so one unreadable event is
 //! quarantined without losing its neighbours.
 //!
 //! Frame: schema version (u16 LE), length (u32 LE), postcard bytes.
@@ -11,9 +11,9 @@ use crate::stored::{self, EVENT_SCHEMA};
 use portal_domain::{Envelope, EventId, StreamId};
 use serde::Deserialize;
 
-/// No chunk holds more events than this, so the chunk holding position `p`
-/// starts after `p - MAX_CHUNK_EVENTS`: a reader that knows the log up to
-/// `p` finds what follows without an index of chunk boundaries.
+/// No chunk holds more events than this (commands, imports and compaction
+/// all keep under it), so a read of the positions before `p` needs only the
+/// chunks ending before `p + MAX_CHUNK_EVENTS`.
 pub const MAX_CHUNK_EVENTS: u64 = 2048;
 
 const HEADER: usize = 6;

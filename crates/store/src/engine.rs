@@ -1,11 +1,10 @@
 //! The store's logic, written once over a [`Backend`]: the in-memory store
 //! and IndexedDB differ only in where chunks and metadata live. Every write
-//! runs in one backend transaction that first re-reads the head, so two
+//! runs in one backend transaction that reads where the log ends, so two
 //! handles (two tabs) never overwrite each other: IndexedDB serialises
 //! read-write transactions, and the later one sees the earlier one's events.
 
 use crate::catalog::Catalog;
-pub use crate::catalog::Head;
 use crate::chunk::{self, decode_chunks, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS};
 use crate::contract::{
     Appended, Change, Checkpoint, EventStore, Imported, Loaded, StoredEvent, SyncState,
@@ -22,12 +21,16 @@ use uuid::Uuid;
 /// 2 keeps chunks (see `chunk.rs`) and migrates a version 1 log on open.
 pub const STORE_SCHEMA: u32 = 2;
 
-/// After this many appended chunks, they are merged into one, so that loads
-/// keep reading few records however the log was written.
+/// After this many appends by one handle, it merges the small chunks at the
+/// end of the log, so that loads keep reading few records however the log
+/// was written.
 pub const COMPACT_AFTER: u32 = 64;
 
 /// Loads ask for the log in pages of this many positions, all at once.
 pub const READ_PAGE: u64 = 8 * 1024;
+
+/// The largest chunk an import writes.
+pub const IMPORT_CHUNK_EVENTS: usize = 2048;
 
 /// How an optimistic append ended when it did not commit.
 enum Speculation {
@@ -44,11 +47,8 @@ impl From<StoreError> for Speculation {
 
 struct ImportDone {
     imported: Imported,
-    head: Head,
+    len: u64,
 }
-
-/// The largest chunk an import writes.
-pub const IMPORT_CHUNK_EVENTS: usize = 2048;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -57,37 +57,44 @@ pub enum Mode {
 }
 
 pub mod meta {
-    pub const HEAD: &str = "head";
+    /// Where compaction has got to: chunks ending after it may be merged.
+    pub const COMPACTED: &str = "compacted";
     pub const DEVICE: &str = "device";
     pub const PULLED: &str = "pulled";
     pub const CHECKPOINT: &str = "checkpoint";
 }
 
-/// A transaction. Reads are sent when they are made and awaited later, so
-/// a transaction's requests travel together. Writes are sent and not
-/// awaited: a failed one aborts the transaction, and `commit` reports it.
-/// Dropping a transaction without `commit` must not keep its writes (the
-/// engine always ends one explicitly, since IndexedDB would commit).
+/// A transaction over chunks keyed by their end position (the position
+/// after their last event), so the greatest key is where the log ends.
+///
+/// Reads are sent when they are made and awaited later, so a transaction's
+/// requests travel together. Writes are sent and not awaited: a failed one
+/// aborts the transaction, and `commit` reports it. Dropping a transaction
+/// without `commit` must not keep its writes (the engine always ends one
+/// explicitly, since IndexedDB would commit).
 #[allow(async_fn_in_trait)]
 pub trait Tx {
     fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>>;
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// Chunks whose first position is in `from..to`, in order.
-    async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError>;
-    /// The same, asked for in pages of `page` positions all at once and
-    /// handed to `each` in order as they arrive, so that decoding one page
-    /// overlaps reading the next.
+    /// Where the log ends: the greatest chunk key, or 0.
+    fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>>;
+    /// The chunks ending after `after`, up to the one ending at `until`, in order.
+    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError>;
+    /// The chunks ending after `after`, asked for in pages of `page`
+    /// positions all at once and handed to `each` in order as they arrive,
+    /// so that decoding one page overlaps reading the next.
     async fn chunk_pages(
         &self,
-        from: u64,
-        to: u64,
+        after: u64,
         page: u64,
+        pages: u64,
         each: &mut dyn FnMut(Vec<Chunk>),
     ) -> Result<(), StoreError>;
-    /// The chunk with the greatest first position not after `position`.
-    async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError>;
+    /// The chunk holding `position`, if any: the first ending after it.
+    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError>;
+    /// Writes `chunk` under its end position.
     fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError>;
-    /// Deletes the chunks whose first position is in `from..to`.
+    /// Deletes the chunks ending in `from..to`.
     fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError>;
     /// Records in the layout of schema version 1: key and NDJSON line.
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError>;
@@ -107,7 +114,8 @@ pub trait Backend {
 /// A fault to inject, for tests of what an interrupted write leaves behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// The next write transaction is aborted after this many writes went out.
+    /// The next write transaction that sends this many writes is aborted
+    /// right after them (before its next write, or instead of committing).
     AbortAfterWrites(u32),
 }
 
@@ -122,6 +130,8 @@ pub struct Unmigrated {
 pub struct Engine<B: Backend> {
     backend: B,
     catalog: RefCell<Catalog>,
+    /// Appends by this handle since it last compacted.
+    appends: Cell<u32>,
     fault: Cell<Option<Fault>>,
     unmigrated: RefCell<Vec<Unmigrated>>,
 }
@@ -133,6 +143,15 @@ pub struct Writes {
 }
 
 impl Writes {
+    fn at_commit(&mut self) -> Result<(), StoreError> {
+        match self.fault {
+            Some(Fault::AbortAfterWrites(n)) if self.done >= n && self.done > 0 => Err(
+                StoreError::Aborted(format!("a fault was injected after {} writes", self.done)),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn next(&mut self) -> Result<(), StoreError> {
         if let Some(Fault::AbortAfterWrites(n)) = self.fault {
             if self.done == n {
@@ -160,6 +179,7 @@ impl<B: Backend> Engine<B> {
         let engine = Engine {
             backend,
             catalog: RefCell::default(),
+            appends: Cell::new(0),
             fault: Cell::new(None),
             unmigrated: RefCell::default(),
         };
@@ -194,6 +214,11 @@ impl<B: Backend> Engine<B> {
         };
         match body(&tx, &mut writes).await {
             Ok(value) => {
+                // A fault armed for more writes than went out strikes at commit.
+                if let Err(error) = writes.at_commit() {
+                    tx.abort().await;
+                    return Err(error.into());
+                }
                 tx.commit().await?;
                 Ok(value)
             }
@@ -204,51 +229,39 @@ impl<B: Backend> Engine<B> {
         }
     }
 
-    /// Writes one command's chunk after `head`, and the head that follows.
+    /// Writes one command's chunk at `len`, where the log ends.
     fn put_command(
         &self,
         tx: &B::Tx,
         writes: &mut Writes,
-        mut head: Head,
+        len: u64,
         frames: &[Vec<u8>],
-    ) -> Result<(Appended, Head), StoreError> {
+    ) -> Result<Appended, StoreError> {
         let states = vec![SyncState::Pending; frames.len()];
-        let chunk = Chunk::new(head.len, frames, &states);
+        let chunk = Chunk::new(len, frames, &states);
         writes.next()?;
         tx.put_chunk(&chunk)?;
-        let positions = head.len..chunk.end();
-        head.len = chunk.end();
-        head.tail_chunks += 1;
-        writes.next()?;
-        tx.put_meta(meta::HEAD, &encode_meta(&head))?;
-        Ok((
-            Appended {
-                positions,
-                already_stored: false,
-            },
-            head,
-        ))
+        Ok(Appended {
+            positions: len..chunk.end(),
+            already_stored: false,
+        })
     }
 
-    async fn head(tx: &B::Tx) -> Result<Head, StoreError> {
-        Ok(decode_meta(tx.meta(meta::HEAD).await?).unwrap_or_default())
-    }
-
-    /// Brings the catalog up to `head`, reading what other handles wrote.
-    async fn catch_up(&self, tx: &B::Tx, head: &Head) -> Result<(), StoreError> {
-        let known = self.catalog.borrow().known_len();
-        if *head == self.catalog.borrow().head {
+    /// Brings the catalog up to `len`, reading what other handles wrote.
+    async fn catch_up(&self, tx: &B::Tx, len: u64) -> Result<(), StoreError> {
+        let known = self.catalog.borrow().len;
+        if len == known {
             return Ok(());
         }
-        let from = if head.len < known {
+        let after = if len < known {
             // The log is shorter than we knew: local data was reset elsewhere.
             *self.catalog.borrow_mut() = Catalog::default();
             0
         } else {
-            known.saturating_sub(MAX_CHUNK_EVENTS - 1)
+            known
         };
-        let chunks = tx.chunks(from, None).await?;
-        self.catalog.borrow_mut().learn(&chunks, *head);
+        let chunks = tx.chunks(after, None).await?;
+        self.catalog.borrow_mut().learn(&chunks, len);
         Ok(())
     }
 
@@ -271,7 +284,7 @@ impl<B: Backend> Engine<B> {
             let chunk = match cached {
                 Some(chunk) => chunk,
                 None => {
-                    let chunk = tx.chunk_at_or_before(position).await?.ok_or_else(|| {
+                    let chunk = tx.chunk_holding(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
                             "the record holding position {position} is missing"
                         ))
@@ -323,20 +336,20 @@ impl<B: Backend> Engine<B> {
         if let Some((imported, unreadable)) = migrated {
             *self.unmigrated.borrow_mut() = unreadable;
             let (imported, written) = imported;
-            self.learn_written(imported.head, written);
+            self.learn_written(imported.len, written);
         }
         Ok(())
     }
 
     /// Records what a committed write added to the catalog. Every write
     /// caught the catalog up inside its transaction first, so afterwards it
-    /// knows the log up to the head that write left.
-    fn learn_written(&self, head: Head, written: Vec<(u64, EventId, StreamId, u64)>) {
+    /// knows the log up to where that write left its end.
+    fn learn_written(&self, len: u64, written: Vec<(u64, EventId, StreamId, u64)>) {
         let mut catalog = self.catalog.borrow_mut();
         for (position, id, stream, version) in written {
             catalog.observe(position, id, stream, version);
         }
-        catalog.head = head;
+        catalog.len = len;
     }
 
     /// The import itself, inside `tx`; returns what to learn after commit.
@@ -356,8 +369,8 @@ impl<B: Backend> Engine<B> {
                 )));
             }
         }
-        let mut head = Self::head(tx).await?;
-        self.catch_up(tx, &head).await?;
+        let mut len = tx.log_end().await?;
+        self.catch_up(tx, len).await?;
         let pairs: Vec<(&Envelope, &[u8])> = events
             .iter()
             .zip(&frames)
@@ -387,120 +400,122 @@ impl<B: Backend> Engine<B> {
                 });
             }
             versions.insert(stream, envelope.stream_version);
-            let position = head.len + new_frames.len() as u64;
+            let position = len + new_frames.len() as u64;
             written.push((position, envelope.event_id, stream, envelope.stream_version));
             new_frames.push(frame);
             new_states.push(state);
         }
-        let start = head.len;
+        let start = len;
         for (frames, states) in new_frames
             .chunks(IMPORT_CHUNK_EVENTS)
             .zip(new_states.chunks(IMPORT_CHUNK_EVENTS))
         {
             writes.next()?;
-            tx.put_chunk(&Chunk::new(head.len, frames, states))?;
-            head.len += frames.len() as u64;
-        }
-        if head.len != start {
-            // Chunks appended before stay as they are; compaction starts after.
-            head.tail_start = head.len;
-            head.tail_chunks = 0;
-            writes.next()?;
-            tx.put_meta(meta::HEAD, &encode_meta(&head))?;
+            tx.put_chunk(&Chunk::new(len, frames, states))?;
+            len += frames.len() as u64;
         }
         Ok((
             ImportDone {
                 imported: Imported {
-                    positions: start..head.len,
+                    positions: start..len,
                     skipped,
                 },
-                head,
+                len,
             },
             written,
         ))
     }
 
-    /// Merges the appended chunks since the last compaction into as few
-    /// chunks as `MAX_CHUNK_EVENTS` allows.
+    /// Merges the small chunks after the last compaction into as few
+    /// chunks as `MAX_CHUNK_EVENTS` allows. Each merged chunk keeps the key
+    /// of the last chunk it absorbs, so where the log ends never moves and
+    /// a handle that missed this still sees that it is behind.
     async fn compact(&self) -> Result<(), StoreError> {
-        let compacted = self
-            .write(async |tx, writes| {
-                let mut head = Self::head(tx).await?;
-                if head.tail_chunks < COMPACT_AFTER {
-                    return Ok(None);
-                }
-                let before = head;
-                let tail = tx.chunks(head.tail_start, None).await?;
-                let mut merged: Vec<Chunk> = Vec::new();
-                for chunk in tail {
-                    match merged.last_mut() {
-                        Some(last)
-                            if u64::from(last.count + chunk.count) <= MAX_CHUNK_EVENTS
-                                && last.end() == chunk.first =>
-                        {
-                            let mut states = decode_sync(last);
-                            states.extend(decode_sync(&chunk));
-                            last.events.extend_from_slice(&chunk.events);
-                            last.count += chunk.count;
-                            last.sync = encode_sync(&states);
-                        }
-                        _ => merged.push(chunk),
+        self.write(async |tx, writes| {
+            let compacted: u64 = decode_meta(tx.meta(meta::COMPACTED).await?).unwrap_or(0);
+            let tail = tx.chunks(compacted, None).await?;
+            let Some(end) = tail.last().map(Chunk::end) else {
+                return Ok(());
+            };
+            let mut groups: Vec<Vec<Chunk>> = Vec::new();
+            for chunk in tail {
+                match groups.last_mut() {
+                    Some(group)
+                        if group.iter().map(|c| u64::from(c.count)).sum::<u64>()
+                            + u64::from(chunk.count)
+                            <= MAX_CHUNK_EVENTS
+                            && group.last().is_some_and(|c| c.end() == chunk.first) =>
+                    {
+                        group.push(chunk)
                     }
+                    _ => groups.push(vec![chunk]),
                 }
-                writes.next()?;
-                tx.delete_chunks(head.tail_start, head.len)?;
-                for chunk in &merged {
-                    writes.next()?;
-                    tx.put_chunk(chunk)?;
-                }
-                head.tail_start = head.len;
-                head.tail_chunks = 0;
-                writes.next()?;
-                tx.put_meta(meta::HEAD, &encode_meta(&head))?;
-                Ok(Some((before, head)))
-            })
-            .await?;
-        let mut catalog = self.catalog.borrow_mut();
-        if let Some((before, after)) = compacted {
-            if catalog.head == before {
-                catalog.head = after;
             }
-        }
-        Ok(())
+            for group in groups.into_iter().filter(|g| g.len() > 1) {
+                let first = group[0].first;
+                let last_end = group[group.len() - 1].end();
+                let mut states = Vec::new();
+                let mut events = Vec::new();
+                for chunk in &group {
+                    states.extend(decode_sync(chunk));
+                    events.extend_from_slice(&chunk.events);
+                }
+                let merged = Chunk {
+                    first,
+                    count: (last_end - first) as u32,
+                    events,
+                    sync: encode_sync(&states),
+                };
+                writes.next()?;
+                tx.delete_chunks(group[0].end(), last_end)?;
+                writes.next()?;
+                tx.put_chunk(&merged)?;
+            }
+            writes.next()?;
+            tx.put_meta(meta::COMPACTED, &encode_meta(&end))
+        })
+        .await
     }
 
     async fn read(&self, from: u64, to: Option<u64>) -> Result<Loaded, StoreError> {
         let tx = self.backend.begin(Mode::Read).await?;
-        let head = Self::head(&tx).await?;
-        let lower = from.saturating_sub(MAX_CHUNK_EVENTS - 1);
+        let len = tx.log_end().await?;
         let mut loaded = Loaded {
-            head: head.len,
+            head: len,
             ..Loaded::default()
         };
-        loaded
-            .events
-            .reserve(head.len.saturating_sub(from) as usize);
-        let end = to.unwrap_or(head.len.max(lower + 1));
-        tx.chunk_pages(lower, end, READ_PAGE, &mut |chunks| {
-            decode_chunks(&chunks, from, &mut loaded);
-        })
-        .await?;
-        if let Some(to) = to {
-            loaded.events.retain(|e| e.position < to);
+        let until = to.map_or(len, |to| to.min(len));
+        loaded.events.reserve(until.saturating_sub(from) as usize);
+        // A chunk holding positions before `until` ends before `until + MAX`.
+        let span = match to {
+            Some(to) => to.min(len) + MAX_CHUNK_EVENTS,
+            None => len,
         }
+        .saturating_sub(from);
+        tx.chunk_pages(
+            from,
+            READ_PAGE,
+            span.div_ceil(READ_PAGE).max(1),
+            &mut |chunks| {
+                decode_chunks(&chunks, from, &mut loaded);
+            },
+        )
+        .await?;
+        loaded.events.retain(|e| e.position < until);
+        loaded.quarantined.retain(|q| q.position < until);
         tx.commit().await?;
         // A read to the end teaches the catalog what it did not know yet.
         let mut catalog = self.catalog.borrow_mut();
         if from == 0 && to.is_none() {
             *catalog = Catalog::default();
         }
-        if to.is_none() && from <= catalog.known_len() && catalog.head != head {
-            let known = catalog.known_len();
+        if to.is_none() && from <= catalog.len && catalog.len != len {
+            let known = catalog.len;
             for event in loaded.events.iter().filter(|e| e.position >= known) {
                 let e_ = &event.envelope;
                 catalog.observe(event.position, e_.event_id, e_.stream_id, e_.stream_version);
             }
-            catalog.head = head;
+            catalog.len = len;
         }
         Ok(loaded)
     }
@@ -547,23 +562,22 @@ impl<B: Backend> EventStore for Engine<B> {
             .collect();
 
         // What this handle believes: when it is right (no other tab wrote
-        // since it last looked), the writes go out with the head read, and
-        // the whole append costs one round trip.
+        // since it last looked), the chunk goes out with the read of where
+        // the log ends, and the whole append costs one round trip.
         let believed = {
             let catalog = self.catalog.borrow();
             let fresh = events
                 .iter()
                 .all(|e| catalog.position(e.event_id).is_none());
-            (fresh && catalog.version(stream) == expected_version).then_some(catalog.head)
+            (fresh && catalog.version(stream) == expected_version).then_some(catalog.len)
         };
         let speculated = match believed {
             Some(known) => match self
                 .write(async |tx, writes| {
-                    let head_read = tx.meta(meta::HEAD);
-                    let (appended, next) = self.put_command(tx, writes, known, &frames)?;
-                    let head: Head = decode_meta(head_read.await?).unwrap_or_default();
-                    if head == known {
-                        Ok((appended, Some(next)))
+                    let end = tx.log_end();
+                    let appended = self.put_command(tx, writes, known, &frames)?;
+                    if end.await? == known {
+                        Ok((appended, true))
                     } else {
                         Err(Speculation::Stale)
                     }
@@ -576,12 +590,12 @@ impl<B: Backend> EventStore for Engine<B> {
             },
             None => None,
         };
-        let (appended, head) = match speculated {
+        let (appended, written) = match speculated {
             Some(done) => done,
             None => {
                 self.write(async |tx, writes| {
-                    let head = Self::head(tx).await?;
-                    self.catch_up(tx, &head).await?;
+                    let len = tx.log_end().await?;
+                    self.catch_up(tx, len).await?;
                     let stored = self.find_stored(tx, &pairs).await?;
                     if let Some(Some(at)) = stored.first() {
                         if stored.iter().all(Option::is_some) {
@@ -590,7 +604,7 @@ impl<B: Backend> EventStore for Engine<B> {
                                     positions: *at..*at + events.len() as u64,
                                     already_stored: true,
                                 },
-                                None,
+                                false,
                             ));
                         }
                     }
@@ -607,23 +621,25 @@ impl<B: Backend> EventStore for Engine<B> {
                             actual,
                         });
                     }
-                    let (appended, next) = self.put_command(tx, writes, head, &frames)?;
-                    Ok((appended, Some(next)))
+                    Ok((self.put_command(tx, writes, len, &frames)?, true))
                 })
                 .await?
             }
         };
-        if let Some(head) = head {
+        if written {
+            let len = appended.positions.end;
             self.learn_written(
-                head,
+                len,
                 events
                     .iter()
                     .zip(appended.positions.clone())
                     .map(|(e, p)| (p, e.event_id, e.stream_id, e.stream_version))
                     .collect(),
             );
-            self.backend.notify(&Change::Appended { head: head.len });
-            if head.tail_chunks >= COMPACT_AFTER {
+            self.backend.notify(&Change::Appended { head: len });
+            self.appends.set(self.appends.get() + 1);
+            if self.appends.get() >= COMPACT_AFTER {
+                self.appends.set(0);
                 // Compaction only makes later loads faster; the append
                 // has committed whether or not it succeeds.
                 let _ = self.compact().await;
@@ -637,10 +653,8 @@ impl<B: Backend> EventStore for Engine<B> {
             .write(async |tx, writes| self.import_in(tx, writes, events).await)
             .await?;
         if !written.is_empty() {
-            self.learn_written(done.head, written);
-            self.backend.notify(&Change::Appended {
-                head: done.head.len,
-            });
+            self.learn_written(done.len, written);
+            self.backend.notify(&Change::Appended { head: done.len });
         }
         Ok(done.imported)
     }
@@ -655,19 +669,16 @@ impl<B: Backend> EventStore for Engine<B> {
 
     async fn read_stream(&self, stream: StreamId) -> Result<Vec<StoredEvent>, StoreError> {
         // Bring the catalog up to date, so the span below is complete.
-        let head = {
+        {
             let tx = self.backend.begin(Mode::Read).await?;
-            let head = Self::head(&tx).await?;
-            self.catch_up(&tx, &head).await?;
+            let len = tx.log_end().await?;
+            self.catch_up(&tx, len).await?;
             tx.commit().await?;
-            head
-        };
+        }
         let Some(span) = self.catalog.borrow().span(stream) else {
             return Ok(Vec::new());
         };
-        let loaded = self
-            .read(span.first, Some((span.last + 1).min(head.len.max(1))))
-            .await?;
+        let loaded = self.read(span.first, Some(span.last + 1)).await?;
         Ok(loaded
             .events
             .into_iter()
@@ -677,8 +688,8 @@ impl<B: Backend> EventStore for Engine<B> {
 
     async fn set_sync_states(&self, updates: &[(EventId, SyncState)]) -> Result<(), StoreError> {
         self.write(async |tx, writes| {
-            let head = Self::head(tx).await?;
-            self.catch_up(tx, &head).await?;
+            let len = tx.log_end().await?;
+            self.catch_up(tx, len).await?;
             let mut by_position = Vec::with_capacity(updates.len());
             for (event_id, state) in updates {
                 let position = self.catalog.borrow().position(*event_id);
@@ -696,7 +707,7 @@ impl<B: Backend> EventStore for Engine<B> {
                         writes.next()?;
                         tx.put_chunk(&chunk)?;
                     }
-                    let chunk = tx.chunk_at_or_before(position).await?.ok_or_else(|| {
+                    let chunk = tx.chunk_holding(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
                             "the record holding position {position} is missing"
                         ))

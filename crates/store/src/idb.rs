@@ -1,8 +1,9 @@
 //! The IndexedDB store: the engine over three object stores.
 //!
-//! - `chunks`: the log, keyed by each chunk's first position (see `chunk.rs`);
-//! - `meta`: the head, the device id, the last pulled position and the
-//!   checkpoint, each a byte array;
+//! - `chunks`: the log, keyed by each chunk's end position (see `chunk.rs`
+//!   and `engine.rs`), so the last key is where the log ends;
+//! - `meta`: how far compaction got, the device id, the last pulled
+//!   position and the checkpoint, each a byte array;
 //! - `events`: the schema 1 layout, one NDJSON line per event, kept only
 //!   so that `Engine::over` can migrate it.
 //!
@@ -65,6 +66,15 @@ fn classify(text: &str) -> StoreError {
     } else {
         StoreError::Backend(text.to_owned())
     }
+}
+
+/// Chunk keys (end positions) after `after`, up to and including `until`.
+fn key_range(after: u64, until: Option<u64>) -> Result<KeyRange, StoreError> {
+    match until {
+        Some(until) => KeyRange::bound(&number(after), &number(until), Some(true), Some(false)),
+        None => KeyRange::lower_bound(&number(after), Some(true)),
+    }
+    .map_err(store_error)
 }
 
 fn number(n: u64) -> JsValue {
@@ -356,15 +366,25 @@ impl Tx for IdbTx {
         Ok(())
     }
 
-    async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
-        let range = match to {
-            Some(to) => KeyRange::bound(&number(from), &number(to), Some(false), Some(true)),
-            None => KeyRange::lower_bound(&number(from), Some(false)),
+    fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>> {
+        let request = self
+            .chunks
+            .open_key_cursor(None, Some(CursorDirection::Prev));
+        async move {
+            let cursor = request.map_err(store_error)?.await.map_err(store_error)?;
+            match cursor {
+                Some(cursor) => {
+                    Ok(cursor.key().map_err(store_error)?.as_f64().unwrap_or(0.0) as u64)
+                }
+                None => Ok(0),
+            }
         }
-        .map_err(store_error)?;
+    }
+
+    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
         let values = self
             .chunks
-            .get_all(Some(Query::KeyRange(range)), None)
+            .get_all(Some(Query::KeyRange(key_range(after, until)?)), None)
             .map_err(store_error)?
             .await
             .map_err(store_error)?;
@@ -373,31 +393,21 @@ impl Tx for IdbTx {
 
     async fn chunk_pages(
         &self,
-        from: u64,
-        to: u64,
+        after: u64,
         page: u64,
+        pages: u64,
         each: &mut dyn FnMut(Vec<Chunk>),
     ) -> Result<(), StoreError> {
+        // Every page is asked for before the first is awaited.
         let mut requests = Vec::new();
-        let mut lower = from;
-        loop {
-            let upper = lower.saturating_add(page);
-            let last = upper >= to;
-            let range = if last {
-                KeyRange::lower_bound(&number(lower), Some(false))
-            } else {
-                KeyRange::bound(&number(lower), &number(upper), Some(false), Some(true))
-            }
-            .map_err(store_error)?;
+        for i in 0..pages {
+            let lower = after + i * page;
+            let upper = (i + 1 < pages).then_some(lower + page);
             requests.push(
                 self.chunks
-                    .get_all(Some(Query::KeyRange(range)), None)
+                    .get_all(Some(Query::KeyRange(key_range(lower, upper)?)), None)
                     .map_err(store_error)?,
             );
-            if last {
-                break;
-            }
-            lower = upper;
         }
         for request in requests {
             let values = request.await.map_err(store_error)?;
@@ -406,23 +416,28 @@ impl Tx for IdbTx {
         Ok(())
     }
 
-    async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
-        let range = KeyRange::upper_bound(&number(position), Some(false)).map_err(store_error)?;
+    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
         let cursor = self
             .chunks
-            .open_cursor(Some(Query::KeyRange(range)), Some(CursorDirection::Prev))
+            .open_cursor(
+                Some(Query::KeyRange(key_range(position, None)?)),
+                Some(CursorDirection::Next),
+            )
             .map_err(store_error)?
             .await
             .map_err(store_error)?;
         match cursor {
-            Some(cursor) => Ok(Some(chunk_from_js(&cursor.value().map_err(store_error)?))),
+            Some(cursor) => {
+                let chunk = chunk_from_js(&cursor.value().map_err(store_error)?);
+                Ok(chunk.contains(position).then_some(chunk))
+            }
             None => Ok(None),
         }
     }
 
     fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
         self.chunks
-            .put(&chunk_to_js(chunk), Some(&number(chunk.first)))
+            .put(&chunk_to_js(chunk), Some(&number(chunk.end())))
             .map_err(store_error)?;
         Ok(())
     }

@@ -9,6 +9,7 @@ use crate::error::StoreError;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::ops::Bound;
 use std::rc::{Rc, Weak};
 
 pub type MemoryStore = Engine<MemoryBackend>;
@@ -20,6 +21,7 @@ type Listeners = Vec<(usize, Weak<dyn Fn(&Change)>)>;
 #[derive(Default)]
 struct Database {
     meta: HashMap<String, Vec<u8>>,
+    /// Keyed by end position, as in IndexedDB.
     chunks: BTreeMap<u64, Chunk>,
     legacy: BTreeMap<u64, String>,
     listeners: Listeners,
@@ -96,7 +98,7 @@ impl MemoryStore {
             .db
             .borrow_mut()
             .chunks
-            .insert(chunk.first, chunk);
+            .insert(chunk.end(), chunk);
     }
 }
 
@@ -154,41 +156,53 @@ impl Tx for MemoryTx {
         Ok(())
     }
 
-    async fn chunks(&self, from: u64, to: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
-        let db = self.db.borrow();
-        Ok(match to {
-            Some(to) => db.chunks.range(from..to).map(|(_, c)| c.clone()).collect(),
-            None => db.chunks.range(from..).map(|(_, c)| c.clone()).collect(),
-        })
+    fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>> {
+        let end = self
+            .db
+            .borrow()
+            .chunks
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0);
+        std::future::ready(Ok(end))
     }
 
-    async fn chunk_pages(
-        &self,
-        from: u64,
-        to: u64,
-        page: u64,
-        each: &mut dyn FnMut(Vec<Chunk>),
-    ) -> Result<(), StoreError> {
-        let mut lower = from;
-        loop {
-            let upper = lower.saturating_add(page);
-            let last = upper >= to;
-            each(self.chunks(lower, (!last).then_some(upper)).await?);
-            if last {
-                return Ok(());
-            }
-            lower = upper;
-        }
-    }
-
-    async fn chunk_at_or_before(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
+    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
+        let upper = until.map_or(Bound::Unbounded, Bound::Included);
         Ok(self
             .db
             .borrow()
             .chunks
-            .range(..=position)
-            .next_back()
-            .map(|(_, c)| c.clone()))
+            .range((Bound::Excluded(after), upper))
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn chunk_pages(
+        &self,
+        after: u64,
+        page: u64,
+        pages: u64,
+        each: &mut dyn FnMut(Vec<Chunk>),
+    ) -> Result<(), StoreError> {
+        for i in 0..pages {
+            let lower = after + i * page;
+            let upper = (i + 1 < pages).then_some(lower + page);
+            each(self.chunks(lower, upper).await?);
+        }
+        Ok(())
+    }
+
+    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
+        Ok(self
+            .db
+            .borrow()
+            .chunks
+            .range((Bound::Excluded(position), Bound::Unbounded))
+            .next()
+            .map(|(_, c)| c.clone())
+            .filter(|c| c.contains(position)))
     }
 
     fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
@@ -224,7 +238,7 @@ impl Tx for MemoryTx {
                     db.meta.insert(key, value);
                 }
                 Write::Chunk(chunk) => {
-                    db.chunks.insert(chunk.first, chunk);
+                    db.chunks.insert(chunk.end(), chunk);
                 }
                 Write::DeleteChunks(from, to) => {
                     let doomed: Vec<u64> = db.chunks.range(from..to).map(|(k, _)| *k).collect();

@@ -122,3 +122,24 @@ fn preferences_round_trip_and_default() {
         "http://127.0.0.1:8080"
     );
 }
+
+#[wasm_bindgen_test]
+async fn without_indexeddb_the_store_says_it_is_unavailable() {
+    // As in a browser that blocks storage: `window.indexedDB` is null. The
+    // global's attributes are its own properties, so the original is put back.
+    let window: js_sys::Object = web_sys::window().expect("a window").into();
+    let original = js_sys::Object::get_own_property_descriptor(&window, &"indexedDB".into());
+    let descriptor = js_sys::Object::new();
+    js_sys::Reflect::set(&descriptor, &"value".into(), &wasm_bindgen::JsValue::NULL).unwrap();
+    js_sys::Reflect::set(&descriptor, &"configurable".into(), &true.into()).unwrap();
+    js_sys::Object::define_property(&window, &"indexedDB".into(), &descriptor);
+    let result = IdbStore::open("nowhere", || {}).await;
+    js_sys::Object::define_property(&window, &"indexedDB".into(), &original.into());
+    let Err(error) = result else {
+        panic!("the store opened without IndexedDB");
+    };
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(error.to_string().contains("private window"), "{error}");
+    // And once storage is back, it opens.
+    assert!(IdbStore::open("nowhere", || {}).await.is_ok());
+}

@@ -574,7 +574,7 @@ pub async fn an_append_aborted_halfway_keeps_nothing<H: Harness>(h: &H) {
     append_ok(&store, &f.create(1)).await;
     let before = store.read_all().await.unwrap();
     let add = f.add(1, "Maps");
-    // The chunk goes out, then the transaction dies before the head moves.
+    // The command's chunk goes out, then the transaction dies before it commits.
     store.inject_fault(Fault::AbortAfterWrites(1));
     let err = store.append(add.expected, &add.events).await;
     assert!(matches!(err, Err(StoreError::Aborted(_))), "{err:?}");
@@ -609,8 +609,8 @@ pub async fn an_import_aborted_midway_keeps_nothing<H: Harness>(h: &H) {
         .cloned()
         .map(|e| (e, SyncState::Pending))
         .collect();
-    // Two of the three chunks are written, then the transaction aborts.
-    store.inject_fault(Fault::AbortAfterWrites(2));
+    // The first of the import's two chunks is written, then the transaction aborts.
+    store.inject_fault(Fault::AbortAfterWrites(1));
     assert!(matches!(
         store.import(rest.clone()).await,
         Err(StoreError::Aborted(_))
@@ -727,6 +727,45 @@ pub async fn two_tabs_appending_alternately_lose_and_interleave_nothing<H: Harne
     let got = ids(&loaded);
     assert_eq!(got, expected.concat(), "every command, whole and in order");
     assert_eq!(tab_a.read_all().await.unwrap(), loaded);
+}
+
+pub async fn concurrent_appends_from_two_tabs_keep_every_command_whole<H: Harness>(h: &H) {
+    let tab_a = fresh(h, "two-tabs-concurrent").await;
+    let tab_b = h.open("two-tabs-concurrent").await;
+    let mut fa = Fixture::new(38);
+    let mut fb = Fixture::new(39);
+    let from_a: Vec<fixture::Batch> = (0..15).map(|n| fa.create(3000 + n)).collect();
+    let from_b: Vec<fixture::Batch> = (0..15).map(|n| fb.create(4000 + n)).collect();
+    // Every append is in flight at once, from both tabs.
+    let appends = from_a
+        .iter()
+        .map(|b| (&tab_a, b))
+        .chain(from_b.iter().map(|b| (&tab_b, b)))
+        .map(|(tab, b)| tab.append(b.expected, &b.events));
+    let results = futures::future::join_all(appends).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let loaded = tab_a.read_all().await.unwrap();
+    assert_eq!(loaded, tab_b.read_all().await.unwrap());
+    let got = ids(&loaded);
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), got.len(), "no event is stored twice");
+    for batch in from_a.iter().chain(&from_b) {
+        let ids: Vec<EventId> = batch.events.iter().map(|e| e.event_id).collect();
+        assert!(
+            got.windows(ids.len()).any(|w| w == ids.as_slice()),
+            "each command's events are stored whole and together"
+        );
+    }
+    assert_eq!(
+        got.len(),
+        from_a
+            .iter()
+            .chain(&from_b)
+            .map(|b| b.events.len())
+            .sum::<usize>()
+    );
 }
 
 pub async fn another_tab_hears_of_an_append_within_100_ms<H: Harness>(h: &H) {
@@ -856,6 +895,7 @@ macro_rules! contract_cases {
             an_event_from_a_future_schema_is_quarantined,
             a_stale_tab_gets_a_conflict_not_an_overwrite,
             two_tabs_appending_alternately_lose_and_interleave_nothing,
+            concurrent_appends_from_two_tabs_keep_every_command_whole,
             another_tab_hears_of_an_append_within_100_ms,
             a_schema_1_log_is_migrated_on_open,
             many_small_appends_are_compacted,
