@@ -83,12 +83,17 @@ impl Chunk {
         }
     }
 
-    /// The raw frame at `position`, to compare a re-sent event with.
-    pub fn frame_at(&self, position: u64) -> Option<&[u8]> {
-        self.frames()
-            .find(|(p, _)| *p == position)
-            .and_then(|(_, frame)| frame.ok())
-            .map(|frame| frame.bytes)
+    /// Where each readable frame lies in `events`, in order; reading stops
+    /// at the first frame that does not fit.
+    pub fn frame_offsets(&self) -> Vec<std::ops::Range<usize>> {
+        let mut offsets = Vec::with_capacity(self.count as usize);
+        let mut at = 0;
+        for (_, frame) in self.frames() {
+            let Ok(frame) = frame else { break };
+            offsets.push(at..at + frame.bytes.len());
+            at += frame.bytes.len();
+        }
+        offsets
     }
 }
 

@@ -272,7 +272,8 @@ impl<B: Backend> Engine<B> {
         tx: &B::Tx,
         events: &[(&Envelope, &[u8])],
     ) -> Result<Vec<Option<u64>>, StoreError> {
-        let mut cache: FxHashMap<u64, Chunk> = FxHashMap::default();
+        // Each chunk is read once, with where each of its frames lies.
+        let mut cache: Vec<(Chunk, Vec<std::ops::Range<usize>>)> = Vec::new();
         let mut found = Vec::with_capacity(events.len());
         for (envelope, frame) in events {
             let position = self.catalog.borrow().position(envelope.event_id);
@@ -280,20 +281,24 @@ impl<B: Backend> Engine<B> {
                 found.push(None);
                 continue;
             };
-            let cached = cache.values().find(|c| c.contains(position)).cloned();
-            let chunk = match cached {
-                Some(chunk) => chunk,
+            let held = match cache.iter().position(|(c, _)| c.contains(position)) {
+                Some(i) => i,
                 None => {
                     let chunk = tx.chunk_holding(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
                             "the record holding position {position} is missing"
                         ))
                     })?;
-                    cache.insert(chunk.first, chunk.clone());
-                    chunk
+                    let offsets = chunk.frame_offsets();
+                    cache.push((chunk, offsets));
+                    cache.len() - 1
                 }
             };
-            if chunk.frame_at(position) != Some(*frame) {
+            let (chunk, offsets) = &cache[held];
+            let stored = offsets
+                .get((position - chunk.first) as usize)
+                .map(|range| &chunk.events[range.clone()]);
+            if stored != Some(*frame) {
                 return Err(StoreError::IdReused {
                     event_id: envelope.event_id,
                 });
@@ -369,7 +374,9 @@ impl<B: Backend> Engine<B> {
                 )));
             }
         }
+        let compacted = tx.meta(meta::COMPACTED);
         let mut len = tx.log_end().await?;
+        let compacted: u64 = decode_meta(compacted.await?).unwrap_or(0);
         self.catch_up(tx, len).await?;
         let pairs: Vec<(&Envelope, &[u8])> = events
             .iter()
@@ -413,6 +420,12 @@ impl<B: Backend> Engine<B> {
             writes.next()?;
             tx.put_chunk(&Chunk::new(len, frames, states))?;
             len += frames.len() as u64;
+        }
+        if compacted == start && len != start {
+            // Imported chunks are as large as compaction would make them:
+            // when nothing before them waits to be merged, they need no look.
+            writes.next()?;
+            tx.put_meta(meta::COMPACTED, &encode_meta(&len))?;
         }
         Ok((
             ImportDone {
