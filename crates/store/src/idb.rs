@@ -22,7 +22,7 @@ use idb::{
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -349,7 +349,12 @@ impl Backend for IdbBackend {
 
 impl Tx for IdbTx {
     fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> {
-        let request = self.meta.get(JsValue::from_str(key));
+        // Listening starts now: `idb` hears of a result only once its
+        // request has become a future, and this one may finish before it is awaited.
+        let request = self
+            .meta
+            .get(JsValue::from_str(key))
+            .map(IntoFuture::into_future);
         async move {
             let value = request.map_err(store_error)?.await.map_err(store_error)?;
             Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())))
@@ -369,7 +374,8 @@ impl Tx for IdbTx {
     fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>> {
         let request = self
             .chunks
-            .open_key_cursor(None, Some(CursorDirection::Prev));
+            .open_key_cursor(None, Some(CursorDirection::Prev))
+            .map(IntoFuture::into_future);
         async move {
             let cursor = request.map_err(store_error)?.await.map_err(store_error)?;
             match cursor {
@@ -406,7 +412,8 @@ impl Tx for IdbTx {
             requests.push(
                 self.chunks
                     .get_all(Some(Query::KeyRange(key_range(lower, upper)?)), None)
-                    .map_err(store_error)?,
+                    .map_err(store_error)?
+                    .into_future(),
             );
         }
         for request in requests {
