@@ -1,7 +1,6 @@
-//! Chunks: the unit the log is stored in, keyed by their end position. A
-//! chunk holds the events of one command (as appended) or of many
-//! (imported, or compacted from small chunks), so bulk paths pay one record
-//! per chunk, not per event. Each event is framed on its own, so one unreadable event is
+//! Chunks: the unit the log is stored in. A chunk holds the events of one
+//! command (as appended) or of many (a segment: imported, or compacted from
+//! appended chunks), so bulk paths pay one record per chunk, not per event. Each event is framed on its own, so one unreadable event is
 //! quarantined without losing its neighbours.
 //!
 //! Frame: schema version (u16 LE), length (u32 LE), postcard bytes.
@@ -62,6 +61,17 @@ impl Chunk {
             count: frames.len() as u32,
             events: frames.concat(),
             sync: encode_sync(sync),
+        }
+    }
+
+    /// What is left in `chunks` where a chunk was moved to `segments`, or
+    /// where an import began: a key, and no events.
+    pub fn stub(first: u64) -> Self {
+        Chunk {
+            first,
+            count: 0,
+            events: Vec::new(),
+            sync: Vec::new(),
         }
     }
 

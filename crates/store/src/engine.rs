@@ -64,8 +64,22 @@ pub mod meta {
     pub const CHECKPOINT: &str = "checkpoint";
 }
 
-/// A transaction over chunks keyed by their end position (the position
-/// after their last event), so the greatest key is where the log ends.
+/// Where a stored chunk lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The `chunks` store, keyed by first position: what appends write.
+    Chunks,
+    /// The `segments` store, keyed by end position: imports and compaction.
+    Segments,
+}
+
+/// A transaction over the two stores the log is kept in (see ADR 7).
+///
+/// `chunks` is keyed by first position and never loses a key: every write
+/// of the log leaves a record there at the position it began (the chunk
+/// itself, or a stub of no events once the chunk has moved to `segments`),
+/// so an append that `add`s its chunk at the position it believes is the
+/// end fails exactly when another handle wrote there first.
 ///
 /// Reads are sent when they are made and awaited later, so a transaction's
 /// requests travel together. Writes are sent and not awaited: a failed one
@@ -76,26 +90,27 @@ pub mod meta {
 pub trait Tx {
     fn meta(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>>;
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// Where the log ends: the greatest chunk key, or 0.
+    /// Where the log ends: after the last segment or the last chunk.
     fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>>;
-    /// The chunks ending after `after`, up to the one ending at `until`, in order.
-    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError>;
-    /// The chunks ending after `after`, asked for in pages of `page`
+    /// Adds `chunk` under its first position; `false` when a record is
+    /// already there (the transaction is then lost, and must be aborted).
+    fn add_chunk(&self, chunk: &Chunk) -> impl Future<Output = Result<bool, StoreError>>;
+    /// Writes `chunk` where it lives, over what is there.
+    fn put(&self, place: Place, chunk: &Chunk) -> Result<(), StoreError>;
+    /// Records of `chunks` from first position `from` on, stubs included.
+    async fn chunks_from(&self, from: u64) -> Result<Vec<Chunk>, StoreError>;
+    /// Segments ending after `after`, asked for in pages of `page`
     /// positions all at once and handed to `each` in order as they arrive,
     /// so that decoding one page overlaps reading the next.
-    async fn chunk_pages(
+    async fn segment_pages(
         &self,
         after: u64,
         page: u64,
         pages: u64,
         each: &mut dyn FnMut(Vec<Chunk>),
     ) -> Result<(), StoreError>;
-    /// The chunk holding `position`, if any: the first ending after it.
-    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError>;
-    /// Writes `chunk` under its end position.
-    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError>;
-    /// Deletes the chunks ending in `from..to`.
-    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError>;
+    /// The chunk or segment holding `position`, and where it lives.
+    async fn holding(&self, position: u64) -> Result<Option<(Place, Chunk)>, StoreError>;
     /// Records in the layout of schema version 1: key and NDJSON line.
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError>;
     fn delete_legacy(&self, key: u64) -> Result<(), StoreError>;
@@ -229,22 +244,40 @@ impl<B: Backend> Engine<B> {
         }
     }
 
-    /// Writes one command's chunk at `len`, where the log ends.
-    fn put_command(
+    /// Adds one command's chunk at `len`, where this handle believes the log
+    /// ends; `None` when another handle has written there.
+    async fn add_command(
         &self,
         tx: &B::Tx,
         writes: &mut Writes,
         len: u64,
         frames: &[Vec<u8>],
-    ) -> Result<Appended, StoreError> {
+    ) -> Result<Option<Appended>, StoreError> {
         let states = vec![SyncState::Pending; frames.len()];
         let chunk = Chunk::new(len, frames, &states);
         writes.next()?;
-        tx.put_chunk(&chunk)?;
-        Ok(Appended {
+        let added = tx.add_chunk(&chunk).await?;
+        Ok(added.then(|| Appended {
             positions: len..chunk.end(),
             already_stored: false,
-        })
+        }))
+    }
+
+    /// The stored records holding positions after `after`, in order.
+    async fn records_after(&self, tx: &B::Tx, after: u64) -> Result<Vec<Chunk>, StoreError> {
+        let mut records = Vec::new();
+        tx.segment_pages(after, u64::MAX / 2, 1, &mut |page| records.extend(page))
+            .await?;
+        let chunks = tx
+            .chunks_from(after.saturating_sub(MAX_CHUNK_EVENTS - 1))
+            .await?;
+        records.extend(
+            chunks
+                .into_iter()
+                .filter(|c| c.count > 0 && c.end() > after),
+        );
+        records.sort_by_key(|c| c.first);
+        Ok(records)
     }
 
     /// Brings the catalog up to `len`, reading what other handles wrote.
@@ -260,8 +293,8 @@ impl<B: Backend> Engine<B> {
         } else {
             known
         };
-        let chunks = tx.chunks(after, None).await?;
-        self.catalog.borrow_mut().learn(&chunks, len);
+        let records = self.records_after(tx, after).await?;
+        self.catalog.borrow_mut().learn(&records, len);
         Ok(())
     }
 
@@ -284,7 +317,7 @@ impl<B: Backend> Engine<B> {
             let held = match cache.iter().position(|(c, _)| c.contains(position)) {
                 Some(i) => i,
                 None => {
-                    let chunk = tx.chunk_holding(position).await?.ok_or_else(|| {
+                    let (_, chunk) = tx.holding(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
                             "the record holding position {position} is missing"
                         ))
@@ -418,8 +451,13 @@ impl<B: Backend> Engine<B> {
             .zip(new_states.chunks(IMPORT_CHUNK_EVENTS))
         {
             writes.next()?;
-            tx.put_chunk(&Chunk::new(len, frames, states))?;
+            tx.put(Place::Segments, &Chunk::new(len, frames, states))?;
             len += frames.len() as u64;
+        }
+        if len != start {
+            // The import's place in `chunks`, for appends to collide with.
+            writes.next()?;
+            tx.put(Place::Chunks, &Chunk::stub(start))?;
         }
         if compacted == start && len != start {
             // Imported chunks are as large as compaction would make them:
@@ -439,14 +477,17 @@ impl<B: Backend> Engine<B> {
         ))
     }
 
-    /// Merges the small chunks after the last compaction into as few
-    /// chunks as `MAX_CHUNK_EVENTS` allows. Each merged chunk keeps the key
-    /// of the last chunk it absorbs, so where the log ends never moves and
-    /// a handle that missed this still sees that it is behind.
+    /// Moves the chunks appended since the last compaction into as few
+    /// segments as `MAX_CHUNK_EVENTS` allows, leaving stubs at their keys.
     async fn compact(&self) -> Result<(), StoreError> {
         self.write(async |tx, writes| {
             let compacted: u64 = decode_meta(tx.meta(meta::COMPACTED).await?).unwrap_or(0);
-            let tail = tx.chunks(compacted, None).await?;
+            let tail: Vec<Chunk> = tx
+                .chunks_from(compacted)
+                .await?
+                .into_iter()
+                .filter(|c| c.count > 0)
+                .collect();
             let Some(end) = tail.last().map(Chunk::end) else {
                 return Ok(());
             };
@@ -464,25 +505,24 @@ impl<B: Backend> Engine<B> {
                     _ => groups.push(vec![chunk]),
                 }
             }
-            for group in groups.into_iter().filter(|g| g.len() > 1) {
+            for group in groups {
                 let first = group[0].first;
-                let last_end = group[group.len() - 1].end();
                 let mut states = Vec::new();
                 let mut events = Vec::new();
                 for chunk in &group {
                     states.extend(decode_sync(chunk));
                     events.extend_from_slice(&chunk.events);
+                    writes.next()?;
+                    tx.put(Place::Chunks, &Chunk::stub(chunk.first))?;
                 }
                 let merged = Chunk {
                     first,
-                    count: (last_end - first) as u32,
+                    count: states.len() as u32,
                     events,
                     sync: encode_sync(&states),
                 };
                 writes.next()?;
-                tx.delete_chunks(group[0].end(), last_end)?;
-                writes.next()?;
-                tx.put_chunk(&merged)?;
+                tx.put(Place::Segments, &merged)?;
             }
             writes.next()?;
             tx.put_meta(meta::COMPACTED, &encode_meta(&end))
@@ -492,28 +532,43 @@ impl<B: Backend> Engine<B> {
 
     async fn read(&self, from: u64, to: Option<u64>) -> Result<Loaded, StoreError> {
         let tx = self.backend.begin(Mode::Read).await?;
+        let compacted = tx.meta(meta::COMPACTED);
         let len = tx.log_end().await?;
+        let compacted: u64 = decode_meta(compacted.await?).unwrap_or(0);
         let mut loaded = Loaded {
             head: len,
             ..Loaded::default()
         };
         let until = to.map_or(len, |to| to.min(len));
         loaded.events.reserve(until.saturating_sub(from) as usize);
-        // A chunk holding positions before `until` ends before `until + MAX`.
+        // A segment holding positions before `until` ends before `until + MAX`.
         let span = match to {
             Some(to) => to.min(len) + MAX_CHUNK_EVENTS,
             None => len,
         }
         .saturating_sub(from);
-        tx.chunk_pages(
-            from,
-            READ_PAGE,
-            span.div_ceil(READ_PAGE).max(1),
-            &mut |chunks| {
-                decode_chunks(&chunks, from, &mut loaded);
-            },
-        )
+        let pages = span.div_ceil(READ_PAGE).max(1);
+        tx.segment_pages(from, READ_PAGE, pages, &mut |segments| {
+            decode_chunks(&segments, from, &mut loaded);
+        })
         .await?;
+        // Appended chunks not yet compacted all start at or after `compacted`.
+        let tail: Vec<Chunk> = tx
+            .chunks_from(compacted.max(from.saturating_sub(MAX_CHUNK_EVENTS - 1)))
+            .await?
+            .into_iter()
+            .filter(|c| c.count > 0 && c.end() > from)
+            .collect();
+        let last_segment_position = loaded.events.last().map(|e| e.position);
+        decode_chunks(&tail, from, &mut loaded);
+        if tail
+            .first()
+            .is_some_and(|c| last_segment_position.is_some_and(|p| c.first < p))
+        {
+            // An import landed after appends that were not compacted yet.
+            loaded.events.sort_by_key(|e| e.position);
+            loaded.quarantined.sort_by_key(|q| q.position);
+        }
         loaded.events.retain(|e| e.position < until);
         loaded.quarantined.retain(|q| q.position < until);
         tx.commit().await?;
@@ -587,12 +642,9 @@ impl<B: Backend> EventStore for Engine<B> {
         let speculated = match believed {
             Some(known) => match self
                 .write(async |tx, writes| {
-                    let end = tx.log_end();
-                    let appended = self.put_command(tx, writes, known, &frames)?;
-                    if end.await? == known {
-                        Ok((appended, true))
-                    } else {
-                        Err(Speculation::Stale)
+                    match self.add_command(tx, writes, known, &frames).await? {
+                        Some(appended) => Ok((appended, true)),
+                        None => Err(Speculation::Stale),
                     }
                 })
                 .await
@@ -634,7 +686,13 @@ impl<B: Backend> EventStore for Engine<B> {
                             actual,
                         });
                     }
-                    Ok((self.put_command(tx, writes, len, &frames)?, true))
+                    let appended = self.add_command(tx, writes, len, &frames).await?;
+                    let appended = appended.ok_or_else(|| {
+                        StoreError::Backend(format!(
+                            "position {len} is taken although the log ends there"
+                        ))
+                    })?;
+                    Ok((appended, true))
                 })
                 .await?
             }
@@ -712,30 +770,33 @@ impl<B: Backend> EventStore for Engine<B> {
                 by_position.push((position, state));
             }
             by_position.sort_by_key(|(p, _)| *p);
-            let mut current: Option<(Chunk, Vec<SyncState>)> = None;
+            let mut current: Option<(Place, Chunk, Vec<SyncState>)> = None;
             for (position, state) in by_position {
-                if !current.as_ref().is_some_and(|(c, _)| c.contains(position)) {
-                    if let Some((mut chunk, states)) = current.take() {
+                if !current
+                    .as_ref()
+                    .is_some_and(|(_, c, _)| c.contains(position))
+                {
+                    if let Some((place, mut chunk, states)) = current.take() {
                         chunk.sync = encode_sync(&states);
                         writes.next()?;
-                        tx.put_chunk(&chunk)?;
+                        tx.put(place, &chunk)?;
                     }
-                    let chunk = tx.chunk_holding(position).await?.ok_or_else(|| {
+                    let (place, chunk) = tx.holding(position).await?.ok_or_else(|| {
                         StoreError::Backend(format!(
                             "the record holding position {position} is missing"
                         ))
                     })?;
                     let states = decode_sync(&chunk);
-                    current = Some((chunk, states));
+                    current = Some((place, chunk, states));
                 }
-                if let Some((chunk, states)) = current.as_mut() {
+                if let Some((_, chunk, states)) = current.as_mut() {
                     states[(position - chunk.first) as usize] = state.clone();
                 }
             }
-            if let Some((mut chunk, states)) = current {
+            if let Some((place, mut chunk, states)) = current {
                 chunk.sync = encode_sync(&states);
                 writes.next()?;
-                tx.put_chunk(&chunk)?;
+                tx.put(place, &chunk)?;
             }
             Ok(())
         })

@@ -1,7 +1,8 @@
 //! The IndexedDB store: the engine over three object stores.
 //!
-//! - `chunks`: the log, keyed by each chunk's end position (see `chunk.rs`
-//!   and `engine.rs`), so the last key is where the log ends;
+//! - `chunks`: appended chunks, keyed by first position, and the stubs they
+//!   leave when compaction moves them (see `engine::Tx`);
+//! - `segments`: imported and compacted chunks, keyed by end position;
 //! - `meta`: how far compaction got, the device id, the last pulled
 //!   position and the checkpoint, each a byte array;
 //! - `events`: the schema 1 layout, one NDJSON line per event, kept only
@@ -13,7 +14,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{Backend, Engine, Mode, Tx, STORE_SCHEMA};
+use crate::engine::{Backend, Engine, Mode, Place, Tx, STORE_SCHEMA};
 use crate::error::StoreError;
 use idb::event::DatabaseEvent;
 use idb::{
@@ -32,9 +33,10 @@ pub type IdbStore = Engine<IdbBackend>;
 type OnMessage = Closure<dyn FnMut(MessageEvent)>;
 
 const CHUNKS: &str = "chunks";
+const SEGMENTS: &str = "segments";
 const META: &str = "meta";
 const LEGACY: &str = "events";
-const ALL: [&str; 3] = [CHUNKS, META, LEGACY];
+const ALL: [&str; 4] = [CHUNKS, SEGMENTS, META, LEGACY];
 
 pub struct IdbBackend {
     db: Database,
@@ -187,21 +189,18 @@ impl IdbStore {
         self.backend().closed.get()
     }
 
-    /// How many chunk records hold the log.
+    /// How many records a load reads: segments, and chunks that are not stubs.
     pub async fn chunk_count(&self) -> Result<u32, StoreError> {
         let tx = self.backend().transaction(Mode::Read)?;
-        let store = tx.tx.object_store(CHUNKS).map_err(store_error)?;
-        store
-            .count(None)
-            .map_err(store_error)?
-            .await
-            .map_err(store_error)
+        let segments = tx.segments.count(None).map_err(store_error)?.await;
+        let chunks = tx.chunks_from(0).await?;
+        Ok(segments.map_err(store_error)? + chunks.iter().filter(|c| c.count > 0).count() as u32)
     }
 
     /// Writes a chunk record as is, bypassing the engine (tests only).
     pub async fn put_raw_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
         let tx = self.backend().transaction(Mode::Write)?;
-        tx.put_chunk(chunk)?;
+        tx.put(Place::Chunks, chunk)?;
         tx.commit().await
     }
 
@@ -273,6 +272,7 @@ impl IdbBackend {
         Ok(IdbTx {
             write,
             chunks: tx.object_store(CHUNKS).map_err(store_error)?,
+            segments: tx.object_store(SEGMENTS).map_err(store_error)?,
             meta: tx.object_store(META).map_err(store_error)?,
             legacy: tx.object_store(LEGACY).map_err(store_error)?,
             tx,
@@ -321,6 +321,7 @@ pub struct IdbTx {
     tx: Transaction,
     write: bool,
     chunks: ObjectStore,
+    segments: ObjectStore,
     meta: ObjectStore,
     legacy: ObjectStore,
 }
@@ -372,32 +373,68 @@ impl Tx for IdbTx {
     }
 
     fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>> {
-        let request = self
-            .chunks
+        // Both sent now; `idb` hears of a result only once its request has
+        // become a future, and these may finish before they are awaited.
+        let segments = self
+            .segments
             .open_key_cursor(None, Some(CursorDirection::Prev))
             .map(IntoFuture::into_future);
+        let chunks = self
+            .chunks
+            .open_cursor(None, Some(CursorDirection::Prev))
+            .map(IntoFuture::into_future);
         async move {
-            let cursor = request.map_err(store_error)?.await.map_err(store_error)?;
-            match cursor {
-                Some(cursor) => {
-                    Ok(cursor.key().map_err(store_error)?.as_f64().unwrap_or(0.0) as u64)
-                }
-                None => Ok(0),
+            let segments = match segments.map_err(store_error)?.await.map_err(store_error)? {
+                Some(cursor) => cursor.key().map_err(store_error)?.as_f64().unwrap_or(0.0) as u64,
+                None => 0,
+            };
+            let chunks = match chunks.map_err(store_error)?.await.map_err(store_error)? {
+                Some(cursor) => chunk_from_js(&cursor.value().map_err(store_error)?).end(),
+                None => 0,
+            };
+            Ok(segments.max(chunks))
+        }
+    }
+
+    fn add_chunk(&self, chunk: &Chunk) -> impl Future<Output = Result<bool, StoreError>> {
+        let request = self
+            .chunks
+            .add(&chunk_to_js(chunk), Some(&number(chunk.first)))
+            .map(IntoFuture::into_future);
+        async move {
+            match request.map_err(store_error)?.await {
+                Ok(_) => Ok(true),
+                Err(e) => match store_error(e) {
+                    StoreError::Backend(text) if text.contains("ConstraintError") => Ok(false),
+                    other => Err(other),
+                },
             }
         }
     }
 
-    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
+    fn put(&self, place: Place, chunk: &Chunk) -> Result<(), StoreError> {
+        let (store, key) = match place {
+            Place::Chunks => (&self.chunks, chunk.first),
+            Place::Segments => (&self.segments, chunk.end()),
+        };
+        store
+            .put(&chunk_to_js(chunk), Some(&number(key)))
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn chunks_from(&self, from: u64) -> Result<Vec<Chunk>, StoreError> {
+        let range = KeyRange::lower_bound(&number(from), Some(false)).map_err(store_error)?;
         let values = self
             .chunks
-            .get_all(Some(Query::KeyRange(key_range(after, until)?)), None)
+            .get_all(Some(Query::KeyRange(range)), None)
             .map_err(store_error)?
             .await
             .map_err(store_error)?;
         Ok(values.iter().map(chunk_from_js).collect())
     }
 
-    async fn chunk_pages(
+    async fn segment_pages(
         &self,
         after: u64,
         page: u64,
@@ -410,7 +447,7 @@ impl Tx for IdbTx {
             let lower = after + i * page;
             let upper = (i + 1 < pages).then_some(lower + page);
             requests.push(
-                self.chunks
+                self.segments
                     .get_all(Some(Query::KeyRange(key_range(lower, upper)?)), None)
                     .map_err(store_error)?
                     .into_future(),
@@ -423,39 +460,39 @@ impl Tx for IdbTx {
         Ok(())
     }
 
-    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
-        let cursor = self
-            .chunks
+    async fn holding(&self, position: u64) -> Result<Option<(Place, Chunk)>, StoreError> {
+        let segment = self
+            .segments
             .open_cursor(
                 Some(Query::KeyRange(key_range(position, None)?)),
                 Some(CursorDirection::Next),
             )
             .map_err(store_error)?
-            .await
-            .map_err(store_error)?;
-        match cursor {
-            Some(cursor) => {
-                let chunk = chunk_from_js(&cursor.value().map_err(store_error)?);
-                Ok(chunk.contains(position).then_some(chunk))
+            .into_future();
+        let chunk = self
+            .chunks
+            .open_cursor(
+                Some(Query::KeyRange(
+                    KeyRange::upper_bound(&number(position), Some(false)).map_err(store_error)?,
+                )),
+                Some(CursorDirection::Prev),
+            )
+            .map_err(store_error)?
+            .into_future();
+        let found = |cursor: Option<idb::Cursor>| -> Result<Option<Chunk>, StoreError> {
+            match cursor {
+                Some(cursor) => {
+                    let chunk = chunk_from_js(&cursor.value().map_err(store_error)?);
+                    Ok(chunk.contains(position).then_some(chunk))
+                }
+                None => Ok(None),
             }
-            None => Ok(None),
-        }
-    }
-
-    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
-        self.chunks
-            .put(&chunk_to_js(chunk), Some(&number(chunk.end())))
-            .map_err(store_error)?;
-        Ok(())
-    }
-
-    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
-        let range = KeyRange::bound(&number(from), &number(to), Some(false), Some(true))
-            .map_err(store_error)?;
-        self.chunks
-            .delete(Query::KeyRange(range))
-            .map_err(store_error)?;
-        Ok(())
+        };
+        let segment = found(segment.await.map_err(store_error)?)?;
+        let chunk = found(chunk.await.map_err(store_error)?)?;
+        Ok(segment
+            .map(|s| (Place::Segments, s))
+            .or(chunk.map(|c| (Place::Chunks, c))))
     }
 
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {

@@ -4,7 +4,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{Backend, Engine, Mode, Tx};
+use crate::engine::{Backend, Engine, Mode, Place, Tx};
 use crate::error::StoreError;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -21,8 +21,10 @@ type Listeners = Vec<(usize, Weak<dyn Fn(&Change)>)>;
 #[derive(Default)]
 struct Database {
     meta: HashMap<String, Vec<u8>>,
-    /// Keyed by end position, as in IndexedDB.
+    /// Keyed by first position, as in IndexedDB.
     chunks: BTreeMap<u64, Chunk>,
+    /// Keyed by end position, as in IndexedDB.
+    segments: BTreeMap<u64, Chunk>,
     legacy: BTreeMap<u64, String>,
     listeners: Listeners,
 }
@@ -88,8 +90,10 @@ impl MemoryStore {
         *backend.listener.borrow_mut() = Some(listener);
     }
 
+    /// How many records a load reads: segments, and chunks that are not stubs.
     pub fn chunk_count(&self) -> usize {
-        self.backend().db.borrow().chunks.len()
+        let db = self.backend().db.borrow();
+        db.segments.len() + db.chunks.values().filter(|c| c.count > 0).count()
     }
 
     /// Writes a raw chunk, as a damaged or foreign record would be (tests only).
@@ -98,14 +102,13 @@ impl MemoryStore {
             .db
             .borrow_mut()
             .chunks
-            .insert(chunk.end(), chunk);
+            .insert(chunk.first, chunk);
     }
 }
 
 enum Write {
     Meta(String, Vec<u8>),
-    Chunk(Chunk),
-    DeleteChunks(u64, u64),
+    Put(Place, Chunk),
     DeleteLegacy(u64),
 }
 
@@ -157,29 +160,40 @@ impl Tx for MemoryTx {
     }
 
     fn log_end(&self) -> impl Future<Output = Result<u64, StoreError>> {
-        let end = self
-            .db
-            .borrow()
-            .chunks
-            .keys()
-            .next_back()
-            .copied()
-            .unwrap_or(0);
-        std::future::ready(Ok(end))
+        let db = self.db.borrow();
+        let segments = db.segments.keys().next_back().copied().unwrap_or(0);
+        let chunks = db.chunks.values().next_back().map_or(0, Chunk::end);
+        std::future::ready(Ok(segments.max(chunks)))
     }
 
-    async fn chunks(&self, after: u64, until: Option<u64>) -> Result<Vec<Chunk>, StoreError> {
-        let upper = until.map_or(Bound::Unbounded, Bound::Included);
+    fn add_chunk(&self, chunk: &Chunk) -> impl Future<Output = Result<bool, StoreError>> {
+        let free = !self.db.borrow().chunks.contains_key(&chunk.first);
+        if free {
+            self.writes
+                .borrow_mut()
+                .push(Write::Put(Place::Chunks, chunk.clone()));
+        }
+        std::future::ready(Ok(free))
+    }
+
+    fn put(&self, place: Place, chunk: &Chunk) -> Result<(), StoreError> {
+        self.writes
+            .borrow_mut()
+            .push(Write::Put(place, chunk.clone()));
+        Ok(())
+    }
+
+    async fn chunks_from(&self, from: u64) -> Result<Vec<Chunk>, StoreError> {
         Ok(self
             .db
             .borrow()
             .chunks
-            .range((Bound::Excluded(after), upper))
+            .range(from..)
             .map(|(_, c)| c.clone())
             .collect())
     }
 
-    async fn chunk_pages(
+    async fn segment_pages(
         &self,
         after: u64,
         page: u64,
@@ -188,31 +202,42 @@ impl Tx for MemoryTx {
     ) -> Result<(), StoreError> {
         for i in 0..pages {
             let lower = after + i * page;
-            let upper = (i + 1 < pages).then_some(lower + page);
-            each(self.chunks(lower, upper).await?);
+            let upper = if i + 1 < pages {
+                Bound::Included(lower + page)
+            } else {
+                Bound::Unbounded
+            };
+            let segments = self
+                .db
+                .borrow()
+                .segments
+                .range((Bound::Excluded(lower), upper))
+                .map(|(_, c)| c.clone())
+                .collect();
+            each(segments);
         }
         Ok(())
     }
 
-    async fn chunk_holding(&self, position: u64) -> Result<Option<Chunk>, StoreError> {
-        Ok(self
-            .db
-            .borrow()
-            .chunks
+    async fn holding(&self, position: u64) -> Result<Option<(Place, Chunk)>, StoreError> {
+        let db = self.db.borrow();
+        let segment = db
+            .segments
             .range((Bound::Excluded(position), Bound::Unbounded))
             .next()
-            .map(|(_, c)| c.clone())
-            .filter(|c| c.contains(position)))
-    }
-
-    fn put_chunk(&self, chunk: &Chunk) -> Result<(), StoreError> {
-        self.writes.borrow_mut().push(Write::Chunk(chunk.clone()));
-        Ok(())
-    }
-
-    fn delete_chunks(&self, from: u64, to: u64) -> Result<(), StoreError> {
-        self.writes.borrow_mut().push(Write::DeleteChunks(from, to));
-        Ok(())
+            .map(|(_, c)| c)
+            .filter(|c| c.contains(position));
+        let chunk = db
+            .chunks
+            .range(..=position)
+            .next_back()
+            .map(|(_, c)| c)
+            .filter(|c| c.contains(position));
+        Ok(match (segment, chunk) {
+            (Some(s), _) => Some((Place::Segments, s.clone())),
+            (None, Some(c)) => Some((Place::Chunks, c.clone())),
+            (None, None) => None,
+        })
     }
 
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {
@@ -237,14 +262,11 @@ impl Tx for MemoryTx {
                 Write::Meta(key, value) => {
                     db.meta.insert(key, value);
                 }
-                Write::Chunk(chunk) => {
-                    db.chunks.insert(chunk.end(), chunk);
+                Write::Put(Place::Chunks, chunk) => {
+                    db.chunks.insert(chunk.first, chunk);
                 }
-                Write::DeleteChunks(from, to) => {
-                    let doomed: Vec<u64> = db.chunks.range(from..to).map(|(k, _)| *k).collect();
-                    for key in doomed {
-                        db.chunks.remove(&key);
-                    }
+                Write::Put(Place::Segments, chunk) => {
+                    db.segments.insert(chunk.end(), chunk);
                 }
                 Write::DeleteLegacy(key) => {
                     db.legacy.remove(&key);
