@@ -1,8 +1,9 @@
 //! The store's logic, written once over a [`Backend`]: the in-memory store
 //! and IndexedDB differ only in where chunks and metadata live. Every write
-//! runs in one backend transaction that reads where the log ends, so two
-//! handles (two tabs) never overwrite each other: IndexedDB serialises
-//! read-write transactions, and the later one sees the earlier one's events.
+//! runs in one backend transaction. An append claims the position it
+//! believes is the end (see [`Tx`]); every other write reads where the log
+//! ends and catches up first. IndexedDB serialises read-write transactions,
+//! so two handles (two tabs) never overwrite each other.
 
 use crate::catalog::Catalog;
 use crate::chunk::{self, decode_chunks, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS};

@@ -70,7 +70,7 @@ fn classify(text: &str) -> StoreError {
     }
 }
 
-/// Chunk keys (end positions) after `after`, up to and including `until`.
+/// Segment keys (end positions) after `after`, up to and including `until`.
 fn key_range(after: u64, until: Option<u64>) -> Result<KeyRange, StoreError> {
     match until {
         Some(until) => KeyRange::bound(&number(after), &number(until), Some(true), Some(false)),
