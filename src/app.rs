@@ -1,5 +1,6 @@
 //! The application shell.
 
+use crate::local_log::LocalLog;
 use leptos::prelude::*;
 use portal_domain::EventType;
 
@@ -11,6 +12,7 @@ pub fn App() -> impl IntoView {
             <p class="tagline">"A local-first, event-sourced developer portal."</p>
         </header>
         <main id="main">
+            <LocalLog />
             <section aria-labelledby="catalogue-heading">
                 <h2 id="catalogue-heading">"Event catalogue"</h2>
                 <ul class="catalogue">

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 mod app;
+mod local_log;
 
 fn main() {
     console_error_panic_hook::set_once();
