@@ -22,9 +22,9 @@ use uuid::Uuid;
 /// 2 keeps chunks (see `chunk.rs`) and migrates a version 1 log on open.
 pub const STORE_SCHEMA: u32 = 2;
 
-/// After this many appends by one handle, it merges the small chunks at the
-/// end of the log, so that loads keep reading few records however the log
-/// was written.
+/// After this many appends by one handle, it moves the chunks appended since
+/// the last compaction into segments, so that loads keep reading few records
+/// however the log was written.
 pub const COMPACT_AFTER: u32 = 64;
 
 /// Loads ask for the log in pages of this many positions, all at once.
@@ -82,9 +82,9 @@ pub enum Place {
 /// so an append that `add`s its chunk at the position it believes is the
 /// end fails exactly when another handle wrote there first.
 ///
-/// Reads are sent when they are made and awaited later, so a transaction's
-/// requests travel together. Writes are sent and not awaited: a failed one
-/// aborts the transaction, and `commit` reports it. Dropping a transaction
+/// `meta`, `log_end` and `add_chunk` are sent when they are made and awaited
+/// later, so a transaction's requests travel together. Writes are sent and
+/// not awaited: a failed one aborts the transaction, and `commit` reports it. Dropping a transaction
 /// without `commit` must not keep its writes (the engine always ends one
 /// explicitly, since IndexedDB would commit).
 #[allow(async_fn_in_trait)]
@@ -631,8 +631,8 @@ impl<B: Backend> EventStore for Engine<B> {
             .collect();
 
         // What this handle believes: when it is right (no other tab wrote
-        // since it last looked), the chunk goes out with the read of where
-        // the log ends, and the whole append costs one round trip.
+        // since it last looked), claiming the position it believes is the
+        // end succeeds, and the whole append is one request.
         let believed = {
             let catalog = self.catalog.borrow();
             let fresh = events
