@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs whatever is missing, builds the app and serves it on 127.0.0.1.
+# Installs whatever is missing, builds the app, and starts the server, which
+# serves the app and the sync API on 127.0.0.1 with SQLite under ./data.
 # Usage: scripts/run.sh [port]   (default 8080)
+# Settings: PORTAL_TOKENS=token=tenant,... (default: local-dev-token=local),
+# PORTAL_DATA_DIR (default ./data); see `portal-server --help`.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,5 +12,7 @@ bash scripts/setup.sh --no-browser
 source scripts/env.sh
 
 port="${1:-8080}"
-# Until the sync server exists, Trunk serves the built app.
-exec trunk serve --release --skip-version-check --address 127.0.0.1 --port "$port"
+trunk build --release --skip-version-check
+cargo build --release --locked -p portal-server
+echo "Portal Ledger: http://127.0.0.1:$port"
+exec target/release/portal-server --listen "127.0.0.1:$port" --dist dist

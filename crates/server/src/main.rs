@@ -1,6 +1,55 @@
-//! The sync server. Filled in by the sync work; for now it only says so.
+//! `portal-server`: serves the sync API and the built app.
 
-fn main() {
-    eprintln!("portal-server: the sync server is not built yet; see the sync issue.");
-    std::process::exit(2);
+use portal_server::storage::Storage;
+use portal_server::{router, AppState, Config};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
+        )
+        .init();
+    let config = match Config::from_args(std::env::args().skip(1), |k| std::env::var(k).ok()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("portal-server: {message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(message) = run(config).await {
+        eprintln!("portal-server: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let path = config.data_dir.join("portal.sqlite3");
+    let storage = Storage::sqlite(&path)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    tracing::info!(
+        address = %config.listen,
+        database = %path.display(),
+        app = ?config.dist,
+        "serving"
+    );
+    let state = AppState {
+        storage: Arc::new(storage),
+        tokens: Arc::new(config.tokens),
+    };
+    axum::serve(listener, router(state, config.dist))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
 }

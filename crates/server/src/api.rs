@@ -1,0 +1,230 @@
+//! The HTTP API under `/api/v1` (health, push, pull) and the built app.
+
+use crate::auth::{Tenant, Tokens};
+use crate::error::ApiError;
+use crate::storage::{Incoming, PushError, Storage};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use portal_domain::Envelope;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+/// The largest request body, in bytes.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The most events one push may carry.
+pub const MAX_BATCH: usize = 1_000;
+/// The most events one pull returns.
+pub const MAX_PAGE: u32 = 1_000;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<Storage>,
+    pub tokens: Arc<Tokens>,
+}
+
+/// The whole server: the API, and the app from `dist` (any other path is
+/// the app's, for its client-side routes).
+pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/push", post(push))
+        .route("/pull", get(pull))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state);
+    let mut app = Router::new().nest("/api/v1", api);
+    if let Some(dist) = dist {
+        let index = dist.join("index.html");
+        app = app.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
+    }
+    app.layer(TraceLayer::new_for_http())
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.storage.ping().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the database does not answer: {e}"),
+        )
+    })?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+#[derive(Deserialize)]
+struct PushBody {
+    events: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct PushedEvent {
+    event_id: String,
+    global_position: u64,
+    recorded_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct PushReply {
+    events: Vec<PushedEvent>,
+}
+
+/// Checks one envelope as the browser's codec would, and gives its
+/// canonical body: the envelope without what the server assigns.
+fn validate(index: usize, value: &Value) -> Result<Incoming, ApiError> {
+    let unprocessable = |message: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("events[{index}]: {message}"),
+        )
+    };
+    let envelope: Envelope =
+        portal_sync::codec::decode(&value.to_string()).map_err(|e| unprocessable(e.to_string()))?;
+    if envelope.stream_id != envelope.event.stream_id() {
+        return Err(unprocessable(format!(
+            "stream_id {} is not the stream its event belongs to ({})",
+            envelope.stream_id,
+            envelope.event.stream_id()
+        )));
+    }
+    if envelope.stream_version == 0 {
+        return Err(unprocessable("stream_version starts at 1".into()));
+    }
+    let canonical = Envelope {
+        global_position: None,
+        recorded_at: None,
+        ..envelope
+    };
+    Ok(Incoming {
+        event_id: canonical.event_id.to_string(),
+        stream_id: canonical.stream_id.to_string(),
+        stream_version: canonical.stream_version,
+        body: portal_sync::codec::encode(&canonical),
+    })
+}
+
+async fn push(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    body: Result<Json<PushBody>, JsonRejection>,
+) -> Result<Json<PushReply>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    if body.events.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "events: the batch is empty",
+        ));
+    }
+    if body.events.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "events: at most {MAX_BATCH} per push, not {}",
+                body.events.len()
+            ),
+        ));
+    }
+    let batch = body
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, v)| validate(i, v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = HashSet::new();
+    if let Some(dup) = batch.iter().find(|e| !seen.insert(e.event_id.as_str())) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("events: event {} appears twice in the batch", dup.event_id),
+        ));
+    }
+    let placed = state
+        .storage
+        .push(&tenant.0, &batch)
+        .await
+        .map_err(|e| match e {
+            PushError::Database(db) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the database failed: {db}"),
+            ),
+            conflict => ApiError::new(StatusCode::CONFLICT, conflict.to_string()),
+        })?;
+    Ok(Json(PushReply {
+        events: batch
+            .into_iter()
+            .zip(placed)
+            .map(|(e, p)| PushedEvent {
+                event_id: e.event_id,
+                global_position: p.global_position,
+                recorded_at: p.recorded_at,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct PullReply {
+    events: Vec<Value>,
+    /// The position to pull after next time.
+    next: u64,
+    /// Whether more events wait after `next`.
+    more: bool,
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PullReply>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    if query.after > i64::MAX as u64 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "after: out of range",
+        ));
+    }
+    let rows = state
+        .storage
+        .pull(&tenant.0, query.after, limit + 1)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the database failed: {e}"),
+            )
+        })?;
+    let more = rows.len() > limit as usize;
+    let mut next = query.after;
+    let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+    for row in rows.into_iter().take(limit as usize) {
+        let mut value: Value = serde_json::from_str(&row.body).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("a stored event is unreadable: {e}"),
+            )
+        })?;
+        if let Value::Object(map) = &mut value {
+            map.insert("global_position".into(), row.global_position.into());
+            map.insert(
+                "recorded_at".into(),
+                Value::String(row.recorded_at.to_rfc3339()),
+            );
+        }
+        next = row.global_position;
+        events.push(value);
+    }
+    Ok(Json(PullReply { events, next, more }))
+}

@@ -1,0 +1,66 @@
+//! The server's settings, from flags or environment variables.
+
+use crate::auth::Tokens;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Where the SQLite file lives.
+    pub data_dir: PathBuf,
+    pub tokens: Tokens,
+    /// The built app to serve, if any.
+    pub dist: Option<PathBuf>,
+}
+
+/// A token for trying the product on this machine, used when none is set.
+pub const LOCAL_TOKEN: &str = "local-dev-token";
+
+const USAGE: &str =
+    "usage: portal-server [--listen ADDR] [--data-dir DIR] [--dist DIR] [--tokens token=tenant,...]
+environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL";
+
+impl Config {
+    /// Flags win over the environment; everything has a default.
+    pub fn from_args(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let mut listen = env("PORTAL_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let mut data_dir = env("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into());
+        let mut dist = env("PORTAL_DIST").or_else(|| Some("./dist".into()));
+        let mut tokens = env("PORTAL_TOKENS");
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+            };
+            match flag.as_str() {
+                "--listen" => listen = value()?,
+                "--data-dir" => data_dir = value()?,
+                "--dist" => dist = Some(value()?),
+                "--tokens" => tokens = Some(value()?),
+                "--help" | "-h" => return Err(USAGE.into()),
+                other => return Err(format!("unknown flag {other}\n{USAGE}")),
+            }
+        }
+        if let Some(url) = env("DATABASE_URL") {
+            if url.starts_with("postgres") {
+                return Err("DATABASE_URL names PostgreSQL, which this build does not support yet; unset it to use SQLite".into());
+            }
+        }
+        let listen = listen
+            .parse()
+            .map_err(|e| format!("listen address \"{listen}\": {e}"))?;
+        let tokens = Tokens::parse(&tokens.unwrap_or_else(|| format!("{LOCAL_TOKEN}=local")))?;
+        Ok(Config {
+            listen,
+            data_dir: data_dir.into(),
+            tokens,
+            dist: dist
+                .map(PathBuf::from)
+                .filter(|d| d.join("index.html").exists()),
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! The sync server: one shared, ordered log per tenant, behind `/api/v1`,
+//! and the built app. It never trusts a client: every envelope is decoded
+//! and checked by the same codec the browser uses before it is stored.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod storage;
+
+pub use api::{router, AppState};
+pub use config::Config;

@@ -1,0 +1,431 @@
+//! The server over real HTTP, against a real SQLite file per test.
+
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::Envelope;
+use portal_server::auth::Tokens;
+use portal_server::storage::Storage;
+use portal_server::{router, AppState};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const ALPHA: &str = "alpha-token-123";
+const BETA: &str = "beta-token-456";
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let storage = Storage::sqlite(&dir.path().join("test.sqlite3"))
+        .await
+        .expect("SQLite opens");
+    let state = AppState {
+        storage: Arc::new(storage),
+        tokens: Arc::new(Tokens::parse(&format!("{ALPHA}=alpha,{BETA}=beta")).unwrap()),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state, None)).await });
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+fn demo(n: usize) -> Vec<Envelope> {
+    DemoGenerator::generate(DemoConfig::year(5, n))
+}
+
+fn wire(events: &[Envelope]) -> Value {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&portal_sync::codec::encode(e)).unwrap())
+        .collect();
+    json!({ "events": events })
+}
+
+impl TestApp {
+    async fn push_json(&self, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/push", self.base))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn push(&self, token: &str, events: &[Envelope]) -> (StatusCode, Value) {
+        self.push_json(Some(token), &wire(events)).await
+    }
+
+    async fn pull(&self, token: &str, after: u64, limit: u32) -> Value {
+        let response = self
+            .client
+            .get(format!(
+                "{}/api/v1/pull?after={after}&limit={limit}",
+                self.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    async fn pull_all(&self, token: &str) -> Vec<Value> {
+        let mut after = 0;
+        let mut all = Vec::new();
+        loop {
+            let page = self.pull(token, after, 1000).await;
+            all.extend(page["events"].as_array().unwrap().iter().cloned());
+            after = page["next"].as_u64().unwrap();
+            if !page["more"].as_bool().unwrap() {
+                return all;
+            }
+        }
+    }
+}
+
+fn positions(reply: &Value) -> Vec<u64> {
+    reply["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["global_position"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn health_answers_without_a_token() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/api/v1/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test]
+async fn pushed_events_pull_back_in_order_with_gap_free_positions() {
+    let app = spawn_app().await;
+    let log = demo(300);
+    let (status, reply) = app.push(ALPHA, &log[..100]).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(positions(&reply), (1..=100).collect::<Vec<_>>());
+    let (status, reply) = app.push(ALPHA, &log[100..]).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(
+        positions(&reply),
+        (101..=log.len() as u64).collect::<Vec<_>>()
+    );
+    let pulled = app.pull_all(ALPHA).await;
+    let ids: Vec<String> = pulled
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = log.iter().map(|e| e.event_id.to_string()).collect();
+    assert_eq!(ids, expected);
+    for (event, position) in pulled.iter().zip(1..) {
+        assert_eq!(event["global_position"], position);
+        assert!(event["recorded_at"].is_string());
+        // What comes back decodes as the envelope that was pushed.
+        let decoded = portal_sync::codec::decode(&event.to_string()).unwrap();
+        assert_eq!(decoded.event, log[position as usize - 1].event);
+    }
+}
+
+#[tokio::test]
+async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice() {
+    let app = spawn_app().await;
+    let log = demo(50);
+    let (_, first) = app.push(ALPHA, &log).await;
+    let (status, again) = app.push(ALPHA, &log).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(positions(&again), positions(&first));
+    assert_eq!(
+        again["events"][0]["recorded_at"],
+        first["events"][0]["recorded_at"]
+    );
+    assert_eq!(app.pull_all(ALPHA).await.len(), log.len());
+}
+
+#[tokio::test]
+async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing() {
+    let app = spawn_app().await;
+    let log = demo(40);
+    app.push(ALPHA, &log[..20]).await;
+    let mut forged = log[20..30].to_vec();
+    forged.insert(
+        0,
+        Envelope {
+            actor: portal_domain::Actor::parse("mallory@example.com").unwrap(),
+            ..log[5].clone()
+        },
+    );
+    let (status, reply) = app.push(ALPHA, &forged).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains(&log[5].event_id.to_string()),
+        "{reply}"
+    );
+    assert_eq!(app.pull_all(ALPHA).await.len(), 20);
+}
+
+#[tokio::test]
+async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing() {
+    let app = spawn_app().await;
+    let log = demo(60);
+    app.push(ALPHA, &log[..30]).await;
+    // A new event for a stored stream that skips versions, as from a device
+    // that did not see the latest changes.
+    let stream = log[0].stream_id;
+    let current = log[..30].iter().filter(|e| e.stream_id == stream).count() as u64;
+    let skipping = Envelope {
+        event_id: portal_domain::EventId(uuid::Uuid::from_u128(0xFEED)),
+        stream_version: current + 5,
+        ..log[0].clone()
+    };
+    let mut batch: Vec<Envelope> = log[30..35]
+        .iter()
+        .filter(|e| e.stream_id != stream)
+        .cloned()
+        .collect();
+    assert!(!batch.is_empty());
+    batch.push(skipping);
+    let (status, reply) = app.push(ALPHA, &batch).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = reply["error"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("at version {current}")),
+        "{message}"
+    );
+    assert_eq!(
+        app.pull_all(ALPHA).await.len(),
+        30,
+        "nothing of the batch is kept"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_that_says_so() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/push", app.base))
+        .bearer_auth(ALPHA)
+        .header("content-type", "application/json")
+        .body("{\"events\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let reply: Value = response.json().await.unwrap();
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("json"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_event_type_is_a_422_naming_the_event_and_the_type() {
+    let app = spawn_app().await;
+    let log = demo(5);
+    let mut body = wire(&log);
+    body["events"][3]["type"] = json!("APPLICATION_TELEPORTED");
+    let (status, reply) = app.push(ALPHA, &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an empty batch: {reply}"
+    );
+    let (status, reply) = app.push_json(Some(ALPHA), &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = reply["error"].as_str().unwrap();
+    assert!(
+        message.contains("events[3]") && message.contains("APPLICATION_TELEPORTED"),
+        "{message}"
+    );
+    assert!(app.pull_all(ALPHA).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_field_or_a_future_version_is_a_422() {
+    let app = spawn_app().await;
+    let log = demo(5);
+    let mut missing = wire(&log);
+    missing["events"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("stream_version");
+    let (status, reply) = app.push_json(Some(ALPHA), &missing).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply["error"].as_str().unwrap().contains("stream_version"),
+        "{reply}"
+    );
+    let mut future = wire(&log);
+    future["events"][0]["schema_version"] = json!(99);
+    let (status, reply) = app.push_json(Some(ALPHA), &future).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("schema version 99"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_repeating_an_id_is_refused() {
+    let app = spawn_app().await;
+    let log = demo(5);
+    let mut batch = log.clone();
+    batch.push(log[2].clone());
+    let (status, reply) = app.push(ALPHA, &batch).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply["error"].as_str().unwrap().contains("twice"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_unknown_token_is_a_401() {
+    let app = spawn_app().await;
+    let body = wire(&demo(3));
+    let (status, reply) = app.push_json(None, &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply["error"], "missing bearer token");
+    let (status, reply) = app.push_json(Some("forged-token-000"), &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply["error"], "unknown token");
+    let response = app
+        .client
+        .get(format!("{}/api/v1/pull", app.base))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_tenant_sees_and_changes_only_its_own_log() {
+    let app = spawn_app().await;
+    let log = demo(30);
+    app.push(ALPHA, &log).await;
+    assert!(app.pull_all(BETA).await.is_empty());
+    // The same events are new to another tenant, with positions of its own.
+    let (status, reply) = app.push(BETA, &log[..10]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(positions(&reply), (1..=10).collect::<Vec<_>>());
+    assert_eq!(app.pull_all(ALPHA).await.len(), 30);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(portal_server::api::MAX_BODY + 1);
+    let response = app
+        .client
+        .post(format!("{}/api/v1/push", app.base))
+        .bearer_auth(ALPHA)
+        .header("content-type", "application/json")
+        .body(format!("{{\"events\": [\"{huge}\"]}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // And the server keeps serving.
+    let (status, _) = app.push(ALPHA, &demo(3)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pull_pages_with_next_and_more() {
+    let app = spawn_app().await;
+    let log = demo(250);
+    app.push(ALPHA, &log).await;
+    let first = app.pull(ALPHA, 0, 100).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 100);
+    assert_eq!(first["next"], 100);
+    assert_eq!(first["more"], true);
+    let last = app.pull(ALPHA, 200, 100).await;
+    assert_eq!(last["events"].as_array().unwrap().len(), log.len() - 200);
+    assert_eq!(last["more"], false);
+    let beyond = app.pull(ALPHA, 10_000, 100).await;
+    assert!(beyond["events"].as_array().unwrap().is_empty());
+    assert_eq!(beyond["next"], 10_000);
+}
+
+#[tokio::test]
+async fn concurrent_pushers_and_a_puller_skip_nothing() {
+    let app = Arc::new(spawn_app().await);
+    let log = demo(2_000);
+    // Four pushers own disjoint streams, each pushing its events in order.
+    let mut groups: Vec<Vec<Envelope>> = vec![Vec::new(); 4];
+    for e in &log {
+        groups[(e.stream_id.0.as_u128() % 4) as usize].push(e.clone());
+    }
+    let total = log.len();
+    let puller = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut after = 0;
+            while seen.len() < total {
+                let page = app.pull(ALPHA, after, 97).await;
+                for event in page["events"].as_array().unwrap() {
+                    let position = event["global_position"].as_u64().unwrap();
+                    assert_eq!(position, after + 1, "a puller never skips a position");
+                    after = position;
+                    seen.push(event["event_id"].as_str().unwrap().to_owned());
+                }
+            }
+            seen
+        })
+    };
+    let pushers: Vec<_> = groups
+        .into_iter()
+        .map(|group| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for batch in group.chunks(37) {
+                    let (status, reply) = app.push(ALPHA, batch).await;
+                    assert_eq!(status, StatusCode::OK, "{reply}");
+                }
+            })
+        })
+        .collect();
+    for pusher in pushers {
+        pusher.await.unwrap();
+    }
+    let seen = puller.await.unwrap();
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), total, "every event once");
+}

@@ -1,0 +1,62 @@
+//! Settings from flags and the environment.
+
+use portal_server::Config;
+
+fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |key| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn defaults_listen_on_loopback_with_sqlite_under_data() {
+    let config = Config::from_args(args(&[]), env(&[])).unwrap();
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.data_dir.to_str(), Some("./data"));
+    assert!(config
+        .tokens
+        .tenant(portal_server::config::LOCAL_TOKEN)
+        .is_some());
+}
+
+#[test]
+fn flags_win_over_the_environment() {
+    let config = Config::from_args(
+        args(&["--listen", "127.0.0.1:9999", "--tokens", "abcdefgh=team"]),
+        env(&[
+            ("PORTAL_LISTEN", "127.0.0.1:7777"),
+            ("PORTAL_TOKENS", "zzzzzzzz=other"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.listen.port(), 9999);
+    assert_eq!(config.tokens.tenant("abcdefgh").unwrap().0.as_ref(), "team");
+    assert!(config.tokens.tenant("zzzzzzzz").is_none());
+}
+
+#[test]
+fn bad_settings_say_what_is_wrong() {
+    let short = Config::from_args(args(&["--tokens", "abc=team"]), env(&[]))
+        .err()
+        .unwrap();
+    assert!(short.contains("at least 8 characters"), "{short}");
+    let unknown = Config::from_args(args(&["--port", "1"]), env(&[]))
+        .err()
+        .unwrap();
+    assert!(unknown.contains("unknown flag --port"), "{unknown}");
+    let listen = Config::from_args(args(&["--listen", "nowhere"]), env(&[]))
+        .err()
+        .unwrap();
+    assert!(listen.contains("listen address"), "{listen}");
+    let postgres = Config::from_args(args(&[]), env(&[("DATABASE_URL", "postgres://x/y")]))
+        .err()
+        .unwrap();
+    assert!(postgres.contains("PostgreSQL"), "{postgres}");
+}
