@@ -6,6 +6,7 @@ use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -15,6 +16,9 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -32,8 +36,9 @@ pub struct AppState {
 }
 
 /// The whole server: the API, and the app from `dist` (any other path is
-/// the app's, for its client-side routes).
-pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
+/// the app's, for its client-side routes). `origins` may call the API from
+/// elsewhere (the app served by another server during development).
+pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/push", post(push))
@@ -45,7 +50,27 @@ pub fn router(state: AppState, dist: Option<PathBuf>) -> Router {
         let index = dist.join("index.html");
         app = app.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
     }
-    app.layer(TraceLayer::new_for_http())
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    // Every request gets an id, kept in its log lines and echoed back.
+    let request_id = HeaderName::from_static("x-request-id");
+    app.layer(cors).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
+                }),
+            )
+            .layer(PropagateRequestIdLayer::new(request_id)),
+    )
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

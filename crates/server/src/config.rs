@@ -1,6 +1,7 @@
 //! The server's settings, from flags or environment variables.
 
 use crate::auth::Tokens;
+use axum::http::HeaderValue;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -11,6 +12,8 @@ pub struct Config {
     pub tokens: Tokens,
     /// The built app to serve, if any.
     pub dist: Option<PathBuf>,
+    /// Origins allowed to call the API from a page served elsewhere.
+    pub origins: Vec<HeaderValue>,
 }
 
 /// A token for trying the product on this machine, used when none is set.
@@ -30,6 +33,7 @@ impl Config {
         let mut data_dir = env("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into());
         let mut dist = env("PORTAL_DIST").or_else(|| Some("./dist".into()));
         let mut tokens = env("PORTAL_TOKENS");
+        let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || {
@@ -41,6 +45,7 @@ impl Config {
                 "--data-dir" => data_dir = value()?,
                 "--dist" => dist = Some(value()?),
                 "--tokens" => tokens = Some(value()?),
+                "--origins" => origins = value()?,
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
@@ -54,7 +59,17 @@ impl Config {
             .parse()
             .map_err(|e| format!("listen address \"{listen}\": {e}"))?;
         let tokens = Tokens::parse(&tokens.unwrap_or_else(|| format!("{LOCAL_TOKEN}=local")))?;
+        let origins = origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                HeaderValue::from_str(o)
+                    .map_err(|_| format!("origin \"{o}\" is not a valid header value"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
+            origins,
             listen,
             data_dir: data_dir.into(),
             tokens,

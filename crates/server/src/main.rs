@@ -46,7 +46,7 @@ async fn run(config: Config) -> Result<(), String> {
         storage: Arc::new(storage),
         tokens: Arc::new(config.tokens),
     };
-    axum::serve(listener, router(state, config.dist))
+    axum::serve(listener, router(state, config.dist, &config.origins))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

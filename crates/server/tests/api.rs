@@ -1,5 +1,6 @@
 //! The server over real HTTP, against a real SQLite file per test.
 
+use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 const ALPHA: &str = "alpha-token-123";
 const BETA: &str = "beta-token-456";
+const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 
 struct TestApp {
     base: String,
@@ -29,7 +31,13 @@ async fn spawn_app() -> TestApp {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state, None)).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state, None, &[HeaderValue::from_static(APP_ORIGIN)]),
+        )
+        .await
+    });
     TestApp {
         base,
         client: reqwest::Client::new(),
@@ -428,4 +436,49 @@ async fn concurrent_pushers_and_a_puller_skip_nothing() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), total, "every event once");
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/api/v1/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("a request id");
+    assert_eq!(id.to_str().unwrap().len(), 36, "a UUID");
+}
+
+#[tokio::test]
+async fn the_apps_origin_may_call_the_api_and_others_may_not() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/push", app.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let allowed = preflight(APP_ORIGIN).await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        APP_ORIGIN
+    );
+    let other = preflight("http://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
 }
