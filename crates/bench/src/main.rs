@@ -4,8 +4,10 @@
 //!
 //! Usage: portal-bench domain [--sizes 100000,1000000] [--every 512]
 //!        [--queries 1000] [--runs 5] [--seed 42]
+//!        portal-bench server [--sizes 100000] [--seed 42]
 
 mod domain;
+mod server;
 
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
@@ -63,8 +65,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(String, Args), 
 fn main() {
     match parse_args(std::env::args().skip(1)) {
         Ok((command, args)) if command == "domain" => domain::run(&args),
+        Ok((command, args)) if command == "server" => server::run(&args),
         Ok((command, _)) => {
-            eprintln!("unknown benchmark {command}; try: domain");
+            eprintln!("unknown benchmark {command}; try: domain, server");
             std::process::exit(2);
         }
         Err(message) => {

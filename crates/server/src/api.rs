@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -83,9 +84,10 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
+/// Each event stays raw text until the codec reads it: no JSON tree is built.
 #[derive(Deserialize)]
 struct PushBody {
-    events: Vec<Value>,
+    events: Vec<Box<RawValue>>,
 }
 
 #[derive(Serialize)]
@@ -102,7 +104,7 @@ struct PushReply {
 
 /// Checks one envelope as the browser's codec would, and gives its
 /// canonical body: the envelope without what the server assigns.
-fn validate(index: usize, value: &Value) -> Result<Incoming, ApiError> {
+fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
     let unprocessable = |message: String| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -110,7 +112,7 @@ fn validate(index: usize, value: &Value) -> Result<Incoming, ApiError> {
         )
     };
     let envelope: Envelope =
-        portal_sync::codec::decode(&value.to_string()).map_err(|e| unprocessable(e.to_string()))?;
+        portal_sync::codec::decode(raw.get()).map_err(|e| unprocessable(e.to_string()))?;
     if envelope.stream_id != envelope.event.stream_id() {
         return Err(unprocessable(format!(
             "stream_id {} is not the stream its event belongs to ({})",
@@ -127,8 +129,8 @@ fn validate(index: usize, value: &Value) -> Result<Incoming, ApiError> {
         ..envelope
     };
     Ok(Incoming {
-        event_id: canonical.event_id.to_string(),
-        stream_id: canonical.stream_id.to_string(),
+        event_id: canonical.event_id.0,
+        stream_id: canonical.stream_id.0,
         stream_version: canonical.stream_version,
         body: portal_sync::codec::encode(&canonical),
     })
@@ -162,7 +164,7 @@ async fn push(
         .map(|(i, v)| validate(i, v))
         .collect::<Result<Vec<_>, _>>()?;
     let mut seen = HashSet::new();
-    if let Some(dup) = batch.iter().find(|e| !seen.insert(e.event_id.as_str())) {
+    if let Some(dup) = batch.iter().find(|e| !seen.insert(e.event_id)) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("events: event {} appears twice in the batch", dup.event_id),
@@ -184,7 +186,7 @@ async fn push(
             .into_iter()
             .zip(placed)
             .map(|(e, p)| PushedEvent {
-                event_id: e.event_id,
+                event_id: e.event_id.to_string(),
                 global_position: p.global_position,
                 recorded_at: p.recorded_at,
             })

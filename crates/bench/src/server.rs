@@ -1,0 +1,106 @@
+//! The sync server over loopback HTTP, on a fresh SQLite file with its
+//! durable settings (WAL, full sync): bulk pushes in batches of 500, and the
+//! latency of pushing one command's events.
+
+use crate::Args;
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::Envelope;
+use portal_server::auth::Tokens;
+use portal_server::storage::Storage;
+use portal_server::{router, AppState};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+const TOKEN: &str = "bench-token-000";
+const BATCH: usize = 500;
+const COMMANDS: usize = 500;
+
+fn body(events: &[Envelope]) -> String {
+    let lines: Vec<String> = events.iter().map(portal_sync::codec::encode).collect();
+    format!("{{\"events\":[{}]}}", lines.join(","))
+}
+
+/// Consecutive events of one stream and correlation: one command's events.
+fn commands(events: &[Envelope]) -> Vec<&[Envelope]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=events.len() {
+        let split = i == events.len()
+            || events[i].stream_id != events[start].stream_id
+            || events[i].correlation_id != events[start].correlation_id;
+        if split {
+            out.push(&events[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+pub fn run(args: &Args) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let size = args.sizes.first().copied().unwrap_or(100_000);
+        let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
+        // The last events are pushed one command at a time, after the bulk.
+        let tail_start = log.len().saturating_sub(COMMANDS * 3);
+        let (bulk, tail) = log.split_at(tail_start);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let storage = Storage::sqlite(&dir.path().join("bench.sqlite3"))
+            .await
+            .expect("SQLite opens");
+        let state = AppState {
+            storage: Arc::new(storage),
+            tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench")).unwrap()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });
+        let client = reqwest::Client::new();
+        let post = |body: String| {
+            client
+                .post(&url)
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+
+        let bodies: Vec<String> = bulk.chunks(BATCH).map(body).collect();
+        let start = Instant::now();
+        for body in bodies {
+            let response = post(body).await.expect("the server answers");
+            assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let rate = bulk.len() as f64 / seconds;
+        println!(
+            "{}",
+            json!({"figure": "server push, batches of 500", "backend": "sqlite", "events": bulk.len(),
+                   "seconds": seconds, "events_per_s": rate})
+        );
+        eprintln!("server push, batches of {BATCH}, SQLite: {rate:.0} events/s ({} events)", bulk.len());
+
+        let mut times: Vec<f64> = Vec::new();
+        for command in commands(tail).into_iter().take(COMMANDS) {
+            let body = body(command);
+            let start = Instant::now();
+            let response = post(body).await.expect("the server answers");
+            assert!(response.status().is_success());
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{}",
+            json!({"figure": "push one command", "backend": "sqlite", "commands": times.len(),
+                   "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": times[times.len() - 1]})
+        );
+        eprintln!(
+            "push one command, SQLite: p50 {:.2} ms, p95 {:.2} ms ({} commands)",
+            at(0.5),
+            at(0.95),
+            times.len()
+        );
+    });
+}
