@@ -47,6 +47,7 @@ trunk build --release --skip-version-check
 
 step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
 cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
+cargo run --release --locked -p portal-bench -- server --sizes 3000 >/dev/null
 
 passed=$(grep -E '^test result: ' "$results" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result: ' "$results" | awk '{s += $6} END {print s + 0}')
