@@ -58,6 +58,14 @@ fn wire(events: &[Envelope]) -> Value {
 }
 
 impl TestApp {
+    async fn health(&self) -> reqwest::Response {
+        self.client
+            .get(format!("{}/api/v1/health", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn push_json(&self, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
         let mut request = self
             .client
@@ -118,12 +126,7 @@ fn positions(reply: &Value) -> Vec<u64> {
 #[tokio::test]
 async fn health_answers_without_a_token() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/api/v1/health", app.base))
-        .send()
-        .await
-        .unwrap();
+    let response = app.health().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
 }
@@ -441,12 +444,7 @@ async fn concurrent_pushers_and_a_puller_skip_nothing() {
 #[tokio::test]
 async fn every_answer_carries_a_request_id() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/api/v1/health", app.base))
-        .send()
-        .await
-        .unwrap();
+    let response = app.health().await;
     let id = response
         .headers()
         .get("x-request-id")

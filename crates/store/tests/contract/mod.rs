@@ -50,6 +50,20 @@ fn envelopes(loaded: &Loaded) -> Vec<Envelope> {
     loaded.events.iter().map(|e| e.envelope.clone()).collect()
 }
 
+/// Imports `events` as not yet synced, which must succeed.
+async fn import_pending<S: EventStore>(store: &S, events: &[Envelope]) -> Imported {
+    store
+        .import(
+            events
+                .iter()
+                .cloned()
+                .map(|e| (e, SyncState::Pending))
+                .collect(),
+        )
+        .await
+        .expect("the import succeeds")
+}
+
 async fn append_ok<S: EventStore>(store: &S, batch: &fixture::Batch) -> Appended {
     store
         .append(batch.expected, &batch.events)
@@ -260,15 +274,7 @@ pub async fn read_stream_returns_one_stream_in_order<H: Harness>(h: &H) {
 pub async fn a_bulk_import_reads_back_identical<H: Harness>(h: &H) {
     let store = fresh(h, "import").await;
     let log = demo(11, 3_000);
-    let imported = store
-        .import(
-            log.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    let imported = import_pending(&store, &log).await;
     assert_eq!(imported.positions, 0..log.len() as u64);
     assert_eq!(imported.skipped, 0);
     assert_eq!(envelopes(&store.read_all().await.unwrap()), log);
@@ -310,16 +316,7 @@ pub async fn an_overlapping_import_skips_what_is_stored<H: Harness>(h: &H) {
 pub async fn an_import_reusing_an_id_keeps_nothing<H: Harness>(h: &H) {
     let store = fresh(h, "import-reuse").await;
     let log = demo(14, 300);
-    store
-        .import(
-            log[..100]
-                .iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &log[..100]).await;
     let before = store.read_all().await.unwrap();
     let mut rest: Vec<Envelope> = log[100..].to_vec();
     let mut forged = log[50].clone();
@@ -467,27 +464,11 @@ pub async fn a_cold_start_restores_the_checkpoint_and_folds_the_rest<H: Harness>
     let store = fresh(h, "cold").await;
     let log = demo(21, 3_000);
     let (head, tail) = log.split_at(2_500);
-    store
-        .import(
-            head.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &head).await;
     let first = cold_start(&store).await.unwrap();
     assert_eq!(first.warmth, Warmth::Folded { distrusted: None });
     assert!(first.saved_checkpoint);
-    store
-        .import(
-            tail.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &tail).await;
     let second = cold_start(&store).await.unwrap();
     assert_eq!(second.warmth, Warmth::Restored { from: 2_500 });
     assert_eq!(second.portal, Portal::fold(&log));
@@ -497,15 +478,7 @@ pub async fn a_cold_start_restores_the_checkpoint_and_folds_the_rest<H: Harness>
 pub async fn a_checkpoint_from_other_projection_code_is_rebuilt<H: Harness>(h: &H) {
     let store = fresh(h, "cold-version").await;
     let log = demo(22, 2_500);
-    store
-        .import(
-            log.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &log).await;
     let mut stale = checkpoint_of(&Portal::fold(&log));
     stale.projection_version += 1;
     store.save_checkpoint(&stale).await.unwrap();
@@ -523,15 +496,7 @@ pub async fn a_checkpoint_from_other_projection_code_is_rebuilt<H: Harness>(h: &
 pub async fn a_checkpoint_from_another_log_is_rebuilt<H: Harness>(h: &H) {
     let store = fresh(h, "cold-other-log").await;
     let log = demo(23, 600);
-    store
-        .import(
-            log.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &log).await;
     let other = Portal::fold(&demo(24, 300));
     store.save_checkpoint(&checkpoint_of(&other)).await.unwrap();
     let start = cold_start(&store).await.unwrap();
@@ -546,15 +511,7 @@ pub async fn a_checkpoint_from_another_log_is_rebuilt<H: Harness>(h: &H) {
 pub async fn an_unreadable_checkpoint_is_rebuilt<H: Harness>(h: &H) {
     let store = fresh(h, "cold-garbage").await;
     let log = demo(25, 400);
-    store
-        .import(
-            log.iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &log).await;
     let mut garbage = checkpoint_of(&Portal::fold(&log));
     garbage.bytes.truncate(garbage.bytes.len() / 2);
     store.save_checkpoint(&garbage).await.unwrap();
@@ -593,16 +550,7 @@ pub async fn an_import_aborted_midway_keeps_nothing<H: Harness>(h: &H) {
     let store = fresh(h, "abort-import").await;
     let log = demo(27, 3_000);
     let (first, rest) = log.split_at(500);
-    store
-        .import(
-            first
-                .iter()
-                .cloned()
-                .map(|e| (e, SyncState::Pending))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_pending(&store, &first).await;
     let before = store.read_all().await.unwrap();
     let rest: Vec<(Envelope, SyncState)> = rest
         .iter()
