@@ -464,11 +464,11 @@ pub async fn a_cold_start_restores_the_checkpoint_and_folds_the_rest<H: Harness>
     let store = fresh(h, "cold").await;
     let log = demo(21, 3_000);
     let (head, tail) = log.split_at(2_500);
-    import_pending(&store, &head).await;
+    import_pending(&store, head).await;
     let first = cold_start(&store).await.unwrap();
     assert_eq!(first.warmth, Warmth::Folded { distrusted: None });
     assert!(first.saved_checkpoint);
-    import_pending(&store, &tail).await;
+    import_pending(&store, tail).await;
     let second = cold_start(&store).await.unwrap();
     assert_eq!(second.warmth, Warmth::Restored { from: 2_500 });
     assert_eq!(second.portal, Portal::fold(&log));
@@ -550,7 +550,7 @@ pub async fn an_import_aborted_midway_keeps_nothing<H: Harness>(h: &H) {
     let store = fresh(h, "abort-import").await;
     let log = demo(27, 3_000);
     let (first, rest) = log.split_at(500);
-    import_pending(&store, &first).await;
+    import_pending(&store, first).await;
     let before = store.read_all().await.unwrap();
     let rest: Vec<(Envelope, SyncState)> = rest
         .iter()
