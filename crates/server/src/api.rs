@@ -44,6 +44,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
         .route("/health", get(health))
         .route("/push", post(push))
         .route("/pull", get(pull))
+        .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
     let mut app = Router::new().nest("/api/v1", api);
@@ -72,6 +73,14 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
             )
             .layer(PropagateRequestIdLayer::new(request_id)),
     )
+}
+
+/// The API's OpenAPI document. Written by hand and checked against the
+/// server by the tests (`tests/api.rs`).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -480,3 +480,42 @@ async fn the_apps_origin_may_call_the_api_and_others_may_not() {
     let other = preflight("http://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_what_the_server_does() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/health", "/push", "/pull", "/openapi.json"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    // Every field the document requires of an envelope is in what pull returns.
+    let log = demo(3);
+    app.push(ALPHA, &log).await;
+    let pulled = app.pull_all(ALPHA).await;
+    let required = doc["components"]["schemas"]["Envelope"]["required"]
+        .as_array()
+        .unwrap();
+    for field in required {
+        let field = field.as_str().unwrap();
+        assert!(pulled[0].get(field).is_some(), "pull returns {field}");
+    }
+    let types = doc["components"]["schemas"]["Envelope"]["properties"]["type"]["enum"]
+        .as_array()
+        .unwrap();
+    assert_eq!(types.len(), portal_domain::EventType::ALL.len());
+    for t in portal_domain::EventType::ALL {
+        assert!(
+            types.iter().any(|v| v == t.name()),
+            "{} is documented",
+            t.name()
+        );
+    }
+}
