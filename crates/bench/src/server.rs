@@ -6,6 +6,7 @@ use crate::Args;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
+use portal_server::limits::Limits;
 use portal_server::storage::Storage;
 use portal_server::{router, AppState};
 use serde_json::json;
@@ -52,6 +53,7 @@ pub fn run(args: &Args) {
         let state = AppState {
             storage: Arc::new(storage),
             tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench")).unwrap()),
+            limits: Arc::new(Limits::per_second(1_000_000)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());

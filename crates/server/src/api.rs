@@ -2,6 +2,7 @@
 
 use crate::auth::{Tenant, Tokens};
 use crate::error::ApiError;
+use crate::limits::Limits;
 use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -34,6 +35,7 @@ pub const MAX_PAGE: u32 = 1_000;
 pub struct AppState {
     pub storage: Arc<Storage>,
     pub tokens: Arc<Tokens>,
+    pub limits: Arc<Limits>,
 }
 
 /// The whole server: the API, and the app from `dist` (any other path is

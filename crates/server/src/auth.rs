@@ -59,10 +59,22 @@ impl FromRequestParts<AppState> for Tenant {
                     "the Authorization header must be \"Bearer <token>\"",
                 )
             })?;
-        state
+        let token = token.trim();
+        let tenant = state
             .tokens
-            .tenant(token.trim())
+            .tenant(token)
             .cloned()
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))?;
+        state.limits.check(token).map_err(|wait| ApiError {
+            retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many requests with this token; try again in {} ms",
+                    wait.as_millis().max(1)
+                ),
+            )
+        })?;
+        Ok(tenant)
     }
 }

@@ -14,6 +14,8 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// Origins allowed to call the API from a page served elsewhere.
     pub origins: Vec<HeaderValue>,
+    /// Requests a second each token may make (bursts of twice that).
+    pub rate: u32,
 }
 
 /// A token for trying the product on this machine, used when none is set.
@@ -34,6 +36,7 @@ impl Config {
         let mut dist = env("PORTAL_DIST").or_else(|| Some("./dist".into()));
         let mut tokens = env("PORTAL_TOKENS");
         let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
+        let mut rate = env("PORTAL_RATE").unwrap_or_else(|| "200".into());
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || {
@@ -46,6 +49,7 @@ impl Config {
                 "--dist" => dist = Some(value()?),
                 "--tokens" => tokens = Some(value()?),
                 "--origins" => origins = value()?,
+                "--rate" => rate = value()?,
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
@@ -68,7 +72,12 @@ impl Config {
                     .map_err(|_| format!("origin \"{o}\" is not a valid header value"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let rate =
+            rate.parse::<u32>().ok().filter(|r| *r > 0).ok_or_else(|| {
+                format!("rate \"{rate}\": a number of requests a second, at least 1")
+            })?;
         Ok(Config {
+            rate,
             origins,
             listen,
             data_dir: data_dir.into(),

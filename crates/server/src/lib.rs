@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod storage;
 
 pub use api::{router, AppState};

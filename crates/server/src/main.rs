@@ -1,5 +1,6 @@
 //! `portal-server`: serves the sync API and the built app.
 
+use portal_server::limits::Limits;
 use portal_server::storage::Storage;
 use portal_server::{router, AppState, Config};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ async fn run(config: Config) -> Result<(), String> {
     let state = AppState {
         storage: Arc::new(storage),
         tokens: Arc::new(config.tokens),
+        limits: Arc::new(Limits::per_second(config.rate)),
     };
     axum::serve(listener, router(state, config.dist, &config.origins))
         .with_graceful_shutdown(async {

@@ -4,6 +4,7 @@ use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
+use portal_server::limits::Limits;
 use portal_server::storage::Storage;
 use portal_server::{router, AppState};
 use reqwest::StatusCode;
@@ -21,6 +22,10 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
+    spawn_app_limited(10_000).await
+}
+
+async fn spawn_app_limited(rate: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let storage = Storage::sqlite(&dir.path().join("test.sqlite3"))
         .await
@@ -28,6 +33,7 @@ async fn spawn_app() -> TestApp {
     let state = AppState {
         storage: Arc::new(storage),
         tokens: Arc::new(Tokens::parse(&format!("{ALPHA}=alpha,{BETA}=beta")).unwrap()),
+        limits: Arc::new(Limits::per_second(rate)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -518,4 +524,31 @@ async fn the_openapi_document_describes_what_the_server_does() {
             t.name()
         );
     }
+}
+
+#[tokio::test]
+async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
+    let app = spawn_app_limited(5).await;
+    let mut limited = 0;
+    for _ in 0..30 {
+        let response = app
+            .client
+            .get(format!("{}/api/v1/pull", app.base))
+            .bearer_auth(ALPHA)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().get("retry-after").is_some());
+            let reply: Value = response.json().await.unwrap();
+            assert!(reply["error"]
+                .as_str()
+                .unwrap()
+                .contains("too many requests"));
+            limited += 1;
+        }
+    }
+    assert!(limited >= 15, "{limited} of 30 were limited");
+    // Another token keeps its own allowance.
+    assert_eq!(app.pull(BETA, 0, 10).await["events"], json!([]));
 }

@@ -55,6 +55,10 @@ fn bad_settings_say_what_is_wrong() {
         .err()
         .unwrap();
     assert!(listen.contains("listen address"), "{listen}");
+    let rate = Config::from_args(args(&["--rate", "0"]), env(&[]))
+        .err()
+        .unwrap();
+    assert!(rate.contains("at least 1"), "{rate}");
     let postgres = Config::from_args(args(&[]), env(&[("DATABASE_URL", "postgres://x/y")]))
         .err()
         .unwrap();
