@@ -33,6 +33,15 @@ pub const READ_PAGE: u64 = 8 * 1024;
 /// The largest chunk an import writes.
 pub const IMPORT_CHUNK_EVENTS: usize = 2048;
 
+/// The segment key ranges `segment_pages` asks for: `(after, until]` for
+/// each page, the last one open-ended.
+pub fn page_bounds(after: u64, page: u64, pages: u64) -> impl Iterator<Item = (u64, Option<u64>)> {
+    (0..pages).map(move |i| {
+        let lower = after + i * page;
+        (lower, (i + 1 < pages).then_some(lower + page))
+    })
+}
+
 /// How an optimistic append ended when it did not commit.
 enum Speculation {
     /// Another handle wrote first: start again, reading before writing.

@@ -14,7 +14,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{Backend, Engine, Mode, Place, Tx, STORE_SCHEMA};
+use crate::engine::{page_bounds, Backend, Engine, Mode, Place, Tx, STORE_SCHEMA};
 use crate::error::StoreError;
 use idb::event::DatabaseEvent;
 use idb::{
@@ -443,9 +443,7 @@ impl Tx for IdbTx {
     ) -> Result<(), StoreError> {
         // Every page is asked for before the first is awaited.
         let mut requests = Vec::new();
-        for i in 0..pages {
-            let lower = after + i * page;
-            let upper = (i + 1 < pages).then_some(lower + page);
+        for (lower, upper) in page_bounds(after, page, pages) {
             requests.push(
                 self.segments
                     .get_all(Some(Query::KeyRange(key_range(lower, upper)?)), None)

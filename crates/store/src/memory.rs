@@ -4,7 +4,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{Backend, Engine, Mode, Place, Tx};
+use crate::engine::{page_bounds, Backend, Engine, Mode, Place, Tx};
 use crate::error::StoreError;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -200,13 +200,8 @@ impl Tx for MemoryTx {
         pages: u64,
         each: &mut dyn FnMut(Vec<Chunk>),
     ) -> Result<(), StoreError> {
-        for i in 0..pages {
-            let lower = after + i * page;
-            let upper = if i + 1 < pages {
-                Bound::Included(lower + page)
-            } else {
-                Bound::Unbounded
-            };
+        for (lower, upper) in page_bounds(after, page, pages) {
+            let upper = upper.map_or(Bound::Unbounded, Bound::Included);
             let segments = self
                 .db
                 .borrow()
