@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use uuid::Uuid;
@@ -61,6 +61,23 @@ pub enum PushError {
     Database(#[from] sqlx::Error),
 }
 
+/// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.
+fn tenant_rows_where<'a>(
+    columns: &str,
+    tenant: &'a str,
+    column: &str,
+    ids: &'a HashSet<Uuid>,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut query = QueryBuilder::new(format!("SELECT {columns} FROM events WHERE tenant = "));
+    query.push_bind(tenant).push(format!(" AND {column} IN ("));
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.as_bytes().as_slice());
+    }
+    list.push_unseparated(")");
+    query
+}
+
 fn uuid_of(bytes: Vec<u8>) -> Uuid {
     Uuid::from_slice(&bytes).unwrap_or_default()
 }
@@ -111,15 +128,13 @@ impl Storage {
                 .get(0);
 
         let mut stored: HashMap<Uuid, (Placed, String)> = HashMap::new();
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT event_id, global_position, recorded_at, body FROM events WHERE tenant = ",
+        let ids: HashSet<Uuid> = batch.iter().map(|e| e.event_id).collect();
+        let mut query = tenant_rows_where(
+            "event_id, global_position, recorded_at, body",
+            tenant,
+            "event_id",
+            &ids,
         );
-        query.push_bind(tenant).push(" AND event_id IN (");
-        let mut ids = query.separated(", ");
-        for event in batch {
-            ids.push_bind(event.event_id.as_bytes().as_slice());
-        }
-        ids.push_unseparated(")");
         for row in query.build().fetch_all(&mut *tx).await? {
             let placed = Placed {
                 global_position: row.get::<i64, _>(1) as u64,
@@ -129,15 +144,14 @@ impl Storage {
         }
 
         let mut versions: HashMap<Uuid, u64> = HashMap::new();
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT stream_id, MAX(stream_version) FROM events WHERE tenant = ",
+        let streams: HashSet<Uuid> = batch.iter().map(|e| e.stream_id).collect();
+        let mut query = tenant_rows_where(
+            "stream_id, MAX(stream_version)",
+            tenant,
+            "stream_id",
+            &streams,
         );
-        query.push_bind(tenant).push(" AND stream_id IN (");
-        let mut streams = query.separated(", ");
-        for event in batch {
-            streams.push_bind(event.stream_id.as_bytes().as_slice());
-        }
-        streams.push_unseparated(") GROUP BY stream_id");
+        query.push(" GROUP BY stream_id");
         for row in query.build().fetch_all(&mut *tx).await? {
             versions.insert(uuid_of(row.get(0)), row.get::<i64, _>(1) as u64);
         }

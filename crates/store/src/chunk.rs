@@ -28,17 +28,13 @@ pub struct Chunk {
     pub sync: Vec<u8>,
 }
 
-pub fn encode_frame(envelope: &Envelope, out: &mut Vec<u8>) {
+pub fn frame_of(envelope: &Envelope) -> Vec<u8> {
     let payload = postcard::to_allocvec(&stored::StoredEvent::from(envelope))
         .expect("postcard encodes every stored shape into a Vec");
+    let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(&EVENT_SCHEMA.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
-}
-
-pub fn frame_of(envelope: &Envelope) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_frame(envelope, &mut out);
     out
 }
 
@@ -115,8 +111,15 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    fn payload(&self) -> &'a [u8] {
-        &self.bytes[HEADER..]
+    /// The postcard bytes, unless a newer schema wrote them.
+    fn payload(&self) -> Result<&'a [u8], String> {
+        if self.schema > EVENT_SCHEMA {
+            return Err(format!(
+                "the event was stored in schema version {}, newer than this build reads ({EVENT_SCHEMA}); a newer tab wrote it",
+                self.schema
+            ));
+        }
+        Ok(&self.bytes[HEADER..])
     }
 }
 
@@ -161,28 +164,16 @@ pub struct Header {
 }
 
 pub fn decode_header(frame: &Frame<'_>) -> Result<Header, String> {
-    if frame.schema > EVENT_SCHEMA {
-        return Err(future_schema(frame.schema));
-    }
-    postcard::take_from_bytes::<Header>(frame.payload())
+    postcard::take_from_bytes::<Header>(frame.payload()?)
         .map(|(header, _)| header)
         .map_err(|e| format!("the event cannot be read: {e}"))
-}
-
-fn future_schema(schema: u16) -> String {
-    format!(
-        "the event was stored in schema version {schema}, newer than this build reads ({EVENT_SCHEMA}); a newer tab wrote it"
-    )
 }
 
 pub(crate) fn decode_frame<'a>(
     frame: &Frame<'a>,
     symbols: &mut stored::Symbols<'a>,
 ) -> Result<Envelope, String> {
-    if frame.schema > EVENT_SCHEMA {
-        return Err(future_schema(frame.schema));
-    }
-    let stored: stored::StoredEvent<'a> = postcard::from_bytes(frame.payload())
+    let stored: stored::StoredEvent<'a> = postcard::from_bytes(frame.payload()?)
         .map_err(|e| format!("the event cannot be read: {e}"))?;
     stored
         .into_envelope(symbols)

@@ -239,7 +239,8 @@ impl<B: Backend> Engine<B> {
         };
         match body(&tx, &mut writes).await {
             Ok(value) => {
-                // A fault armed for more writes than went out strikes at commit.
+                // A fault armed for no more writes than went out strikes here,
+                // instead of the commit.
                 if let Err(error) = writes.at_commit() {
                     tx.abort().await;
                     return Err(error.into());
