@@ -58,6 +58,14 @@ pub fn store_error(error: idb::Error) -> StoreError {
     classify(&text)
 }
 
+/// A failure thrown by a call made through `web_sys` or `Reflect`.
+fn js_error(e: JsValue) -> StoreError {
+    classify(&e.dyn_ref::<web_sys::DomException>().map_or_else(
+        || format!("{e:?}"),
+        |d| format!("{}: {}", d.name(), d.message()),
+    ))
+}
+
 fn classify(text: &str) -> StoreError {
     if text.contains("QuotaExceeded") {
         StoreError::QuotaExceeded
@@ -296,13 +304,7 @@ impl IdbBackend {
             .map_err(|e| StoreError::Backend(format!("{e:?}")))?;
         let tx = open
             .call3(&self.raw, &names, &"readwrite".into(), &options)
-            .map_err(|e| {
-                let text = e.dyn_ref::<web_sys::DomException>().map_or_else(
-                    || format!("{e:?}"),
-                    |d| format!("{}: {}", d.name(), d.message()),
-                );
-                classify(&text)
-            })?;
+            .map_err(js_error)?;
         Ok(Transaction::from(
             tx.unchecked_into::<web_sys::IdbTransaction>(),
         ))
@@ -342,9 +344,14 @@ impl Backend for IdbBackend {
     }
 
     fn notify(&self, change: &Change) {
-        // A tab that cannot post still has its data; the others catch up
-        // on their next write or load.
-        let _ = self.channel.post_message(&encode_change(change));
+        // Posted once the caller has its answer, so that posting never
+        // delays the page's update. A tab that cannot post still has its
+        // data; the others catch up on their next write or load.
+        let channel = self.channel.clone();
+        let message = encode_change(change);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = channel.post_message(&message);
+        });
     }
 }
 
@@ -409,6 +416,41 @@ impl Tx for IdbTx {
                     other => Err(other),
                 },
             }
+        }
+    }
+
+    async fn claim(self, chunk: &Chunk) -> Result<bool, StoreError> {
+        // Not awaited on its own: a taken key fails the add, which aborts
+        // the transaction with a ConstraintError. The `idb` crate's commit
+        // cannot tell that abort from its request's error, so this one
+        // listens to the transaction itself.
+        self.chunks
+            .add(&chunk_to_js(chunk), Some(&number(chunk.first)))
+            .map_err(store_error)?;
+        let tx = web_sys::IdbTransaction::from(self.tx);
+        let settled = js_sys::Promise::new(&mut |resolve, _| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&resolve));
+        });
+        // Marked deprecated in web-sys only because IndexedDB 2.0 left it
+        // out; IndexedDB 3.0 and every current browser have it.
+        #[allow(deprecated)]
+        tx.commit().map_err(js_error)?;
+        let event = wasm_bindgen_futures::JsFuture::from(settled)
+            .await
+            .map_err(js_error)?;
+        if event
+            .dyn_into::<web_sys::Event>()
+            .is_ok_and(|e| e.type_() == "complete")
+        {
+            return Ok(true);
+        }
+        match tx.error() {
+            Some(e) if e.name() == "ConstraintError" => Ok(false),
+            Some(e) => Err(classify(&format!("{}: {}", e.name(), e.message()))),
+            None => Err(StoreError::Aborted(
+                "the browser abandoned the transaction".into(),
+            )),
         }
     }
 

@@ -176,6 +176,14 @@ impl Tx for MemoryTx {
         std::future::ready(Ok(free))
     }
 
+    async fn claim(self, chunk: &Chunk) -> Result<bool, StoreError> {
+        let free = self.add_chunk(chunk).await?;
+        if free {
+            self.commit().await?;
+        }
+        Ok(free)
+    }
+
     fn put(&self, place: Place, chunk: &Chunk) -> Result<(), StoreError> {
         self.writes
             .borrow_mut()
