@@ -22,7 +22,7 @@ step "clippy (native crates)"
 cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D warnings
 
 step "clippy (the browser app)"
-cargo clippy -p portal-ledger --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p portal-ledger --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "clippy (the store in the browser)"
 cargo clippy -p portal-store --target wasm32-unknown-unknown --all-targets --locked -- -D warnings

@@ -1,36 +1,130 @@
-//! The application shell.
+//! The application shell: navigation, the log's status, the time-travel
+//! slider (always visible) and the pages, one URL each.
 
-use crate::local_log::LocalLog;
+use crate::ledger::{Ledger, LogStatus};
+use crate::pages::{
+    application::ApplicationPage, applications::ApplicationsPage, data::DataPage,
+    timeline::TimelinePage,
+};
+use crate::time_travel::{PastBanner, TimeTravel};
 use leptos::prelude::*;
-use portal_domain::EventType;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+/// How often the timed processes (credential expiry) run while the app is open.
+const TICK_MS: u32 = 30_000;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let ledger = Ledger::provide();
+    Effect::new(move |_| {
+        if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
+            leptos::task::spawn_local(async move { ledger.tick().await });
+        }
+    });
+    if let Ok(timer) = set_interval_with_handle(
+        move || leptos::task::spawn_local(async move { ledger.tick().await }),
+        std::time::Duration::from_millis(TICK_MS.into()),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
     view! {
-        <header class="masthead">
-            <h1>"Portal Ledger"</h1>
-            <p class="tagline">"A local-first, event-sourced developer portal."</p>
-        </header>
-        <main id="main">
-            <LocalLog />
-            <section aria-labelledby="catalogue-heading">
-                <h2 id="catalogue-heading">"Event catalogue"</h2>
-                <ul class="catalogue">
-                    {EventType::ALL
-                        .into_iter()
-                        .map(|t| {
-                            view! {
-                                <li>
-                                    <code>{t.name()}</code>
-                                    <span class=format!("badge {}", t.kind().label().replace(' ', "-"))>
-                                        {t.kind().label()}
-                                    </span>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </section>
-        </main>
+        <Router>
+            <header class="masthead">
+                <div class="brand">
+                    <h1>"Portal Ledger"</h1>
+                    <p class="tagline">"A local-first, event-sourced developer portal."</p>
+                </div>
+                <nav aria-label="Main">
+                    <A href="/applications">"Applications"</A>
+                    <A href="/timeline">"Timeline"</A>
+                    <A href="/data">"Data"</A>
+                </nav>
+                <Identity />
+            </header>
+            <TimeTravel />
+            <main id="main">
+                <LogNotices />
+                <PastBanner />
+                <Routes fallback=|| view! { <p role="alert">"There is no page at this address."</p> }>
+                    <Route path=path!("/") view=ApplicationsPage />
+                    <Route path=path!("/applications") view=ApplicationsPage />
+                    <Route path=path!("/applications/:id") view=ApplicationPage />
+                    <Route path=path!("/timeline") view=TimelinePage />
+                    <Route path=path!("/data") view=DataPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Who commands are issued as, kept on this device.
+#[component]
+fn Identity() -> impl IntoView {
+    let ledger = crate::ledger::use_ledger();
+    view! {
+        <label class="identity">
+            "Acting as "
+            <input
+                type="text"
+                aria-label="Acting as"
+                prop:value=move || ledger.actor.get()
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    let _ = portal_store::prefs::set("actor", &value);
+                    ledger.actor.set(value);
+                }
+            />
+        </label>
+    }
+}
+
+/// What the log's state means for the user: opening, how much it holds,
+/// and, plainly, when the browser keeps nothing.
+#[component]
+fn LogNotices() -> impl IntoView {
+    let ledger = crate::ledger::use_ledger();
+    view! {
+        <section class="local-log" aria-label="On this device">
+            <Show when=move || ledger.blocked.get()>
+                <p role="alert">
+                    "Another Portal Ledger tab is holding the local log open. Close it to finish upgrading."
+                </p>
+            </Show>
+            {move || match ledger.status.get() {
+                LogStatus::Opening => {
+                    view! { <p role="status">"Opening the local log…"</p> }.into_any()
+                }
+                LogStatus::Ready { quarantined } => {
+                    let events = ledger.head.get();
+                    view! {
+                        <p role="status" class="log-ready">
+                            {format!(
+                                "{events} {} kept on this device.",
+                                if events == 1 { "event" } else { "events" },
+                            )}
+                        </p>
+                        <Show when=move || { quarantined > 0 }>
+                            <p role="alert">
+                                {format!(
+                                    "{quarantined} stored {} could not be read and {} set aside; nothing was deleted.",
+                                    if quarantined == 1 { "event" } else { "events" },
+                                    if quarantined == 1 { "was" } else { "were" },
+                                )}
+                            </p>
+                        </Show>
+                    }
+                        .into_any()
+                }
+                LogStatus::Failed(reason) => {
+                    view! {
+                        <p role="alert" class="log-failed">
+                            {format!("Your events cannot be kept on this device: {reason}.")}
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }

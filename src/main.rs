@@ -2,10 +2,7 @@
 
 use leptos::prelude::*;
 
-mod app;
-mod local_log;
-
 fn main() {
     console_error_panic_hook::set_once();
-    mount_to_body(app::App);
+    mount_to_body(portal_ledger::app::App);
 }

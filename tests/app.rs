@@ -1,63 +1,259 @@
-//! The app mounted in a real headless Chromium (wasm-bindgen-test).
+//! The app mounted in a real headless Chromium (wasm-bindgen-test), over a
+//! real IndexedDB, driven through its controls by name.
 
 #![cfg(target_arch = "wasm32")]
 
+mod ui;
+
+use ui::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[path = "../src/app.rs"]
-mod app;
+/// How many events the log holds, as the page says.
+async fn event_count() -> u64 {
+    let status = text_of(".log-ready").await;
+    status
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {status:?}"))
+}
 
-#[wasm_bindgen_test]
-fn the_app_mounts_and_shows_the_product_name() {
-    leptos::mount::mount_to_body(app::App);
-    let document = web_sys::window().unwrap().document().unwrap();
-    let heading = document.query_selector("h1").unwrap().expect("a heading");
-    assert_eq!(heading.text_content().unwrap(), "Portal Ledger");
+fn press(key: &str) {
+    let slider = document()
+        .query_selector("input.slider")
+        .unwrap()
+        .expect("the slider is always on the page");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    slider.dispatch_event(&event).unwrap();
+}
+
+fn slider_value() -> String {
+    document()
+        .query_selector("input.slider")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .value()
 }
 
 #[wasm_bindgen_test]
-fn the_app_lists_every_event_type_with_its_kind() {
-    leptos::mount::mount_to_body(app::App);
-    let document = web_sys::window().unwrap().document().unwrap();
-    let items = document.query_selector_all(".catalogue li").unwrap();
-    assert!(items.length() >= 15);
-    let text = document.body().unwrap().text_content().unwrap();
-    assert!(text.contains("REMOVE_API_PRODUCT_FROM_APPLICATION"));
-    assert!(text.contains("domain model"));
-}
-
-#[path = "../src/local_log.rs"]
-mod local_log;
-
-async fn sleep(millis: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
-            .unwrap();
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-/// The text of the first element matching `selector`, once one appears.
-async fn eventually(selector: &str) -> String {
-    let document = web_sys::window().unwrap().document().unwrap();
-    for _ in 0..100 {
-        if let Some(found) = document.query_selector(selector).unwrap() {
-            return found.text_content().unwrap_or_default();
-        }
-        sleep(20).await;
+async fn every_page_is_in_the_navigation_and_has_an_address() {
+    let _app = fresh_app().await;
+    for (link, heading) in [
+        ("Timeline", "Timeline"),
+        ("Data", "Data on this device"),
+        ("Applications", "Applications"),
+    ] {
+        click(link).await;
+        until_text(heading).await;
     }
-    panic!("nothing matched {selector} within 2 s");
+    let path = web_sys::window().unwrap().location().pathname().unwrap();
+    assert_eq!(path, "/applications");
 }
 
 #[wasm_bindgen_test]
-async fn the_app_opens_the_local_log_and_says_what_it_holds() {
-    leptos::mount::mount_to_body(app::App);
-    let status = eventually(".log-ready").await;
-    assert!(status.contains("kept on this device"), "{status}");
+async fn creating_an_application_lists_it_and_shows_its_secret_once() {
+    let _app = fresh_app().await;
+    assert_eq!(event_count().await, 0);
+    create_app("Weather Dashboard", "ada@example.com").await;
+    assert!(
+        event_count().await >= 2,
+        "the command's events are in the log"
+    );
+    let secret: web_sys::HtmlInputElement = control("Credential secret").await.unchecked_into();
+    assert!(secret.value().starts_with("plk_"), "{}", secret.value());
+    assert!(page_text().contains("shown once"));
+    // The secret never enters the log: only its prefix and hash do.
+    click("Timeline").await;
+    let insert = eventually("the credential's event", || {
+        let list = document().query_selector_all("button.event").unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+            .find(|b| {
+                b.get_attribute("aria-label")
+                    .is_some_and(|l| l.ends_with("CREDENTIAL_INSERT"))
+            })
+    })
+    .await;
+    insert.click();
+    let envelope = text_of(".event-detail pre").await;
+    assert!(!envelope.contains(&secret.value()), "{envelope}");
+    assert!(envelope.contains("secret_hash"), "{envelope}");
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_name_shows_the_domain_error_as_you_type_and_stores_nothing() {
+    let _app = fresh_app().await;
+    let summary: web_sys::HtmlElement = document()
+        .query_selector("details.create summary")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    summary.click();
+    fill("Application name", &"x".repeat(101)).await;
+    let error = text_of(".field-error").await;
+    assert!(error.contains("100"), "the domain's message: {error}");
+    click("Create application").await;
+    sleep(100).await;
+    assert!(listed_apps().is_empty());
+    assert_eq!(event_count().await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn filters_narrow_the_list_and_live_in_the_address() {
+    let _app = fresh_app().await;
+    create_app("Alpha", "ada@example.com").await;
+    create_app("Beta", "grace@example.com").await;
+    choose("Filter by owner", "grace@example.com").await;
+    eventually("one app", || (listed_apps() == ["Beta"]).then_some(())).await;
+    let search = web_sys::window().unwrap().location().search().unwrap();
+    assert!(search.contains("owner=grace%40example.com"), "{search}");
+    fill("Search by name", "alp").await;
+    eventually("no app", || listed_apps().is_empty().then_some(())).await;
+    choose("Filter by owner", "").await;
+    eventually("Alpha", || (listed_apps() == ["Alpha"]).then_some(())).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_application_is_managed_from_its_page() {
+    let _app = fresh_app().await;
+    create_app("Payments Hub", "ada@example.com").await;
+    click("Payments Hub").await;
+    until_text("API products").await;
+
+    fill("API product to add", "payments").await;
+    click("Add product").await;
+    control("Remove payments").await;
+
+    fill("New owner", "grace@example.com").await;
+    click("Change owner").await;
+    until_text("Owned by grace@example.com").await;
+
+    click("Move to the paid plan").await;
+    until_text("on the paid plan").await;
+
+    fill("New credential expiry in days", "3").await;
+    click("Generate credential").await;
+    let secret: web_sys::HtmlInputElement = control("Credential secret").await.unchecked_into();
+    assert!(secret.value().starts_with("plk_"));
+    until_text("expiring soon").await;
+
+    let first_revoke = eventually("a revoke button", || {
+        let list = document()
+            .query_selector_all("table.credentials button")
+            .unwrap();
+        list.item(0)
+    })
+    .await
+    .unchecked_into::<web_sys::HtmlElement>();
+    first_revoke.click();
+    until_text("revoked").await;
+
+    click("Remove payments").await;
+    fill("Reason for removal", "too expensive").await;
+    click("Confirm removal").await;
+    until_text("No API products yet.").await;
+
+    click("Delete application…").await;
+    click("Yes, delete it").await;
+    until_text("deleted ·").await;
+
+    let history = text_of("ol.history").await;
+    for name in [
+        "APPLICATION_OWNER_CHANGED",
+        "SUBSCRIPTION_PLAN_CHANGED",
+        "CREDENTIAL_REVOKED",
+        "REMOVE_API_PRODUCT_FROM_APPLICATION",
+        "APPLICATION_DELETED",
+        // The process manager's answer to the removal, in the app's history.
+        "SURVEY_SENT",
+    ] {
+        assert!(history.contains(name), "{name} missing from {history}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_command_says_why_and_changes_nothing() {
+    let _app = fresh_app().await;
+    create_app("Solo", "ada@example.com").await;
+    click("Solo").await;
+    fill("API product to add", "maps").await;
+    click("Add product").await;
+    control("Remove maps").await;
+    let before = event_count().await;
+    // Adding the same product again is refused by the domain.
+    fill("API product to add", "maps").await;
+    click("Add product").await;
+    let refusal = text_of(".refused").await;
+    assert!(refusal.to_lowercase().contains("maps"), "{refusal}");
+    assert_eq!(event_count().await, before);
+}
+
+#[wasm_bindgen_test]
+async fn the_slider_shows_the_past_and_turns_commands_off() {
+    let _app = fresh_app().await;
+    create_app("Early", "ada@example.com").await;
+    let after_first = event_count().await;
+    create_app("Late", "grace@example.com").await;
+    let head = event_count().await;
+
+    press("Home");
+    eventually("the empty past", || listed_apps().is_empty().then_some(())).await;
+    assert_eq!(slider_value(), "0");
+    until_text("Changes are turned off in the past").await;
+    let create = control("Create application").await;
+    assert!(create.has_attribute("disabled"));
+
+    for _ in 0..after_first {
+        press("ArrowRight");
+    }
+    eventually("only the first app", || {
+        (listed_apps() == ["Early"]).then_some(())
+    })
+    .await;
+    assert_eq!(slider_value(), after_first.to_string());
+
+    press("PageUp");
+    eventually("the head", || (listed_apps().len() == 2).then_some(())).await;
+    assert_eq!(slider_value(), head.to_string());
+
+    press("Home");
+    until_text("Changes are turned off in the past").await;
+    click("Live").await;
+    eventually("both apps", || (listed_apps().len() == 2).then_some(())).await;
+    assert!(!page_text().contains("Changes are turned off"));
+}
+
+#[wasm_bindgen_test]
+async fn an_ndjson_file_with_a_bad_line_is_refused_whole_with_its_line_number() {
+    let _app = fresh_app().await;
+    click("Data").await;
+    let good = "{\"this is\": \"not an envelope\"}";
+    let text = format!("{good}\n");
+    let parts = js_sys::Array::of1(&text.into());
+    let file = web_sys::File::new_with_str_sequence(&parts, "bad.ndjson").unwrap();
+    let transfer = web_sys::DataTransfer::new().unwrap();
+    transfer.items().add_with_file(&file).unwrap();
+    let input: web_sys::HtmlInputElement = control("Import NDJSON").await.unchecked_into();
+    input.set_files(transfer.files().as_ref());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    let refusal = text_of(".refused").await;
+    assert!(refusal.contains("Nothing was imported"), "{refusal}");
+    assert!(refusal.contains("line 1"), "{refusal}");
+    assert_eq!(event_count().await, 0);
 }
 
 #[wasm_bindgen_test]
@@ -69,13 +265,12 @@ async fn without_indexeddb_the_app_says_events_cannot_be_kept() {
     js_sys::Reflect::set(&blocked, &"value".into(), &wasm_bindgen::JsValue::NULL).unwrap();
     js_sys::Reflect::set(&blocked, &"configurable".into(), &true.into()).unwrap();
     js_sys::Object::define_property(&window, &"indexedDB".into(), &blocked);
-    leptos::mount::mount_to_body(app::App);
-    let alert = eventually(".log-failed").await;
+    let _app = mount();
+    let alert = text_of(".log-failed").await;
     js_sys::Object::define_property(&window, &"indexedDB".into(), &original.into());
     assert!(alert.contains("cannot be kept on this device"), "{alert}");
     assert!(alert.contains("private window"), "{alert}");
-    let document = web_sys::window().unwrap().document().unwrap();
-    let role = document
+    let role = document()
         .query_selector(".log-failed")
         .unwrap()
         .unwrap()

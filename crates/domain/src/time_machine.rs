@@ -4,6 +4,10 @@
 //! `k` is the checkpoint at or before `k` plus at most `every - 1` folds.
 //! Checkpoints are cheap because `Portal` is made of persistent collections:
 //! each one shares everything it did not change with its neighbours.
+//!
+//! A machine resumed from a head state (a cold start restores the head from
+//! a stored snapshot) has no checkpoints yet: they are folded on the first
+//! question about the past, so that opening the portal does not pay for them.
 
 use crate::diff::PortalDiff;
 use crate::envelope::Envelope;
@@ -11,6 +15,7 @@ use crate::ids::AppId;
 use crate::log::SharedLog;
 use crate::portal::Portal;
 use crate::projections::timeline::{timeline, CausationChain, LogIndex, TimelineFilter};
+use std::cell::RefCell;
 
 /// The default checkpoint interval: an answer folds at most 511 events.
 pub const DEFAULT_CHECKPOINT_EVERY: usize = 512;
@@ -19,8 +24,9 @@ pub const DEFAULT_CHECKPOINT_EVERY: usize = 512;
 pub struct TimeMachine {
     log: SharedLog,
     index: LogIndex,
-    /// `checkpoints[i]` is the state after `i * every` events.
-    checkpoints: Vec<Portal>,
+    /// `checkpoints[i]` is the state after `i * every` events; those not yet
+    /// folded are missing from the end.
+    checkpoints: RefCell<Vec<Portal>>,
     every: usize,
     head: Portal,
 }
@@ -37,7 +43,7 @@ impl TimeMachine {
         let log = SharedLog::new();
         let head = Portal::over(log.clone());
         Self {
-            checkpoints: vec![head.clone()],
+            checkpoints: RefCell::new(vec![head.clone()]),
             log,
             index: LogIndex::default(),
             every: every.max(1),
@@ -54,14 +60,30 @@ impl TimeMachine {
         machine
     }
 
+    /// Resumes from `head`, a state at the end of its log: the same machine
+    /// as one built from that log, with its checkpoints folded on first use.
+    pub fn resume(head: Portal, every: usize) -> Self {
+        let log = head.log().clone();
+        Self {
+            checkpoints: RefCell::new(vec![Portal::over(log.clone())]),
+            index: LogIndex::over(log.len()),
+            every: every.max(1),
+            log,
+            head,
+        }
+    }
+
     /// Appends one event at the head, folding it into every projection, and
     /// returns its position. The store guarantees ids are unique.
     pub fn push(&mut self, envelope: Envelope) -> usize {
         let position = self.index.push(&envelope) as usize;
         // The head is always at the end of the log it shares.
         let _ = self.head.append(envelope);
-        if self.log.len() % self.every == 0 {
-            self.checkpoints.push(self.head.clone());
+        let checkpoints = self.checkpoints.get_mut();
+        // Only when every earlier checkpoint is there: otherwise the first
+        // look into the past folds this one with the rest.
+        if self.log.len() == checkpoints.len() * self.every {
+            checkpoints.push(self.head.clone());
         }
         position
     }
@@ -78,8 +100,9 @@ impl TimeMachine {
         self.every
     }
 
+    /// Checkpoints folded so far.
     pub fn checkpoint_count(&self) -> usize {
-        self.checkpoints.len()
+        self.checkpoints.borrow().len()
     }
 
     pub fn log(&self) -> &SharedLog {
@@ -101,9 +124,21 @@ impl TimeMachine {
         if k == self.log.len() {
             return self.head.clone();
         }
-        let mut state = self.checkpoints[k / self.every].clone();
+        let mut state = self.checkpoint(k / self.every);
         state.advance_to(k as u64);
         state
+    }
+
+    /// The state after `i * every` events, folding the checkpoints up to it
+    /// if they are not there yet.
+    fn checkpoint(&self, i: usize) -> Portal {
+        let mut checkpoints = self.checkpoints.borrow_mut();
+        while checkpoints.len() <= i {
+            let mut next = checkpoints[checkpoints.len() - 1].clone();
+            next.advance_to((checkpoints.len() * self.every) as u64);
+            checkpoints.push(next);
+        }
+        checkpoints[i].clone()
     }
 
     /// What changed, per projection, between positions `a` and `b`.

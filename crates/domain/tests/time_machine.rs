@@ -21,6 +21,36 @@ fn the_state_at_every_position_equals_a_plain_fold_of_the_first_k_events() {
 }
 
 #[test]
+fn a_machine_resumed_from_its_head_answers_as_one_built_from_the_log() {
+    let log = demo(1200);
+    let built = TimeMachine::from_log(log.clone(), 64);
+    let head = Portal::fold(&log[..1000]);
+    let mut resumed = TimeMachine::resume(head, 64);
+    assert_eq!(
+        resumed.checkpoint_count(),
+        1,
+        "nothing folded before it is asked"
+    );
+    // Events appended after resuming, before and after the first look back.
+    for envelope in &log[1000..1100] {
+        resumed.push(envelope.clone());
+    }
+    assert_eq!(resumed.state_at(700), built.state_at(700));
+    for envelope in &log[1100..] {
+        resumed.push(envelope.clone());
+    }
+    for k in (0..=log.len()).step_by(37).chain([log.len()]) {
+        assert_eq!(resumed.state_at(k), built.state_at(k), "position {k}");
+    }
+    assert_eq!(resumed.checkpoint_count(), built.checkpoint_count());
+    let app = log[0].event.app_id();
+    assert_eq!(
+        resumed.app_history(app, log.len()).len(),
+        built.app_history(app, log.len()).len()
+    );
+}
+
+#[test]
 fn checkpoints_are_taken_every_n_events() {
     let log = demo(1000);
     let machine = TimeMachine::from_log(log.clone(), 100);

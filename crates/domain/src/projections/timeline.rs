@@ -46,6 +46,15 @@ impl Indexes {
 }
 
 impl LogIndex {
+    /// An index told about the first `len` events of a log, to be read from
+    /// it when first used.
+    pub fn over(len: usize) -> Self {
+        Self {
+            built: OnceCell::new(),
+            len,
+        }
+    }
+
     /// Notes the next envelope of the log (the store has already refused
     /// duplicate ids).
     pub fn push(&mut self, envelope: &Envelope) -> Position {

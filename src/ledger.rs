@@ -1,0 +1,450 @@
+//! The device's event log as every page sees it: opened at start, brought to
+//! its head from the persisted checkpoint, kept current when another tab
+//! writes, and the one way a command reaches the log.
+//!
+//! Pages read the portal at the slider's position through [`Ledger::with_state`];
+//! that subscribes them to the head and the slider, so they follow both.
+
+use crate::browser::{self, BrowserIds};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use portal_domain::process::{self, Issued};
+use portal_domain::{
+    Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, TimeMachine,
+    DEFAULT_CHECKPOINT_EVERY,
+};
+use portal_store::checkpoint::{checkpoint_of, cold_start, CHECKPOINT_EVERY};
+use portal_store::idb::IdbStore;
+use portal_store::{prefs, Change, EventStore, StoreError, SyncState};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// The IndexedDB database the app keeps its log in.
+pub const DATABASE: &str = "portal-ledger";
+
+/// Who commands are issued as until the user says otherwise.
+pub const DEFAULT_ACTOR: &str = "developer@example.com";
+
+/// The user's name for commands, as last saved on this device.
+pub fn saved_actor() -> String {
+    let saved: String = prefs::get("actor");
+    if saved.trim().is_empty() {
+        DEFAULT_ACTOR.to_owned()
+    } else {
+        saved
+    }
+}
+
+/// How many events an import stores per transaction: each is all or
+/// nothing, and the page can show progress between them.
+const IMPORT_BATCH: usize = 10_000;
+
+/// Process managers may chain (a survey added is then sent); a chain longer
+/// than this is a bug, and stops rather than loops.
+const MAX_REACTIONS: usize = 16;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogStatus {
+    Opening,
+    Ready { quarantined: usize },
+    Failed(String),
+}
+
+/// The open log: the store and every projection over it.
+pub struct Local {
+    store: IdbStore,
+    machine: RefCell<TimeMachine>,
+    /// Where the store's log ends (local positions can have gaps where a
+    /// record was quarantined, so this is not the machine's length).
+    store_end: Cell<u64>,
+    sync: RefCell<Vec<SyncState>>,
+    device: DeviceId,
+    /// The state at the slider, kept while the slider stays there.
+    past: RefCell<Option<Portal>>,
+    checkpointed_at: Cell<u64>,
+}
+
+/// Why a command changed nothing, worded for the person who gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refused {
+    Past,
+    NotReady,
+    Domain(String),
+    Store(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Past => {
+                f.write_str("You are looking at the past. Return to Live to make changes.")
+            }
+            Refused::NotReady => f.write_str("The local log is not open yet."),
+            Refused::Domain(why) | Refused::Store(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<DomainError> for Refused {
+    fn from(e: DomainError) -> Self {
+        Refused::Domain(e.to_string())
+    }
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        Refused::Store(format!("Nothing was saved: {e}"))
+    }
+}
+
+/// The app's handle on the log; `Copy`, provided as context.
+#[derive(Clone, Copy)]
+pub struct Ledger {
+    pub status: RwSignal<LogStatus>,
+    /// Another tab holds the database open while this one upgrades it.
+    pub blocked: RwSignal<bool>,
+    /// How many events the log holds.
+    pub head: RwSignal<u64>,
+    /// The slider's position while in the past; `None` at the live head.
+    pub cursor: RwSignal<Option<u64>>,
+    /// Who commands are issued as.
+    pub actor: RwSignal<String>,
+    local: StoredValue<Option<Rc<Local>>, LocalStorage>,
+}
+
+pub fn use_ledger() -> Ledger {
+    expect_context::<Ledger>()
+}
+
+impl Ledger {
+    /// Opens the log and provides the ledger to every page below.
+    pub fn provide() -> Self {
+        let ledger = Ledger {
+            status: RwSignal::new(LogStatus::Opening),
+            blocked: RwSignal::new(false),
+            head: RwSignal::new(0),
+            cursor: RwSignal::new(None),
+            actor: RwSignal::new(saved_actor()),
+            local: StoredValue::new_local(None),
+        };
+        provide_context(ledger);
+        spawn_local(async move {
+            match ledger.open().await {
+                Ok(quarantined) => ledger.status.set(LogStatus::Ready { quarantined }),
+                Err(e) => ledger.status.set(LogStatus::Failed(e.to_string())),
+            }
+        });
+        ledger
+    }
+
+    async fn open(self) -> Result<usize, StoreError> {
+        let blocked = self.blocked;
+        let store = IdbStore::open(DATABASE, move || blocked.set(true)).await?;
+        blocked.set(false);
+        let start = cold_start(&store).await?;
+        let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
+        let len = start.portal.log().len() as u64;
+        let local = Rc::new(Local {
+            store_end: Cell::new(start.entries.last().map_or(0, |(p, _)| p + 1)),
+            sync: RefCell::new(start.entries.iter().map(|(_, s)| s.clone()).collect()),
+            machine: RefCell::new(TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY)),
+            store,
+            device,
+            past: RefCell::new(None),
+            checkpointed_at: Cell::new(len),
+        });
+        local.store.watch(move |change| {
+            if let Change::Appended { .. } = change {
+                spawn_local(async move {
+                    let _ = self.catch_up().await;
+                });
+            }
+        });
+        self.local.set_value(Some(local));
+        self.head.set(len);
+        Ok(start.quarantined.len())
+    }
+
+    fn local(&self) -> Option<Rc<Local>> {
+        self.local.with_value(Clone::clone)
+    }
+
+    /// The slider's position (the head when live). Subscribes the caller.
+    pub fn position(&self) -> u64 {
+        self.cursor.get().unwrap_or_else(|| self.head.get())
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.cursor.with(Option::is_none)
+    }
+
+    /// Runs `f` on the portal at the slider's position and the time there
+    /// (the wall clock when live). Subscribes the caller to both.
+    pub fn with_state<R>(&self, f: impl FnOnce(&Portal, DateTime<Utc>) -> R) -> Option<R> {
+        let cursor = self.cursor.get();
+        self.head.track();
+        let local = self.local()?;
+        match cursor {
+            None => {
+                let machine = local.machine.borrow();
+                Some(f(machine.head(), browser::now()))
+            }
+            Some(k) => {
+                let mut past = local.past.borrow_mut();
+                if past.as_ref().is_none_or(|p| p.position() != k) {
+                    *past = Some(local.machine.borrow().state_at(k as usize));
+                }
+                let state = past.as_ref()?;
+                let at = state.clock().unwrap_or_else(browser::now);
+                Some(f(state, at))
+            }
+        }
+    }
+
+    /// Runs `f` on the time machine (for the timeline and histories).
+    /// Subscribes the caller to the head and the slider.
+    pub fn with_machine<R>(&self, f: impl FnOnce(&TimeMachine, usize) -> R) -> Option<R> {
+        let k = self.position() as usize;
+        let local = self.local()?;
+        let machine = local.machine.borrow();
+        Some(f(&machine, k))
+    }
+
+    /// Each event's sync state, by log position.
+    pub fn sync_state(&self, position: usize) -> Option<SyncState> {
+        self.head.track();
+        self.local()?.sync.borrow().get(position).cloned()
+    }
+
+    /// Moves the slider; the head means live.
+    pub fn travel(&self, k: u64) {
+        let head = self.head.get_untracked();
+        self.cursor.set((k < head).then_some(k));
+    }
+
+    /// Decides `action` at the head and stores its events, then lets the
+    /// process managers react. Nothing changes when it is refused.
+    pub async fn execute(&self, action: Action) -> Result<(), Refused> {
+        if !self.is_live() {
+            return Err(Refused::Past);
+        }
+        let local = self.local().ok_or(Refused::NotReady)?;
+        let actor = Actor::parse(&self.actor.get_untracked())?;
+        let meta = CommandMeta {
+            actor,
+            device: local.device,
+            causation_id: None,
+            correlation_id: None,
+        };
+        let command = Command::new(browser::now(), action);
+        let stored = self.store_command(&local, &command, &meta).await?;
+        self.react(&local, stored).await;
+        Ok(())
+    }
+
+    /// Records a command a process manager or a survey answer issued.
+    pub async fn execute_issued(&self, issued: Issued) -> Result<(), Refused> {
+        if !self.is_live() {
+            return Err(Refused::Past);
+        }
+        let local = self.local().ok_or(Refused::NotReady)?;
+        let stored = self
+            .store_command(&local, &issued.command, &issued.meta)
+            .await?;
+        self.react(&local, stored).await;
+        Ok(())
+    }
+
+    async fn store_command(
+        &self,
+        local: &Local,
+        command: &Command,
+        meta: &CommandMeta,
+    ) -> Result<Vec<Envelope>, Refused> {
+        // A second try after catching up with another tab that wrote to the
+        // same stream: the command is decided again against what it wrote.
+        for attempt in 0..2 {
+            let events = {
+                let machine = local.machine.borrow();
+                machine.head().execute(command, meta, &mut BrowserIds)?
+            };
+            let Some(first) = events.first() else {
+                return Ok(events);
+            };
+            match local.store.append(first.stream_version - 1, &events).await {
+                Ok(appended) => {
+                    if !appended.already_stored {
+                        self.learn(local, appended.positions.end, &events);
+                    }
+                    return Ok(events);
+                }
+                Err(StoreError::Conflict { .. }) if attempt == 0 => {
+                    self.catch_up().await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    /// Folds events this tab has just stored.
+    fn learn(&self, local: &Local, store_end: u64, events: &[Envelope]) {
+        {
+            let mut machine = local.machine.borrow_mut();
+            let mut sync = local.sync.borrow_mut();
+            for envelope in events {
+                machine.push(envelope.clone());
+                sync.push(SyncState::Pending);
+            }
+        }
+        local.store_end.set(store_end);
+        self.head.set(local.machine.borrow().len() as u64);
+        self.checkpoint_if_due(local);
+    }
+
+    /// Reads what other tabs stored since this one last looked.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let Some(local) = self.local() else {
+            return Ok(());
+        };
+        let loaded = local.store.read_from(local.store_end.get()).await?;
+        // Another catch-up may have run while this one read.
+        let from = local.store_end.get();
+        let fresh: Vec<_> = loaded
+            .events
+            .into_iter()
+            .filter(|e| e.position >= from)
+            .collect();
+        if let Some(last) = fresh.last() {
+            local.store_end.set(last.position + 1);
+            let mut machine = local.machine.borrow_mut();
+            let mut sync = local.sync.borrow_mut();
+            for event in fresh {
+                machine.push(event.envelope);
+                sync.push(event.sync);
+            }
+            drop((machine, sync));
+            self.head.set(local.machine.borrow().len() as u64);
+        }
+        Ok(())
+    }
+
+    /// Runs the process managers on events just stored at the head, and
+    /// stores what they issue. A process command the domain refuses (its
+    /// work already done by another tab) is dropped: processes are idempotent.
+    async fn react(&self, local: &Local, mut events: Vec<Envelope>) {
+        for _ in 0..MAX_REACTIONS {
+            let issued: Vec<Issued> = {
+                let machine = local.machine.borrow();
+                events
+                    .iter()
+                    .flat_map(|e| process::react(e, machine.head(), local.device))
+                    .collect()
+            };
+            if issued.is_empty() {
+                return;
+            }
+            events = Vec::new();
+            for Issued { command, meta } in issued {
+                if let Ok(stored) = self.store_command(local, &command, &meta).await {
+                    events.extend(stored);
+                }
+            }
+        }
+    }
+
+    /// The timed processes (credential expiry, the paid-plan survey), run at
+    /// the head only: a look into the past never fires a side effect.
+    pub async fn tick(&self) {
+        if !self.is_live() {
+            return;
+        }
+        let Some(local) = self.local() else {
+            return;
+        };
+        let issued = {
+            let machine = local.machine.borrow();
+            process::on_tick(browser::now(), machine.head(), local.device)
+        };
+        for Issued { command, meta } in issued {
+            if let Ok(stored) = self.store_command(&local, &command, &meta).await {
+                self.react(&local, stored).await;
+            }
+        }
+    }
+
+    fn checkpoint_if_due(&self, local: &Local) {
+        let len = local.machine.borrow().len() as u64;
+        if len < local.checkpointed_at.get() + CHECKPOINT_EVERY {
+            return;
+        }
+        local.checkpointed_at.set(len);
+        let checkpoint = checkpoint_of(local.machine.borrow().head());
+        let ledger = *self;
+        spawn_local(async move {
+            if let Some(local) = ledger.local() {
+                // Only makes the next start faster; a failure costs nothing.
+                let _ = local.store.save_checkpoint(&checkpoint).await;
+            }
+        });
+    }
+
+    /// Stores `events` (an NDJSON file or the demo history) in batches,
+    /// telling `progress` how many are stored so far. Events already in the
+    /// log are skipped. Returns how many were new.
+    pub async fn import(
+        &self,
+        events: Vec<Envelope>,
+        progress: impl Fn(usize),
+    ) -> Result<usize, Refused> {
+        if !self.is_live() {
+            return Err(Refused::Past);
+        }
+        let local = self.local().ok_or(Refused::NotReady)?;
+        let mut new = 0;
+        let mut done = 0;
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let batch: Vec<_> = events
+                .by_ref()
+                .take(IMPORT_BATCH)
+                .map(|e| (e, SyncState::Pending))
+                .collect();
+            done += batch.len();
+            let imported = local.store.import(batch).await?;
+            new += (imported.positions.end - imported.positions.start) as usize;
+            self.catch_up().await?;
+            progress(done);
+            browser::yield_now().await;
+        }
+        self.checkpoint_if_due(&local);
+        Ok(new)
+    }
+
+    /// The whole log as NDJSON, one envelope per line.
+    pub fn export(&self) -> Option<String> {
+        let local = self.local()?;
+        let machine = local.machine.borrow();
+        Some(portal_sync::codec::encode_ndjson(machine.log().iter()))
+    }
+
+    /// Deletes everything this device keeps, and starts again empty.
+    pub async fn reset(&self) -> Result<(), Refused> {
+        // Dropping the store closes the connection, which deleting waits for.
+        self.local.set_value(None);
+        self.cursor.set(None);
+        self.status.set(LogStatus::Opening);
+        IdbStore::delete(DATABASE).await?;
+        match self.open().await {
+            Ok(quarantined) => {
+                self.status.set(LogStatus::Ready { quarantined });
+                Ok(())
+            }
+            Err(e) => {
+                self.status.set(LogStatus::Failed(e.to_string()));
+                Err(e.into())
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The Portal Ledger app: pages over the device's event log, built by Trunk
+//! for the browser.
+
+pub mod app;
+pub mod browser;
+pub mod ledger;
+pub mod pages;
+pub mod time_travel;

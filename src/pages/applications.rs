@@ -1,0 +1,334 @@
+//! The applications list: search and filters kept in the URL, so a view
+//! can be bookmarked, and the form that creates an application.
+
+use crate::browser;
+use crate::ledger::use_ledger;
+use crate::pages::secret::SecretOnce;
+use crate::pages::QueryFilters;
+use chrono::Duration;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use portal_domain::{
+    Action, AppId, AppName, AppQuery, AppStatus, CredentialId, NewCredential, Owner, Plan,
+    ProductName,
+};
+
+/// The filters a URL can carry, and their query-string names.
+const FILTERS: [&str; 5] = ["q", "owner", "product", "plan", "status"];
+
+/// The query a URL's filters describe; unreadable values match everything.
+pub fn query_of(get: impl Fn(&str) -> Option<String>) -> AppQuery {
+    AppQuery {
+        text: get("q").unwrap_or_default(),
+        owner: get("owner").and_then(|o| Owner::parse(&o).ok()),
+        product: get("product").and_then(|p| ProductName::parse(&p).ok()),
+        plan: match get("plan").as_deref() {
+            Some("free") => Some(Plan::Free),
+            Some("paid") => Some(Plan::Paid),
+            _ => None,
+        },
+        status: match get("status").as_deref() {
+            Some("active") => Some(AppStatus::Active),
+            Some("deleted") => Some(AppStatus::Deleted),
+            _ => None,
+        },
+    }
+}
+
+#[derive(Clone, PartialEq)]
+struct Row {
+    id: AppId,
+    name: String,
+    owner: String,
+    plan: Plan,
+    products: String,
+    deleted: bool,
+}
+
+#[component]
+pub fn ApplicationsPage() -> impl IntoView {
+    let ledger = use_ledger();
+    let filters = QueryFilters::new("/applications", &FILTERS);
+    let param = move |name: &str| filters.get(name);
+    let set_param = move |name: &'static str, value: String| filters.set(name, value);
+    let rows = move || {
+        let query = query_of(param);
+        ledger
+            .with_state(|portal, _| {
+                portal
+                    .applications(&query)
+                    .into_iter()
+                    .map(|app| Row {
+                        id: app.id(),
+                        name: app.record.name.to_string(),
+                        owner: app.record.owner.to_string(),
+                        plan: app.record.plan,
+                        products: app
+                            .record
+                            .products
+                            .iter()
+                            .map(ProductName::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        deleted: app.is_deleted(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let choices = move || {
+        ledger
+            .with_state(|portal, _| {
+                let owners: Vec<String> = portal.owners().iter().map(|o| o.to_string()).collect();
+                let products: Vec<String> = portal
+                    .adoption()
+                    .apps_per_product()
+                    .into_iter()
+                    .map(|(p, _)| p.to_string())
+                    .collect();
+                (owners, products)
+            })
+            .unwrap_or_default()
+    };
+    let select = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
+        view! {
+            <label>
+                {label}
+                <select
+                    aria-label=label
+                    on:change=move |ev| set_param(name, event_target_value(&ev))
+                    prop:value=move || param(name).unwrap_or_default()
+                >
+                    <option value="">"Any"</option>
+                    {options
+                        .into_iter()
+                        .map(|(value, text)| view! { <option value=value>{text}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    };
+    view! {
+        <section aria-labelledby="apps-heading">
+            <h2 id="apps-heading">"Applications"</h2>
+            <CreateApplication />
+            <div class="filters" role="search" aria-label="Filter applications">
+                <label>
+                    "Search "
+                    <input
+                        type="search"
+                        aria-label="Search by name"
+                        prop:value=move || param("q").unwrap_or_default()
+                        on:input=move |ev| set_param("q", event_target_value(&ev))
+                    />
+                </label>
+                {move || {
+                    let (owners, products) = choices();
+                    view! {
+                        {select("owner", "Filter by owner", owners.into_iter().map(|o| (o.clone(), o)).collect())}
+                        {select(
+                            "product",
+                            "Filter by product",
+                            products.into_iter().map(|p| (p.clone(), p)).collect(),
+                        )}
+                    }
+                }}
+                {select(
+                    "plan",
+                    "Filter by plan",
+                    vec![("free".into(), "Free".into()), ("paid".into(), "Paid".into())],
+                )}
+                {select(
+                    "status",
+                    "Filter by status",
+                    vec![("active".into(), "Active".into()), ("deleted".into(), "Deleted".into())],
+                )}
+            </div>
+            {move || {
+                let rows = rows();
+                if rows.is_empty() {
+                    return view! { <p class="empty">"No application matches."</p> }.into_any();
+                }
+                view! {
+                    <p class="count" role="status">{format!("{} applications", rows.len())}</p>
+                    <table class="apps">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Owner"</th>
+                                <th scope="col">"Plan"</th>
+                                <th scope="col">"Products"</th>
+                                <th scope="col">"Status"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows
+                                .into_iter()
+                                .map(|row| {
+                                    view! {
+                                        <tr class:deleted=row.deleted>
+                                            <td>
+                                                <A href=format!("/applications/{}", row.id)>{row.name}</A>
+                                            </td>
+                                            <td>{row.owner}</td>
+                                            <td>{row.plan.label()}</td>
+                                            <td>{row.products}</td>
+                                            <td>{if row.deleted { "deleted" } else { "active" }}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+/// Days a new credential lasts unless the user picks otherwise.
+const DEFAULT_EXPIRY_DAYS: i64 = 90;
+
+#[component]
+fn CreateApplication() -> impl IntoView {
+    let ledger = use_ledger();
+    let name = RwSignal::new(String::new());
+    let owner = RwSignal::new(ledger.actor.get_untracked());
+    let plan = RwSignal::new(Plan::Free);
+    let days = RwSignal::new(DEFAULT_EXPIRY_DAYS.to_string());
+    let touched = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<(AppId, String), String>>);
+    let name_error = move || {
+        let raw = name.get();
+        (touched.get() || !raw.is_empty())
+            .then(|| AppName::parse(&raw).err().map(|e| e.to_string()))
+            .flatten()
+    };
+    let owner_error = move || Owner::parse(&owner.get()).err().map(|e| e.to_string());
+    let days_error = move || match days.get().trim().parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => None,
+        _ => Some("Expiry must be a whole number of days, from 1 to 3650.".to_owned()),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        let (Ok(app_name), Ok(app_owner), None) = (
+            AppName::parse(&name.get_untracked()),
+            Owner::parse(&owner.get_untracked()),
+            days_error(),
+        ) else {
+            return;
+        };
+        let expiry = days
+            .get_untracked()
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(DEFAULT_EXPIRY_DAYS);
+        let (secret, key) = browser::new_secret();
+        let app_id = AppId(browser::new_uuid());
+        let action = Action::CreateApplication {
+            app_id,
+            name: app_name,
+            owner: app_owner,
+            plan: plan.get_untracked(),
+            credential: NewCredential {
+                id: CredentialId(browser::new_uuid()),
+                key,
+                expires_at: browser::now() + Duration::days(expiry),
+            },
+        };
+        spawn_local(async move {
+            match ledger.execute(action).await {
+                Ok(()) => {
+                    outcome.set(Some(Ok((app_id, secret))));
+                    name.set(String::new());
+                    touched.set(false);
+                }
+                Err(e) => outcome.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <details class="create">
+            <summary>"Create an application"</summary>
+            <form on:submit=submit aria-label="Create an application" novalidate>
+                <label>
+                    "Name"
+                    <input
+                        type="text"
+                        aria-label="Application name"
+                        aria-invalid=move || name_error().is_some().to_string()
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                </label>
+                <FieldError error=Signal::derive(name_error) />
+                <label>
+                    "Owner"
+                    <input
+                        type="text"
+                        aria-label="Owner"
+                        prop:value=move || owner.get()
+                        on:input=move |ev| owner.set(event_target_value(&ev))
+                    />
+                </label>
+                <FieldError error=Signal::derive(owner_error) />
+                <label>
+                    "Plan"
+                    <select
+                        aria-label="Plan"
+                        on:change=move |ev| {
+                            plan.set(if event_target_value(&ev) == "paid" { Plan::Paid } else { Plan::Free })
+                        }
+                    >
+                        <option value="free">"Free"</option>
+                        <option value="paid">"Paid"</option>
+                    </select>
+                </label>
+                <label>
+                    "First credential expires in (days)"
+                    <input
+                        type="number"
+                        min="1"
+                        max="3650"
+                        aria-label="Credential expiry in days"
+                        prop:value=move || days.get()
+                        on:input=move |ev| days.set(event_target_value(&ev))
+                    />
+                </label>
+                <FieldError error=Signal::derive(days_error) />
+                <button type="submit" disabled=move || !ledger.is_live()>
+                    "Create application"
+                </button>
+            </form>
+            {move || match outcome.get() {
+                Some(Ok((app_id, secret))) => {
+                    view! {
+                        <div class="created" role="status">
+                            <p>
+                                "Application created. "
+                                <A href=format!("/applications/{app_id}")>"Open it"</A>
+                            </p>
+                            <SecretOnce secret=secret />
+                        </div>
+                    }
+                        .into_any()
+                }
+                Some(Err(why)) => view! { <p role="alert" class="refused">{why}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        </details>
+    }
+}
+
+/// A field's current error, announced as the user types.
+#[component]
+pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.with(Option::is_some)>
+            <p class="field-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}

@@ -1,0 +1,71 @@
+//! One module per page, each a projection of the log at the slider.
+
+pub mod application;
+pub mod applications;
+pub mod data;
+pub mod secret;
+pub mod timeline;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+type Navigate = Box<dyn Fn(&str, NavigateOptions)>;
+
+/// A page's filters, kept in its URL so that a view can be bookmarked.
+#[derive(Clone, Copy)]
+pub struct QueryFilters {
+    path: &'static str,
+    names: &'static [&'static str],
+    query: Memo<leptos_router::params::ParamsMap>,
+    navigate: StoredValue<Navigate, LocalStorage>,
+}
+
+impl QueryFilters {
+    pub fn new(path: &'static str, names: &'static [&'static str]) -> Self {
+        let navigate = use_navigate();
+        Self {
+            path,
+            names,
+            query: use_query_map(),
+            navigate: StoredValue::new_local(Box::new(navigate)),
+        }
+    }
+
+    /// A filter's value; empty reads as unset. Subscribes the caller.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.query.with(|q| q.get(name).filter(|v| !v.is_empty()))
+    }
+
+    /// Sets one filter (empty clears it), keeping the others, without
+    /// adding a history entry per keystroke.
+    pub fn set(&self, name: &str, value: String) {
+        let query: Vec<String> = self
+            .names
+            .iter()
+            .filter_map(|&f| {
+                let v = if f == name {
+                    Some(value.clone()).filter(|v| !v.is_empty())
+                } else {
+                    self.query
+                        .with_untracked(|q| q.get(f).filter(|v| !v.is_empty()))
+                };
+                v.map(|v| format!("{f}={}", js_sys::encode_uri_component(&v)))
+            })
+            .collect();
+        let url = if query.is_empty() {
+            self.path.to_owned()
+        } else {
+            format!("{}?{}", self.path, query.join("&"))
+        };
+        self.navigate.with_value(|navigate| {
+            navigate(
+                &url,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            )
+        });
+    }
+}

@@ -1,0 +1,275 @@
+//! Every event, newest first, as of the slider's position. Only the rows in
+//! view are built, so a long log scrolls as smoothly as a short one.
+
+use crate::ledger::use_ledger;
+use crate::pages::QueryFilters;
+use leptos::prelude::*;
+use portal_domain::{Actor, AppId, EventKind, EventType, TimelineFilter};
+use portal_store::SyncState;
+use uuid::Uuid;
+
+/// Every row is this tall, so the window in view follows from the scroll offset.
+const ROW_PX: f64 = 34.0;
+const VIEW_ROWS: usize = 18;
+/// Rows built beyond the visible ones, so a fast scroll shows no gap.
+const OVERSCAN: usize = 6;
+
+const FILTERS: [&str; 6] = ["type", "kind", "app", "actor", "from", "until"];
+
+fn filter_of(get: impl Fn(&str) -> Option<String>) -> TimelineFilter {
+    let day = |name: &str, end: bool| {
+        get(name)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .and_then(|d| {
+                if end {
+                    d.and_hms_opt(23, 59, 59)
+                } else {
+                    d.and_hms_opt(0, 0, 0)
+                }
+            })
+            .map(|d| d.and_utc())
+    };
+    TimelineFilter {
+        types: get("type")
+            .and_then(|t| EventType::from_name(&t))
+            .into_iter()
+            .collect(),
+        kind: match get("kind").as_deref() {
+            Some("business") => Some(EventKind::Business),
+            Some("domain") => Some(EventKind::DomainModel),
+            _ => None,
+        },
+        app: get("app").and_then(|a| Uuid::parse_str(&a).ok()).map(AppId),
+        actor: get("actor").and_then(|a| Actor::parse(&a).ok()),
+        from: day("from", false),
+        until: day("until", true),
+    }
+}
+
+fn sync_label(state: Option<SyncState>) -> &'static str {
+    match state {
+        Some(SyncState::Synced { .. }) => "synced",
+        Some(SyncState::Rejected { .. }) => "rejected",
+        _ => "pending",
+    }
+}
+
+#[derive(Clone, PartialEq)]
+struct Row {
+    position: usize,
+    name: &'static str,
+    kind: EventKind,
+    at: String,
+    actor: String,
+    sync: &'static str,
+}
+
+#[component]
+pub fn TimelinePage() -> impl IntoView {
+    let ledger = use_ledger();
+    let filters = QueryFilters::new("/timeline", &FILTERS);
+    let param = move |name: &str| filters.get(name);
+    let set_param = move |name: &'static str, value: String| filters.set(name, value);
+    let scroll = RwSignal::new(0.0f64);
+    let selected = RwSignal::new(None::<usize>);
+    let filter = Memo::new(move |_| filter_of(param));
+    let total = move || {
+        filter.with(|f| {
+            ledger
+                .with_machine(|machine, k| {
+                    if *f == TimelineFilter::default() {
+                        k
+                    } else {
+                        machine.timeline(k, f).count()
+                    }
+                })
+                .unwrap_or(0)
+        })
+    };
+    let rows = move || {
+        let first = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
+        filter.with(|f| {
+            ledger
+                .with_machine(|machine, k| {
+                    machine
+                        .timeline(k, f)
+                        .skip(first)
+                        .take(VIEW_ROWS + 2 * OVERSCAN)
+                        .map(|(p, e)| Row {
+                            position: p,
+                            name: e.event_type().name(),
+                            kind: e.kind(),
+                            at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            actor: e.actor.to_string(),
+                            sync: sync_label(ledger.sync_state(p)),
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .map(|rows| (first, rows))
+                .unwrap_or_default()
+        })
+    };
+    let text_filter = move |name: &'static str, label: &'static str, kind: &'static str| {
+        view! {
+            <label>
+                {label}
+                <input
+                    type=kind
+                    aria-label=label
+                    prop:value=move || param(name).unwrap_or_default()
+                    on:change=move |ev| set_param(name, event_target_value(&ev))
+                />
+            </label>
+        }
+    };
+    view! {
+        <section class="timeline" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Timeline"</h2>
+            <div class="filters" role="search" aria-label="Filter events">
+                <label>
+                    "Type "
+                    <select
+                        aria-label="Event type"
+                        prop:value=move || param("type").unwrap_or_default()
+                        on:change=move |ev| set_param("type", event_target_value(&ev))
+                    >
+                        <option value="">"Any"</option>
+                        {EventType::ALL
+                            .into_iter()
+                            .map(|t| view! { <option value=t.name()>{t.name()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Kind "
+                    <select
+                        aria-label="Event kind"
+                        prop:value=move || param("kind").unwrap_or_default()
+                        on:change=move |ev| set_param("kind", event_target_value(&ev))
+                    >
+                        <option value="">"Both"</option>
+                        <option value="business">"Business"</option>
+                        <option value="domain">"Domain model"</option>
+                    </select>
+                </label>
+                {text_filter("app", "Application id", "text")}
+                {text_filter("actor", "Actor", "text")}
+                {text_filter("from", "From", "date")}
+                {text_filter("until", "Until", "date")}
+            </div>
+            <p class="count" role="status">{move || format!("{} events", total())}</p>
+            <div
+                class="rows"
+                role="list"
+                aria-label="Events, newest first"
+                tabindex="0"
+                style=format!("height: {}px", ROW_PX * VIEW_ROWS as f64)
+                on:scroll=move |ev| {
+                    let target: web_sys::Element = event_target(&ev);
+                    scroll.set(target.scroll_top() as f64);
+                }
+            >
+                <div style=move || format!("height: {}px; position: relative", total() as f64 * ROW_PX)>
+                    {move || {
+                        let (first, rows) = rows();
+                        rows.into_iter()
+                            .enumerate()
+                            .map(|(i, row)| {
+                                let top = (first + i) as f64 * ROW_PX;
+                                let position = row.position;
+                                let kind = row.kind.label();
+                                view! {
+                                    <div
+                                        role="listitem"
+                                        class="row"
+                                        style=format!("top: {top}px; height: {ROW_PX}px")
+                                    >
+                                        <button
+                                            type="button"
+                                            class="event"
+                                            aria-label=format!("Event {} {}", position + 1, row.name)
+                                            on:click=move |_| selected.set(Some(position))
+                                        >
+                                            <span class="position">{format!("#{}", position + 1)}</span>
+                                            <code>{row.name}</code>
+                                            <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
+                                            <span>{row.at}</span>
+                                            <span>{row.actor}</span>
+                                            <span class=format!("sync {}", row.sync)>{row.sync}</span>
+                                        </button>
+                                    </div>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </div>
+            </div>
+            {move || selected.get().map(|p| view! { <EventDetail position=p on_close=move || selected.set(None) /> })}
+        </section>
+    }
+}
+
+/// One event's envelope, what caused it and what it caused.
+#[component]
+fn EventDetail(position: usize, on_close: impl Fn() + Copy + 'static) -> impl IntoView {
+    let ledger = use_ledger();
+    let detail = move || {
+        ledger
+            .with_machine(|machine, k| {
+                let envelope = machine.log().get(position)?;
+                let chain = machine.causation(position, k.max(position + 1));
+                let describe = |p: &usize| {
+                    machine
+                        .log()
+                        .get(*p)
+                        .map(|e| (*p, e.event_type().name()))
+                        .unwrap_or((*p, "?"))
+                };
+                Some((
+                    portal_sync::codec::encode(envelope),
+                    chain.causes.iter().map(describe).collect::<Vec<_>>(),
+                    chain.effects.iter().map(describe).collect::<Vec<_>>(),
+                ))
+            })
+            .flatten()
+    };
+    let link = move |(p, name): (usize, &'static str)| {
+        view! {
+            <li>
+                <button type="button" aria-label=format!("Jump to event {}", p + 1) on:click=move |_| ledger.travel(p as u64 + 1)>
+                    {format!("#{} {name}", p + 1)}
+                </button>
+            </li>
+        }
+    };
+    view! {
+        <aside class="event-detail" aria-label=format!("Event {}", position + 1)>
+            <h3>{format!("Event {}", position + 1)}</h3>
+            <button type="button" on:click=move |_| ledger.travel(position as u64 + 1)>
+                "Jump to this event"
+            </button>
+            <button type="button" on:click=move |_| on_close()>"Close"</button>
+            {move || {
+                detail()
+                    .map(|(json, causes, effects)| {
+                        view! {
+                            <h4>"Caused by"</h4>
+                            {if causes.is_empty() {
+                                view! { <p>"A person's own action."</p> }.into_any()
+                            } else {
+                                view! { <ol>{causes.into_iter().map(link).collect_view()}</ol> }.into_any()
+                            }}
+                            <h4>"Led to"</h4>
+                            {if effects.is_empty() {
+                                view! { <p>"Nothing yet."</p> }.into_any()
+                            } else {
+                                view! { <ol>{effects.into_iter().map(link).collect_view()}</ol> }.into_any()
+                            }}
+                            <h4>"Envelope"</h4>
+                            <pre>{json}</pre>
+                        }
+                    })
+            }}
+        </aside>
+    }
+}

@@ -1,0 +1,214 @@
+//! Driving the mounted app the way a person does: find controls by role and
+//! accessible name, type, click, and wait for the page to answer.
+
+use leptos::mount::mount_to;
+use portal_ledger::app::App;
+use portal_ledger::ledger::DATABASE;
+use portal_store::idb::IdbStore;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
+
+pub fn document() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+pub async fn sleep(millis: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+            .unwrap();
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The app mounted in its own element; dropping it unmounts the app and
+/// removes the element, so the next test starts from a blank page.
+pub struct Mounted {
+    handle: Option<Box<dyn std::any::Any>>,
+    owner: leptos::prelude::Owner,
+    root: HtmlElement,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.handle.take();
+        // Runs every cleanup of the app (the router's window listeners, its
+        // timers), which dropping the handle alone leaves in place.
+        self.owner.cleanup();
+        self.root.remove();
+    }
+}
+
+/// Mounts the app in a new element of the page.
+pub fn mount() -> Mounted {
+    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let owner = leptos::prelude::Owner::new();
+    let handle = owner.with(|| mount_to(root.clone(), App));
+    Mounted {
+        handle: Some(Box::new(handle)),
+        owner,
+        root,
+    }
+}
+
+/// A fresh app: no stored log, at the root URL, mounted.
+pub async fn fresh_app() -> Mounted {
+    IdbStore::delete(DATABASE).await.unwrap();
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"))
+        .unwrap();
+    let mounted = mount();
+    eventually("the log to open", || {
+        document().query_selector(".log-ready").unwrap()
+    })
+    .await;
+    mounted
+}
+
+/// Waits up to 5 s for `find` to find something.
+pub async fn eventually<T>(what: &str, mut find: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..250 {
+        if let Some(found) = find() {
+            return found;
+        }
+        sleep(20).await;
+    }
+    panic!("gave up waiting for {what}");
+}
+
+/// The accessible name as the tests rely on it: `aria-label`, else the text.
+fn name_of(element: &Element) -> String {
+    element
+        .get_attribute("aria-label")
+        .unwrap_or_else(|| element.text_content().unwrap_or_default())
+        .trim()
+        .to_owned()
+}
+
+/// Every element matching `selector` whose accessible name is `name`.
+pub fn named(selector: &str, name: &str) -> Vec<Element> {
+    let list = document().query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+        .filter(|e| name_of(e) == name)
+        .collect()
+}
+
+/// The one control named `name` (a button, link, input or select).
+pub async fn control(name: &str) -> HtmlElement {
+    eventually(&format!("a control named {name:?}"), || {
+        named("button, a, input, select, textarea, progress", name)
+            .into_iter()
+            .next()
+    })
+    .await
+    .unchecked_into()
+}
+
+/// Clicks the control named `name` once it is enabled.
+pub async fn click(name: &str) {
+    let element = eventually(&format!("{name:?} to be enabled"), || {
+        named("button, a, input, select, textarea", name)
+            .into_iter()
+            .find(|e| !e.has_attribute("disabled"))
+    })
+    .await
+    .unchecked_into::<HtmlElement>();
+    element.click();
+    sleep(0).await;
+}
+
+/// Types `value` into the field named `name`, as a person would (an input
+/// event, then a change event when leaving it).
+pub async fn fill(name: &str, value: &str) {
+    let input: HtmlInputElement = control(name).await.unchecked_into();
+    input.set_value(value);
+    for kind in ["input", "change"] {
+        let event = web_sys::Event::new_with_event_init_dict(kind, &{
+            let init = web_sys::EventInit::new();
+            init.set_bubbles(true);
+            init
+        })
+        .unwrap();
+        input.dispatch_event(&event).unwrap();
+    }
+    sleep(0).await;
+}
+
+/// Picks `value` in the select named `name`.
+pub async fn choose(name: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement = control(name).await.unchecked_into();
+    select.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    sleep(0).await;
+}
+
+/// The text of the whole page.
+pub fn page_text() -> String {
+    document()
+        .body()
+        .unwrap()
+        .text_content()
+        .unwrap_or_default()
+}
+
+/// Waits until the page says `text`.
+pub async fn until_text(text: &str) {
+    eventually(&format!("the page to say {text:?}"), || {
+        page_text().contains(text).then_some(())
+    })
+    .await
+}
+
+/// The text of the first element matching `selector`, once there is one.
+pub async fn text_of(selector: &str) -> String {
+    eventually(selector, || {
+        document()
+            .query_selector(selector)
+            .unwrap()
+            .map(|e| e.text_content().unwrap_or_default())
+    })
+    .await
+}
+
+/// Rows of the applications table, as their names.
+pub fn listed_apps() -> Vec<String> {
+    let rows = document()
+        .query_selector_all("table.apps tbody tr td:first-child")
+        .unwrap();
+    (0..rows.length())
+        .filter_map(|i| rows.item(i)?.text_content())
+        .collect()
+}
+
+/// Creates an application through the form and waits until it is listed.
+pub async fn create_app(name: &str, owner: &str) {
+    if document()
+        .query_selector("details.create[open]")
+        .unwrap()
+        .is_none()
+    {
+        let summary: HtmlElement = document()
+            .query_selector("details.create summary")
+            .unwrap()
+            .unwrap()
+            .unchecked_into();
+        summary.click();
+    }
+    fill("Application name", name).await;
+    fill("Owner", owner).await;
+    click("Create application").await;
+    eventually(&format!("{name} to be listed"), || {
+        listed_apps().iter().any(|a| a == name).then_some(())
+    })
+    .await;
+}
