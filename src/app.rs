@@ -3,8 +3,8 @@
 
 use crate::ledger::{Ledger, LogStatus};
 use crate::pages::{
-    application::ApplicationPage, applications::ApplicationsPage, data::DataPage,
-    timeline::TimelinePage,
+    analytics::AnalyticsPage, application::ApplicationPage, applications::ApplicationsPage,
+    data::DataPage, surveys::SurveysPage, timeline::TimelinePage,
 };
 use crate::time_travel::{PastBanner, TimeTravel};
 use leptos::prelude::*;
@@ -38,6 +38,8 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/applications">"Applications"</A>
                     <A href="/timeline">"Timeline"</A>
+                    <A href="/analytics">"Analytics"</A>
+                    <A href="/surveys">"Surveys"</A>
                     <A href="/data">"Data"</A>
                 </nav>
                 <Identity />
@@ -51,6 +53,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/applications") view=ApplicationsPage />
                     <Route path=path!("/applications/:id") view=ApplicationPage />
                     <Route path=path!("/timeline") view=TimelinePage />
+                    <Route path=path!("/analytics") view=AnalyticsPage />
+                    <Route path=path!("/surveys") view=SurveysPage />
                     <Route path=path!("/data") view=DataPage />
                 </Routes>
             </main>

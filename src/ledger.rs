@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_domain::process::{self, Issued};
 use portal_domain::{
-    Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, TimeMachine,
-    DEFAULT_CHECKPOINT_EVERY,
+    Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, Rating, SurveyId,
+    Text, TimeMachine, DEFAULT_CHECKPOINT_EVERY,
 };
 use portal_store::checkpoint::{checkpoint_of, cold_start, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
@@ -243,12 +243,28 @@ impl Ledger {
         Ok(())
     }
 
-    /// Records a command a process manager or a survey answer issued.
-    pub async fn execute_issued(&self, issued: Issued) -> Result<(), Refused> {
+    /// Records an owner's answer to a sent survey, as caused by its sending.
+    pub async fn answer_survey(
+        &self,
+        survey_id: SurveyId,
+        rating: Rating,
+        comment: Option<Text>,
+    ) -> Result<(), Refused> {
         if !self.is_live() {
             return Err(Refused::Past);
         }
         let local = self.local().ok_or(Refused::NotReady)?;
+        let issued = {
+            let machine = local.machine.borrow();
+            process::answer(
+                machine.head(),
+                survey_id,
+                rating,
+                comment,
+                browser::now(),
+                local.device,
+            )?
+        };
         let stored = self
             .store_command(&local, &issued.command, &issued.meta)
             .await?;

@@ -277,3 +277,47 @@ async fn without_indexeddb_the_app_says_events_cannot_be_kept() {
         .get_attribute("role");
     assert_eq!(role.as_deref(), Some("alert"));
 }
+
+#[wasm_bindgen_test]
+async fn a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
+    let _app = fresh_app().await;
+    create_app("Survey Me", "ada@example.com").await;
+    click("Survey Me").await;
+    fill("API product to add", "maps").await;
+    click("Add product").await;
+    click("Remove maps").await;
+    fill("Reason for removal", "switched vendor").await;
+    click("Confirm removal").await;
+    until_text("No API products yet.").await;
+
+    click("Surveys").await;
+    click("Answer the survey for Survey Me").await;
+    choose("Rating", "4").await;
+    fill("Comment", "fine, but pricey").await;
+    click("Record answer").await;
+    until_text("the answer was recorded").await;
+    until_text("No survey is waiting for an answer.").await;
+
+    click("Analytics").await;
+    let funnel = text_of("section[aria-labelledby='report-survey-funnel-csv'] table").await;
+    for stage in ["Added1", "Sent1", "Answered1"] {
+        assert!(
+            funnel.replace(' ', "").contains(stage),
+            "{stage} in {funnel}"
+        );
+    }
+    let reasons = text_of("section[aria-labelledby='report-removal-reasons-csv'] table").await;
+    assert!(reasons.contains("switched vendor"), "{reasons}");
+    control("Export Survey funnel as CSV").await;
+}
+
+#[wasm_bindgen_test]
+fn reports_export_as_csv_with_quoting() {
+    use portal_ledger::pages::report::Report;
+    let mut report = Report::new(vec!["Reason", "Removals"]);
+    report.row(vec!["too \"expensive\", really".into(), "3".into()]);
+    assert_eq!(
+        report.to_csv(),
+        "Reason,Removals\n\"too \"\"expensive\"\", really\",3\n"
+    );
+}

@@ -4,7 +4,6 @@ use crate::ledger::use_ledger;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
-use wasm_bindgen::JsCast;
 
 /// The demo history's size.
 pub const DEMO_EVENTS: usize = 100_000;
@@ -64,7 +63,7 @@ pub fn DataPage() -> impl IntoView {
         let Some(text) = ledger.export() else {
             return;
         };
-        match download("portal-ledger.ndjson", &text) {
+        match crate::pages::download("portal-ledger.ndjson", "application/x-ndjson", &text) {
             Ok(()) => work.set(Work::Done(
                 "The log was exported as portal-ledger.ndjson.".into(),
             )),
@@ -189,27 +188,4 @@ pub fn DataPage() -> impl IntoView {
             </div>
         </section>
     }
-}
-
-/// Offers `text` to the user as a file named `name`.
-fn download(name: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/x-ndjson");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| "The browser could not build the file.".to_owned())?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| "The browser could not offer the file.".to_owned())?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("There is no page to download from.")?;
-    let anchor: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(|_| "The browser could not offer the file.".to_owned())?
-        .unchecked_into();
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }

@@ -1,9 +1,12 @@
 //! One module per page, each a projection of the log at the slider.
 
+pub mod analytics;
 pub mod application;
 pub mod applications;
 pub mod data;
+pub mod report;
 pub mod secret;
+pub mod surveys;
 pub mod timeline;
 
 use leptos::prelude::*;
@@ -68,4 +71,28 @@ impl QueryFilters {
             )
         });
     }
+}
+
+/// Offers `text` to the user as a file named `name`.
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let failed = || "The browser could not offer the file.".to_owned();
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| failed())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed())?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(failed)?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| failed())?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }

@@ -1,0 +1,172 @@
+//! The feedback surveys waiting for an answer, and the form that records one.
+
+use crate::ledger::use_ledger;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use portal_domain::{Rating, SurveyId, SurveyTopic, Text};
+
+#[derive(Clone, PartialEq)]
+struct Pending {
+    id: SurveyId,
+    app: String,
+    app_href: String,
+    owner: String,
+    topic: String,
+    sent: String,
+}
+
+fn describe(topic: &SurveyTopic) -> String {
+    match topic {
+        SurveyTopic::ProductRemoved { product, reason } => match reason {
+            Some(reason) => format!("Why {product} was removed (\u{201c}{reason}\u{201d})"),
+            None => format!("Why {product} was removed"),
+        },
+        SurveyTopic::PaidPlanFeedback { products } => {
+            let names: Vec<&str> = products.iter().map(|p| p.as_str()).collect();
+            format!(
+                "How the paid plan's products serve it: {}",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+#[component]
+pub fn SurveysPage() -> impl IntoView {
+    let ledger = use_ledger();
+    let pending = move || {
+        ledger
+            .with_state(|portal, _| {
+                portal
+                    .pending_surveys(None)
+                    .into_iter()
+                    .map(|s| Pending {
+                        id: s.id,
+                        app: portal
+                            .app(s.app_id)
+                            .map_or_else(|| s.app_id.to_string(), |a| a.record.name.to_string()),
+                        app_href: format!("/applications/{}", s.app_id),
+                        owner: s.owner.to_string(),
+                        topic: describe(s.topic),
+                        sent: match s.status {
+                            portal_domain::SurveyStatus::Sent { at, .. } => {
+                                at.format("%Y-%m-%d").to_string()
+                            }
+                            _ => String::new(),
+                        },
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    // Page-level, so that an open answer survives the log growing.
+    let answering = RwSignal::new(None::<SurveyId>);
+    let rating = RwSignal::new("5".to_owned());
+    let comment = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(id) = answering.get_untracked() else {
+            return;
+        };
+        let parsed = rating
+            .get_untracked()
+            .parse::<u8>()
+            .map_err(|_| "Pick a rating from 1 to 5.".to_owned())
+            .and_then(|r| Rating::parse(r).map_err(|e| e.to_string()))
+            .and_then(|r| {
+                Text::parse_optional("comment", &comment.get_untracked())
+                    .map(|c| (r, c))
+                    .map_err(|e| e.to_string())
+            });
+        let (r, c) = match parsed {
+            Ok(answer) => answer,
+            Err(e) => return outcome.set(Some(Err(e))),
+        };
+        spawn_local(async move {
+            match ledger.answer_survey(id, r, c).await {
+                Ok(()) => {
+                    answering.set(None);
+                    comment.set(String::new());
+                    outcome.set(Some(Ok("Thank you: the answer was recorded.".into())));
+                }
+                Err(e) => outcome.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <section class="surveys" aria-labelledby="surveys-heading">
+            <h2 id="surveys-heading">"Feedback surveys"</h2>
+            {move || match outcome.get() {
+                Some(Ok(text)) => view! { <p role="status" class="done">{text}</p> }.into_any(),
+                Some(Err(text)) => view! { <p role="alert" class="refused">{text}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+            {move || {
+                let pending = pending();
+                if pending.is_empty() {
+                    return view! { <p class="empty">"No survey is waiting for an answer."</p> }
+                        .into_any();
+                }
+                view! {
+                    <ul class="pending">
+                        {pending
+                            .into_iter()
+                            .map(|s| {
+                                let id = s.id;
+                                let label = format!("Answer the survey for {}", s.app);
+                                view! {
+                                    <li>
+                                        <p>
+                                            <A href=s.app_href>{s.app.clone()}</A>
+                                            {format!(" · {} · sent {}", s.owner, s.sent)}
+                                        </p>
+                                        <p>{s.topic}</p>
+                                        <button
+                                            type="button"
+                                            aria-label=label
+                                            disabled=move || !ledger.is_live()
+                                            on:click=move |_| answering.set(Some(id))
+                                        >
+                                            "Answer…"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            <Show when=move || answering.with(Option::is_some)>
+                <form on:submit=submit aria-label="Answer a survey" class="answer">
+                    <label>
+                        "Rating "
+                        <select
+                            aria-label="Rating"
+                            prop:value=move || rating.get()
+                            on:change=move |ev| rating.set(event_target_value(&ev))
+                        >
+                            {(1..=5)
+                                .rev()
+                                .map(|r| view! { <option value=r.to_string()>{format!("{r} of 5")}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Comment (optional) "
+                        <input
+                            type="text"
+                            aria-label="Comment"
+                            prop:value=move || comment.get()
+                            on:input=move |ev| comment.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <button type="submit">"Record answer"</button>
+                    <button type="button" on:click=move |_| answering.set(None)>"Cancel"</button>
+                </form>
+            </Show>
+        </section>
+    }
+}
