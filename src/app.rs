@@ -4,7 +4,7 @@
 use crate::ledger::{Ledger, LogStatus};
 use crate::pages::{
     analytics::AnalyticsPage, application::ApplicationPage, applications::ApplicationsPage,
-    data::DataPage, surveys::SurveysPage, timeline::TimelinePage,
+    data::DataPage, diff::DiffPage, surveys::SurveysPage, timeline::TimelinePage,
 };
 use crate::time_travel::{PastBanner, TimeTravel};
 use leptos::prelude::*;
@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/analytics") view=AnalyticsPage />
                     <Route path=path!("/surveys") view=SurveysPage />
                     <Route path=path!("/data") view=DataPage />
+                    <Route path=path!("/diff") view=DiffPage />
                 </Routes>
             </main>
         </Router>

@@ -4,6 +4,7 @@
 use crate::ledger::use_ledger;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use std::time::Duration;
 
 /// How often playing moves the slider.
@@ -29,6 +30,7 @@ pub fn key_target(key: &str, k: u64, head: u64) -> Option<u64> {
 pub fn TimeTravel() -> impl IntoView {
     let ledger = use_ledger();
     let playing = RwSignal::new(false);
+    let marked = RwSignal::new(None::<u64>);
     let speed = RwSignal::new(10u64);
     let step = move || {
         let head = ledger.head.get_untracked();
@@ -129,6 +131,21 @@ pub fn TimeTravel() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <button
+                    type="button"
+                    aria-label="Mark this position"
+                    on:click=move |_| marked.set(Some(ledger.position()))
+                >
+                    {move || match marked.get() {
+                        Some(k) => format!("Marked {k}"),
+                        None => "Mark".to_owned(),
+                    }}
+                </button>
+                <Show when=move || marked.with(Option::is_some)>
+                    <A href=move || {
+                        format!("/diff?from={}&to={}", marked.get().unwrap_or(0), ledger.position())
+                    }>"Compare with mark"</A>
+                </Show>
                 <button
                     type="button"
                     class="live"

@@ -321,3 +321,38 @@ fn reports_export_as_csv_with_quoting() {
         "Reason,Removals\n\"too \"\"expensive\"\", really\",3\n"
     );
 }
+
+#[wasm_bindgen_test]
+async fn two_marked_positions_are_compared() {
+    let _app = fresh_app().await;
+    create_app("Before", "ada@example.com").await;
+    let mark = event_count().await;
+    create_app("After", "grace@example.com").await;
+    press("Home");
+    for _ in 0..mark {
+        press("ArrowRight");
+    }
+    eventually("the mark's position", || {
+        (slider_value() == mark.to_string()).then_some(())
+    })
+    .await;
+    click("Mark this position").await;
+    let head = event_count().await;
+    press("End");
+    eventually("the head", || {
+        (slider_value() == head.to_string()).then_some(())
+    })
+    .await;
+    click("Compare with mark").await;
+    let summary = text_of(".diff-summary").await;
+    assert!(
+        summary.contains(&format!("From event {mark} to event")),
+        "{summary}"
+    );
+    assert!(summary.contains("1 applications"), "{summary}");
+    let apps = text_of(".diff-apps").await;
+    assert!(apps.contains("added") && apps.contains("After"), "{apps}");
+    assert!(!apps.contains("Before"), "{apps}");
+    let search = web_sys::window().unwrap().location().search().unwrap();
+    assert!(search.contains(&format!("from={mark}")), "{search}");
+}

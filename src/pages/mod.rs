@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod application;
 pub mod applications;
 pub mod data;
+pub mod diff;
 pub mod report;
 pub mod secret;
 pub mod surveys;
