@@ -45,6 +45,9 @@ cargo test -p portal-ledger -p portal-store --target wasm32-unknown-unknown --lo
 step "release build of the app (Trunk)"
 trunk build --release --skip-version-check
 
+step "end to end: the built app, served on 127.0.0.1, driven in Chromium (screenshots in target/e2e-artifacts)"
+cargo test -p portal-e2e --test journey --locked 2>&1 | tee -a "$results"
+
 step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
 cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
 cargo run --release --locked -p portal-bench -- server --sizes 3000 >/dev/null

@@ -36,6 +36,9 @@ impl Report {
     }
 }
 
+/// Rows shown before the user asks for all of them (the CSV has all).
+const SHOWN_ROWS: usize = 20;
+
 /// `report` as a table, with its CSV export, under a heading.
 #[component]
 pub fn ReportTable(
@@ -50,6 +53,7 @@ pub fn ReportTable(
     };
     let id = format!("report-{file}").replace('.', "-");
     let heading = id.clone();
+    let all = RwSignal::new(false);
     view! {
         <section class="report" aria-labelledby=id>
             <div class="report-head">
@@ -78,6 +82,7 @@ pub fn ReportTable(
                                     {r
                                         .rows
                                         .iter()
+                                        .take(if all.get() { usize::MAX } else { SHOWN_ROWS })
                                         .map(|row| {
                                             view! {
                                                 <tr>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr>
@@ -86,6 +91,11 @@ pub fn ReportTable(
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            <Show when=move || { !all.get() && report.with(|r| r.rows.len() > SHOWN_ROWS) }>
+                                <button type="button" on:click=move |_| all.set(true)>
+                                    {move || format!("Show all {} rows", report.with(|r| r.rows.len()))}
+                                </button>
+                            </Show>
                         }
                             .into_any()
                     })

@@ -1,0 +1,214 @@
+//! Headless Chromium over WebDriver, and the ways a person finds things on
+//! a page: a control by its accessible name, text on the page.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// How long a step may take before the journey fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub struct Browser {
+    pub client: Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+    pub downloads: PathBuf,
+    artifacts: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// An XPath string literal for `text` (which may hold either quote).
+fn literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// Controls whose accessible name (`aria-label`, else their text) is `name`.
+fn named(name: &str) -> String {
+    let n = literal(name);
+    format!(
+        "//*[self::button or self::a or self::input or self::select or self::summary]\
+         [(@aria-label={n}) or (not(@aria-label) and normalize-space(.)={n})]"
+    )
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh profile,
+    /// saving downloads and screenshots where the test can find them.
+    pub async fn start(artifacts: &Path) -> Browser {
+        let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
+        let port = free_port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("a temporary profile");
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads).expect("a downloads directory");
+        std::fs::create_dir_all(artifacts).expect("an artifacts directory");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().join("chrome").display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no WebDriver session: {e}"),
+            }
+        };
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+            downloads,
+            artifacts: artifacts.to_owned(),
+        }
+    }
+
+    /// Waits for `what` to become true, failing the journey after [`PATIENCE`].
+    pub async fn until<T, F>(&self, what: &str, mut check: impl FnMut() -> F) -> T
+    where
+        F: std::future::Future<Output = Option<T>>,
+    {
+        let started = Instant::now();
+        loop {
+            if let Some(found) = check().await {
+                return found;
+            }
+            if started.elapsed() > PATIENCE {
+                let _ = self.screenshot("failure").await;
+                panic!("gave up waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The enabled, visible control named `name`.
+    pub async fn control(&self, name: &str) -> Element {
+        let xpath = named(name);
+        self.until(&format!("a control named {name:?}"), || async {
+            for element in self.client.find_all(Locator::XPath(&xpath)).await.ok()? {
+                let enabled = element.is_enabled().await.unwrap_or(false);
+                if enabled && element.is_displayed().await.unwrap_or(false) {
+                    return Some(element);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    pub async fn click(&self, name: &str) {
+        self.control(name)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {name:?}: {e}"));
+    }
+
+    /// Replaces the text of the field named `name`.
+    pub async fn fill(&self, name: &str, text: &str) {
+        let field = self.control(name).await;
+        field.clear().await.expect("the field clears");
+        field.send_keys(text).await.expect("the field takes text");
+        // Leaving the field commits it, as a person's next click would.
+        field.send_keys("\u{e004}").await.expect("tab moves on");
+    }
+
+    /// Picks the option labelled `label` in the select named `name`.
+    pub async fn choose(&self, name: &str, label: &str) {
+        let select = self.control(name).await;
+        select
+            .select_by_label(label)
+            .await
+            .unwrap_or_else(|e| panic!("choosing {label:?} in {name:?}: {e}"));
+    }
+
+    pub async fn page_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page says `text`.
+    pub async fn until_text(&self, text: &str) {
+        self.until(&format!("the page to say {text:?}"), || async {
+            self.page_text().await.contains(text).then_some(())
+        })
+        .await
+    }
+
+    /// The text of the first element matching `css`, once there is one.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.until(css, || async {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            element.text().await.ok()
+        })
+        .await
+    }
+
+    /// A property of the first element matching `css` (such as `value`).
+    pub async fn property(&self, css: &str, name: &str) -> String {
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        element.prop(name).await.ok().flatten().unwrap_or_default()
+    }
+
+    /// How many events the status line says the log holds.
+    pub async fn event_count(&self) -> u64 {
+        let status = self.text_of(".log-ready").await;
+        status
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {status:?}"))
+    }
+
+    /// Saves the page as `<name>.png` among the test's artifacts.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let path = self.artifacts.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is saved");
+        path
+    }
+}

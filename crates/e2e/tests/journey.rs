@@ -1,0 +1,241 @@
+//! A developer's and a product owner's day, end to end: the release build
+//! served by the server on 127.0.0.1, driven in headless Chromium by the
+//! names a person reads. Screenshots of each page go to
+//! `target/e2e-artifacts/`.
+
+use fantoccini::Locator;
+use portal_e2e::browser::Browser;
+use portal_e2e::server::serve;
+use std::path::PathBuf;
+
+const HOME: &str = "\u{e011}";
+const END: &str = "\u{e010}";
+const RIGHT: &str = "\u{e014}";
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The slider's position.
+async fn slider(browser: &Browser) -> u64 {
+    browser
+        .property("input.slider", "value")
+        .await
+        .parse()
+        .expect("the slider holds a number")
+}
+
+/// Moves the slider with its keys, as a keyboard user would, to `k`.
+async fn slide_to(browser: &Browser, k: u64) {
+    let handle = browser.control("Position in the log").await;
+    handle.send_keys(HOME).await.expect("keys reach the slider");
+    for _ in 0..k {
+        handle
+            .send_keys(RIGHT)
+            .await
+            .expect("keys reach the slider");
+    }
+    browser
+        .until(&format!("the slider at {k}"), || async {
+            (slider(browser).await == k).then_some(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_with_the_portal() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts");
+    let browser = Browser::start(&artifacts).await;
+    let b = &browser;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    assert_eq!(
+        b.event_count().await,
+        0,
+        "a fresh browser keeps nothing yet"
+    );
+
+    // 1. An application with three products.
+    b.click("Create an application").await;
+    b.fill("Application name", "Checkout").await;
+    b.fill("Owner", "ada@example.com").await;
+    b.click("Create application").await;
+    b.until_text("Application created.").await;
+    b.screenshot("applications").await;
+    b.click("Checkout").await;
+    b.until_text("API products").await;
+    for product in ["payments", "maps", "search"] {
+        b.fill("API product to add", product).await;
+        b.click("Add product").await;
+        b.control(&format!("Remove {product}")).await;
+    }
+
+    // 2. One removed with a reason; the survey process answers.
+    b.click("Remove maps").await;
+    b.fill("Reason for removal", "moved to another vendor")
+        .await;
+    b.click("Confirm removal").await;
+    b.until(&"maps to be gone".to_owned(), || async {
+        let text = b.text_of("ul.products").await;
+        (!text.contains("maps")).then_some(())
+    })
+    .await;
+    b.click("Surveys").await;
+    b.control("Answer the survey for Checkout").await;
+    b.screenshot("surveys").await;
+    b.client.back().await.expect("back to the application");
+    b.until_text("Owner and plan").await;
+
+    // 3. Owner and plan.
+    b.fill("New owner", "grace@example.com").await;
+    b.click("Change owner").await;
+    b.until_text("Owned by grace@example.com").await;
+    b.click("Move to the paid plan").await;
+    b.until_text("on the paid plan").await;
+
+    // 4. A second credential, its secret shown once; one revoked.
+    b.fill("New credential expiry in days", "30").await;
+    b.click("Generate credential").await;
+    let secret = b
+        .until("the secret", || async {
+            let value = b
+                .property("input[aria-label='Credential secret']", "value")
+                .await;
+            value.starts_with("plk_").then_some(value)
+        })
+        .await;
+    let revoke = b
+        .client
+        .find(Locator::Css("table.credentials button"))
+        .await
+        .expect("a credential to revoke");
+    revoke.click().await.expect("revoke");
+    b.until_text("revoked").await;
+    b.screenshot("application").await;
+
+    // 5. Deleted, after a confirmation.
+    let before_delete = b.event_count().await;
+    b.click("Delete application…").await;
+    b.click("Yes, delete it").await;
+    b.until_text("deleted ·").await;
+
+    // 6. A reload shows the same state, from the browser's own store; the
+    // secret is gone for good.
+    b.client.refresh().await.expect("reload");
+    b.until_text("deleted ·").await;
+    assert!(!b.page_text().await.contains(&secret));
+    let head = b.event_count().await;
+
+    // 7. Back before the deletion: alive, with its products as they were.
+    slide_to(b, before_delete).await;
+    b.until_text("active ·").await;
+    let products = b.text_of("ul.products").await;
+    assert!(
+        products.contains("payments") && products.contains("search"),
+        "{products}"
+    );
+    assert!(!products.contains("maps"), "{products}");
+    b.until_text("Changes are turned off in the past").await;
+    b.screenshot("time-travel").await;
+
+    // 8. From a timeline event to its position.
+    b.click("Timeline").await;
+    let first = b
+        .until("an event in the timeline", || async {
+            b.client.find(Locator::Css("button.event")).await.ok()
+        })
+        .await;
+    let label = first
+        .attr("aria-label")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let position: u64 = label
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no position in {label:?}"));
+    first.click().await.expect("the event opens");
+    b.click("Jump to this event").await;
+    b.until("the slider at the event", || async {
+        (slider(b).await == position).then_some(())
+    })
+    .await;
+    b.screenshot("timeline").await;
+
+    // 9. The difference between two positions.
+    b.click("Mark this position").await;
+    let handle = b.control("Position in the log").await;
+    handle.send_keys(END).await.expect("keys reach the slider");
+    b.until("the head", || async {
+        (slider(b).await == head).then_some(())
+    })
+    .await;
+    b.click("Compare with mark").await;
+    let summary = b.text_of(".diff-summary").await;
+    assert!(
+        summary.contains(&format!("From event {position} to event {head}")),
+        "{summary}"
+    );
+    b.screenshot("diff").await;
+
+    // 10. Demo data, into an emptied log, and the analytics charts (the
+    // slider is at the head again: live).
+    b.click("Data").await;
+    b.click("Reset local data…").await;
+    b.click("Yes, delete everything").await;
+    b.until_text("Everything this device kept was deleted.")
+        .await;
+    assert_eq!(b.event_count().await, 0);
+    b.click("Load demo data").await;
+    b.until_text("demo events.").await;
+    let demo = b.event_count().await;
+    assert!(demo >= 100_000, "{demo} demo events");
+    b.click("Analytics").await;
+    let charts = b
+        .client
+        .find_all(Locator::Css("figure.chart svg rect"))
+        .await
+        .expect("charts");
+    assert!(!charts.is_empty(), "the charts have bars");
+    let upsell = b
+        .text_of("section[aria-labelledby='report-upsell-targets-csv']")
+        .await;
+    b.screenshot("analytics").await;
+
+    // 11. Exported, imported into an emptied log: the same state.
+    b.click("Data").await;
+    b.click("Export the log (NDJSON)").await;
+    let file = b.downloads.join("portal-ledger.ndjson");
+    b.until("the export to be saved", || async {
+        let complete = file.exists()
+            && std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)
+            && !b.downloads.join("portal-ledger.ndjson.crdownload").exists();
+        complete.then_some(())
+    })
+    .await;
+    let lines = std::fs::read_to_string(&file)
+        .expect("the export reads")
+        .lines()
+        .count();
+    assert_eq!(lines as u64, demo, "one line per event");
+    b.click("Reset local data…").await;
+    b.click("Yes, delete everything").await;
+    b.until_text("Everything this device kept was deleted.")
+        .await;
+    let input = b.control("Import NDJSON").await;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file is chosen");
+    b.until_text(&format!("Imported {demo} new events")).await;
+    b.screenshot("data").await;
+    assert_eq!(b.event_count().await, demo);
+    b.click("Analytics").await;
+    let again = b
+        .text_of("section[aria-labelledby='report-upsell-targets-csv']")
+        .await;
+    assert_eq!(again, upsell, "the same analytics after the round trip");
+}
