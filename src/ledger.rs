@@ -130,18 +130,23 @@ impl Ledger {
         };
         provide_context(ledger);
         spawn_local(async move {
-            match ledger.open().await {
-                Ok(quarantined) => ledger.status.set(LogStatus::Ready { quarantined }),
-                Err(e) => ledger.status.set(LogStatus::Failed(e.to_string())),
-            }
+            // The app may be gone by the time the log opens (a test, or a
+            // page torn down): then there is no one left to tell.
+            let _ = match ledger.open().await {
+                Ok(quarantined) => ledger.status.try_set(LogStatus::Ready { quarantined }),
+                Err(e) => ledger.status.try_set(LogStatus::Failed(e.to_string())),
+            };
         });
         ledger
     }
 
     async fn open(self) -> Result<usize, StoreError> {
         let blocked = self.blocked;
-        let store = IdbStore::open(DATABASE, move || blocked.set(true)).await?;
-        blocked.set(false);
+        let store = IdbStore::open(DATABASE, move || {
+            blocked.try_set(true);
+        })
+        .await?;
+        blocked.try_set(false);
         let start = cold_start(&store).await?;
         let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
         let len = start.portal.log().len() as u64;
@@ -161,13 +166,13 @@ impl Ledger {
                 });
             }
         });
-        self.local.set_value(Some(local));
-        self.head.set(len);
+        self.local.try_set_value(Some(local));
+        self.head.try_set(len);
         Ok(start.quarantined.len())
     }
 
     fn local(&self) -> Option<Rc<Local>> {
-        self.local.with_value(Clone::clone)
+        self.local.try_with_value(Clone::clone).flatten()
     }
 
     /// The slider's position (the head when live). Subscribes the caller.
@@ -176,7 +181,7 @@ impl Ledger {
     }
 
     pub fn is_live(&self) -> bool {
-        self.cursor.with(Option::is_none)
+        self.cursor.try_with(Option::is_none).unwrap_or(false)
     }
 
     /// Runs `f` on the portal at the slider's position and the time there
@@ -315,7 +320,7 @@ impl Ledger {
             }
         }
         local.store_end.set(store_end);
-        self.head.set(local.machine.borrow().len() as u64);
+        self.head.try_set(local.machine.borrow().len() as u64);
         self.checkpoint_if_due(local);
     }
 
@@ -341,7 +346,7 @@ impl Ledger {
                 sync.push(event.sync);
             }
             drop((machine, sync));
-            self.head.set(local.machine.borrow().len() as u64);
+            self.head.try_set(local.machine.borrow().len() as u64);
         }
         Ok(())
     }
@@ -384,6 +389,11 @@ impl Ledger {
             process::on_tick(browser::now(), machine.head(), local.device)
         };
         for Issued { command, meta } in issued {
+            // Stop once the app is gone or the log was reset: the rest
+            // belongs to a log no one is looking at.
+            if self.local().is_none_or(|now| !Rc::ptr_eq(&now, &local)) || !self.is_live() {
+                return;
+            }
             if let Ok(stored) = self.store_command(&local, &command, &meta).await {
                 self.react(&local, stored).await;
             }

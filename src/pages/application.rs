@@ -520,16 +520,24 @@ fn DeleteApplication(
     }
 }
 
+/// History entries shown before the user asks for all of them: a long-lived
+/// application has thousands, and each costs the page a row.
+const HISTORY_SHOWN: usize = 50;
+
 #[component]
 fn History(id: AppId) -> impl IntoView {
     let ledger = use_ledger();
+    let all = RwSignal::new(false);
     let rows = move || {
+        let limit = if all.get() { usize::MAX } else { HISTORY_SHOWN };
         ledger
             .with_machine(|machine, k| {
-                machine
-                    .app_history(id, k)
+                let history = machine.app_history(id, k);
+                let total = history.len();
+                let shown = history
                     .into_iter()
                     .rev()
+                    .take(limit)
                     .map(|(p, e)| {
                         (
                             p + 1,
@@ -539,31 +547,44 @@ fn History(id: AppId) -> impl IntoView {
                             e.actor.to_string(),
                         )
                     })
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (total, shown)
             })
             .unwrap_or_default()
     };
     view! {
         <section aria-labelledby="history-heading">
             <h3 id="history-heading">"History"</h3>
-            <ol class="history" reversed>
-                {move || {
-                    rows()
-                        .into_iter()
-                        .map(|(position, name, kind, at, actor)| {
+            {move || {
+                let (total, shown) = rows();
+                let hidden = total - shown.len();
+                view! {
+                    <ol class="history" reversed>
+                        {shown
+                            .into_iter()
+                            .map(|(position, name, kind, at, actor)| {
+                                view! {
+                                    <li>
+                                        <span class="position">{format!("#{position}")}</span>
+                                        <code>{name}</code>
+                                        <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
+                                        <span>{at}</span>
+                                        <span>{actor}</span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ol>
+                    {(hidden > 0)
+                        .then(|| {
                             view! {
-                                <li>
-                                    <span class="position">{format!("#{position}")}</span>
-                                    <code>{name}</code>
-                                    <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
-                                    <span>{at}</span>
-                                    <span>{actor}</span>
-                                </li>
+                                <button type="button" on:click=move |_| all.set(true)>
+                                    {format!("Show all {total} events")}
+                                </button>
                             }
-                        })
-                        .collect_view()
-                }}
-            </ol>
+                        })}
+                }
+            }}
         </section>
     }
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The dashboard's budgets, in headless Chromium with the build profile the
+# app ships with. Prints one JSON object per figure (see BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bash scripts/setup.sh >&2
+WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --profile wasm-release --locked -p portal-ledger --target wasm32-unknown-unknown \
+  --test dashboard_bench -- --nocapture 2>&1 | grep -E '^\{' || true
+# What the browser downloads: the release build's wasm and JS, gzipped.
+trunk build --release --skip-version-check >&2
+wasm=$(gzip -9c dist/*.wasm | wc -c)
+js=$(gzip -9c dist/*.js | wc -c)
+echo "{\"figure\":\"download size\",\"wasm_gz_bytes\":$wasm,\"js_gz_bytes\":$js,\"total_gz_kb\":$(( (wasm + js) / 1024 ))}"
