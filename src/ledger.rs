@@ -36,10 +36,6 @@ pub fn saved_actor() -> String {
     }
 }
 
-/// How many events an import stores per transaction: each is all or
-/// nothing, and the page can show progress between them.
-const IMPORT_BATCH: usize = 10_000;
-
 /// Process managers may chain (a survey added is then sent); a chain longer
 /// than this is a bug, and stops rather than loops.
 const MAX_REACTIONS: usize = 16;
@@ -416,36 +412,22 @@ impl Ledger {
         });
     }
 
-    /// Stores `events` (an NDJSON file or the demo history) in batches,
-    /// telling `progress` how many are stored so far. Events already in the
-    /// log are skipped. Returns how many were new.
-    pub async fn import(
-        &self,
-        events: Vec<Envelope>,
-        progress: impl Fn(usize),
-    ) -> Result<usize, Refused> {
+    /// Stores `events` (an NDJSON file or the demo history) in one
+    /// transaction: all of them or, on any failure, none. Events already in
+    /// the log are skipped. Returns how many were new.
+    pub async fn import(&self, events: Vec<Envelope>) -> Result<usize, Refused> {
         if !self.is_live() {
             return Err(Refused::Past);
         }
         let local = self.local().ok_or(Refused::NotReady)?;
-        let mut new = 0;
-        let mut done = 0;
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let batch: Vec<_> = events
-                .by_ref()
-                .take(IMPORT_BATCH)
-                .map(|e| (e, SyncState::Pending))
-                .collect();
-            done += batch.len();
-            let imported = local.store.import(batch).await?;
-            new += (imported.positions.end - imported.positions.start) as usize;
-            self.catch_up().await?;
-            progress(done);
-            browser::yield_now().await;
-        }
+        let batch = events
+            .into_iter()
+            .map(|e| (e, SyncState::Pending))
+            .collect();
+        let imported = local.store.import(batch).await?;
+        self.catch_up().await?;
         self.checkpoint_if_due(&local);
-        Ok(new)
+        Ok((imported.positions.end - imported.positions.start) as usize)
     }
 
     /// The whole log as NDJSON, one envelope per line.

@@ -1,9 +1,10 @@
 //! The device's data: demo history, NDJSON export and import, and reset.
 
-use crate::ledger::use_ledger;
+use crate::ledger::{use_ledger, Ledger};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::Envelope;
 
 /// The demo history's size.
 pub const DEMO_EVENTS: usize = 100_000;
@@ -13,13 +14,36 @@ const DEMO_STEP: usize = 10_000;
 #[derive(Clone, PartialEq)]
 enum Work {
     Idle,
+    /// `done` is `None` for a step that cannot say how far it got (one
+    /// transaction), shown as an indeterminate progress bar.
     Busy {
         label: &'static str,
-        done: usize,
+        done: Option<usize>,
         of: usize,
     },
     Done(String),
     Failed(String),
+}
+
+/// Stores `events` in one transaction (all or nothing), showing it under
+/// `label`, then says what `done(new, of)` makes of the outcome.
+async fn store(
+    ledger: Ledger,
+    work: RwSignal<Work>,
+    label: &'static str,
+    events: Vec<Envelope>,
+    done: impl Fn(usize, usize) -> String,
+) {
+    let of = events.len();
+    work.set(Work::Busy {
+        label,
+        done: None,
+        of,
+    });
+    work.set(match ledger.import(events).await {
+        Ok(new) => Work::Done(done(new, of)),
+        Err(e) => Work::Failed(e.to_string()),
+    });
 }
 
 #[component]
@@ -47,25 +71,15 @@ pub fn DataPage() -> impl IntoView {
                 events.extend(generator.next_chunk(DEMO_STEP));
                 work.set(Work::Busy {
                     label: "Generating",
-                    done: events.len(),
+                    done: Some(events.len()),
                     of: DEMO_EVENTS,
                 });
                 crate::browser::yield_now().await;
             }
-            let of = events.len();
-            let stored = ledger
-                .import(events, move |done| {
-                    work.set(Work::Busy {
-                        label: "Storing",
-                        done,
-                        of,
-                    })
-                })
-                .await;
-            work.set(match stored {
-                Ok(new) => Work::Done(format!("Loaded {new} demo events.")),
-                Err(e) => Work::Failed(e.to_string()),
-            });
+            store(ledger, work, "Storing", events, |new, _| {
+                format!("Loaded {new} demo events.")
+            })
+            .await;
         });
     };
 
@@ -97,23 +111,13 @@ pub fn DataPage() -> impl IntoView {
                 Ok(events) => events,
                 Err(e) => return work.set(Work::Failed(format!("Nothing was imported. {e}"))),
             };
-            let of = events.len();
-            let stored = ledger
-                .import(events, move |done| {
-                    work.set(Work::Busy {
-                        label: "Importing",
-                        done,
-                        of,
-                    })
-                })
-                .await;
-            work.set(match stored {
-                Ok(new) => Work::Done(format!(
+            store(ledger, work, "Importing", events, |new, of| {
+                format!(
                     "Imported {new} new events ({} already in the log).",
                     of - new
-                )),
-                Err(e) => Work::Failed(e.to_string()),
-            });
+                )
+            })
+            .await;
         });
     };
 
@@ -121,8 +125,8 @@ pub fn DataPage() -> impl IntoView {
         confirming_reset.set(false);
         spawn_local(async move {
             work.set(Work::Busy {
-                label: "Resetting",
-                done: 0,
+                label: "Deleting local data",
+                done: None,
                 of: 1,
             });
             work.set(match ledger.reset().await {
@@ -137,11 +141,21 @@ pub fn DataPage() -> impl IntoView {
             <h2 id="data-heading">"Data on this device"</h2>
             {move || match work.get() {
                 Work::Idle => ().into_any(),
-                Work::Busy { label, done, of } => {
+                Work::Busy { label, done: Some(done), of } => {
                     view! {
                         <label class="progress">
                             {format!("{label}: {done} of {of}")}
                             <progress aria-label=label max=of.to_string() value=done.to_string()></progress>
+                        </label>
+                    }
+                        .into_any()
+                }
+                Work::Busy { label, done: None, of } => {
+                    let text = if of > 1 { format!("{label} {of} events…") } else { format!("{label}…") };
+                    view! {
+                        <label class="progress">
+                            {text}
+                            <progress aria-label=label></progress>
                         </label>
                     }
                         .into_any()
