@@ -237,10 +237,17 @@ async fn the_slider_shows_the_past_and_turns_commands_off() {
 async fn an_ndjson_file_with_a_bad_line_is_refused_whole_with_its_line_number() {
     let _app = fresh_app().await;
     click("Data").await;
-    let good = "{\"this is\": \"not an envelope\"}";
-    let text = format!("{good}\n");
+    import_file("{\"this is\": \"not an envelope\"}\n").await;
+    let refusal = text_of(".refused").await;
+    assert!(refusal.contains("Nothing was imported"), "{refusal}");
+    assert!(refusal.contains("line 1"), "{refusal}");
+    assert_eq!(event_count().await, 0);
+}
+
+/// Chooses a file holding `text` in the NDJSON import.
+async fn import_file(text: &str) {
     let parts = js_sys::Array::of1(&text.into());
-    let file = web_sys::File::new_with_str_sequence(&parts, "bad.ndjson").unwrap();
+    let file = web_sys::File::new_with_str_sequence(&parts, "log.ndjson").unwrap();
     let transfer = web_sys::DataTransfer::new().unwrap();
     transfer.items().add_with_file(&file).unwrap();
     let input: web_sys::HtmlInputElement = control("Import NDJSON").await.unchecked_into();
@@ -250,10 +257,40 @@ async fn an_ndjson_file_with_a_bad_line_is_refused_whole_with_its_line_number() 
     input
         .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
         .unwrap();
-    let refusal = text_of(".refused").await;
-    assert!(refusal.contains("Nothing was imported"), "{refusal}");
-    assert!(refusal.contains("line 1"), "{refusal}");
-    assert_eq!(event_count().await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn an_imported_log_is_listed_a_page_at_a_time() {
+    use portal_domain::demo::{DemoConfig, DemoGenerator};
+    let _app = fresh_app().await;
+    let log = DemoGenerator::generate(DemoConfig::year(3, 8_000));
+    click("Data").await;
+    import_file(&portal_sync::codec::encode_ndjson(&log)).await;
+    until_text(&format!("Imported {} new events", log.len())).await;
+    assert_eq!(event_count().await, log.len() as u64);
+
+    click("Applications").await;
+    let count = text_of("p.count").await;
+    let total: usize = count
+        .strip_prefix("Showing 50 of ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not paged: {count}"));
+    assert_eq!(listed_apps().len(), 50);
+    let more = eventually("a show-more button", || {
+        let buttons = document().query_selector_all("section button").unwrap();
+        (0..buttons.length())
+            .filter_map(|i| buttons.item(i))
+            .map(|b| b.unchecked_into::<web_sys::HtmlElement>())
+            .find(|b| b.text_content().unwrap_or_default().starts_with("Show "))
+    })
+    .await;
+    more.click();
+    let expected = total.min(100);
+    eventually("the next page", || {
+        (listed_apps().len() == expected).then_some(())
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

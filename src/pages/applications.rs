@@ -14,6 +14,9 @@ use portal_domain::{
     ProductName,
 };
 
+/// Applications drawn at first, and added by each "Show more".
+const PAGE_ROWS: usize = 50;
+
 /// The filters a URL can carry, and their query-string names.
 const FILTERS: [&str; 5] = ["q", "owner", "product", "plan", "status"];
 
@@ -52,13 +55,19 @@ pub fn ApplicationsPage() -> impl IntoView {
     let filters = QueryFilters::new("/applications", &FILTERS);
     let param = move |name: &str| filters.get(name);
     let set_param = move |name: &'static str, value: String| filters.set(name, value);
+    // Pages of rows: a long list is drawn a page at a time, so that a slider
+    // step redraws what is on screen, not every application.
+    let limit = RwSignal::new(PAGE_ROWS);
     let rows = move || {
         let query = query_of(param);
+        let limit = limit.get();
         ledger
             .with_state(|portal, _| {
-                portal
-                    .applications(&query)
+                let matching = portal.applications(&query);
+                let total = matching.len();
+                let rows = matching
                     .into_iter()
+                    .take(limit)
                     .map(|app| Row {
                         id: app.id(),
                         name: app.record.name.to_string(),
@@ -73,11 +82,14 @@ pub fn ApplicationsPage() -> impl IntoView {
                             .join(", "),
                         deleted: app.is_deleted(),
                     })
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (total, rows)
             })
             .unwrap_or_default()
     };
-    let choices = move || {
+    // Kept apart, so the filters' options are redrawn only when the owners or
+    // products themselves change, not on every step of the slider.
+    let choices = Memo::new(move |_| {
         ledger
             .with_state(|portal, _| {
                 let owners: Vec<String> = portal.owners().iter().map(|o| o.to_string()).collect();
@@ -90,7 +102,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                 (owners, products)
             })
             .unwrap_or_default()
-    };
+    });
     let select = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
         view! {
             <label>
@@ -124,7 +136,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                     />
                 </label>
                 {move || {
-                    let (owners, products) = choices();
+                    let (owners, products) = choices.get();
                     view! {
                         {select("owner", "Filter by owner", owners.into_iter().map(|o| (o.clone(), o)).collect())}
                         {select(
@@ -146,12 +158,19 @@ pub fn ApplicationsPage() -> impl IntoView {
                 )}
             </div>
             {move || {
-                let rows = rows();
+                let (total, rows) = rows();
                 if rows.is_empty() {
                     return view! { <p class="empty">"No application matches."</p> }.into_any();
                 }
+                let shown = rows.len();
                 view! {
-                    <p class="count" role="status">{format!("{} applications", rows.len())}</p>
+                    <p class="count" role="status">
+                        {if shown < total {
+                            format!("Showing {shown} of {total} applications")
+                        } else {
+                            format!("{total} applications")
+                        }}
+                    </p>
                     <table class="apps">
                         <thead>
                             <tr>
@@ -181,6 +200,14 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 .collect_view()}
                         </tbody>
                     </table>
+                    {(shown < total)
+                        .then(|| {
+                            view! {
+                                <button type="button" on:click=move |_| limit.update(|l| *l += PAGE_ROWS)>
+                                    {format!("Show {} more", PAGE_ROWS.min(total - shown))}
+                                </button>
+                            }
+                        })}
                 }
                     .into_any()
             }}
