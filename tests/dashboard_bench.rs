@@ -126,13 +126,7 @@ async fn dashboard_budgets() {
         // A year up to today, as the app's own demo: a log in use now, so
         // that the expiry process has little to catch up on at start.
         let today = portal_ledger::browser::now().date_naive();
-        let log = DemoGenerator::generate(DemoConfig {
-            start: (today - chrono::Days::new(365))
-                .and_hms_opt(8, 0, 0)
-                .unwrap()
-                .and_utc(),
-            ..DemoConfig::year(7, EVENTS)
-        });
+        let log = DemoGenerator::generate(DemoConfig::year_ending(7, EVENTS, today));
         store
             .import(log.into_iter().map(|e| (e, SyncState::Pending)).collect())
             .await

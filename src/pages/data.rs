@@ -55,16 +55,8 @@ pub fn DataPage() -> impl IntoView {
 
     let load_demo = move |_| {
         spawn_local(async move {
-            // A year up to today, so that plans, expiries and surveys read as
-            // they would in a portal in use now.
             let today = crate::browser::now().date_naive();
-            let config = DemoConfig {
-                start: (today - chrono::Days::new(365))
-                    .and_hms_opt(8, 0, 0)
-                    .map(|d| d.and_utc())
-                    .unwrap_or_default(),
-                ..DemoConfig::year(7, DEMO_EVENTS)
-            };
+            let config = DemoConfig::year_ending(7, DEMO_EVENTS, today);
             let mut generator = DemoGenerator::new(config);
             let mut events = Vec::with_capacity(DEMO_EVENTS + 64);
             while !generator.is_done() {

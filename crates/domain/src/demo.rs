@@ -92,6 +92,16 @@ impl DemoConfig {
             days: 365,
         }
     }
+
+    /// A year of history ending on `last_day`, as a portal in use today
+    /// would have: plans, expiries and surveys read as of now.
+    pub fn year_ending(seed: u64, target_events: usize, last_day: NaiveDate) -> Self {
+        let year = Self::year(seed, target_events);
+        let start = (last_day - Duration::days(year.days))
+            .and_hms_opt(8, 0, 0)
+            .map_or(year.start, |d| d.and_utc());
+        Self { start, ..year }
+    }
 }
 
 struct Developer {

@@ -75,3 +75,23 @@ fn the_demo_log_has_surveys_answered_and_unanswered() {
     assert!(funnel.added >= funnel.sent && funnel.sent > funnel.answered && funnel.answered > 0);
     assert!(!portal.upsell_targets_at(portal.clock().unwrap()).is_empty());
 }
+
+#[test]
+fn a_year_ending_on_a_day_ends_on_that_day() {
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let config = DemoConfig::year_ending(7, 2_000, last);
+    assert_eq!(
+        config.start.date_naive() + chrono::Duration::days(config.days),
+        last
+    );
+    let log = DemoGenerator::generate(config);
+    let latest = log
+        .iter()
+        .map(|e| e.occurred_at.date_naive())
+        .max()
+        .unwrap();
+    assert!(
+        latest <= last && latest > last - chrono::Duration::days(30),
+        "{latest}"
+    );
+}
