@@ -59,7 +59,9 @@ pub fn TimeTravel() -> impl IntoView {
             ledger.travel(to);
         }
     };
-    let here = move || {
+    // One description per position, read by both the slider's
+    // `aria-valuetext` and the text under it.
+    let here = Memo::new(move |_| {
         let k = ledger.position();
         ledger
             .with_machine(|machine, _| {
@@ -77,7 +79,7 @@ pub fn TimeTravel() -> impl IntoView {
                 )
             })
             .unwrap_or_default()
-    };
+    });
     view! {
         <section class="time-travel" aria-label="Time travel">
             <input
