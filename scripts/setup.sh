@@ -84,4 +84,9 @@ if [ "$want_browser" -eq 1 ]; then
   apt_install chromium chromium-driver
 fi
 
+# The server's contract suite and benchmark also run against PostgreSQL
+# (scripts/postgres.sh starts a throwaway server; the package's own cluster
+# is not used). python3 picks it a free port.
+apt_install postgresql python3
+
 log "tools ready"

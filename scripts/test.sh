@@ -12,7 +12,12 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Test output is kept to add up the results at the end.
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+pg_dir=""
+cleanup() {
+  rm -f "$results"
+  [ -z "$pg_dir" ] || bash scripts/postgres.sh stop "$pg_dir"
+}
+trap cleanup EXIT
 
 step "formatting"
 cargo fmt --all -- --check
@@ -36,7 +41,12 @@ if [ -n "$forbidden" ]; then
   exit 1
 fi
 
-step "native tests"
+step "a throwaway PostgreSQL server for the server's contract suite"
+eval "$(bash scripts/postgres.sh start)"
+pg_dir="$PORTAL_PG_DIR"
+echo "PostgreSQL on ${PORTAL_TEST_POSTGRES#*@}"
+
+step "native tests (the server's contract suite on SQLite and on PostgreSQL)"
 cargo test --workspace --exclude portal-ledger --locked 2>&1 | tee -a "$results"
 
 step "browser tests (headless Chromium)"

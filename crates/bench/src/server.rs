@@ -1,13 +1,15 @@
-//! The sync server over loopback HTTP, on a fresh SQLite file with its
-//! durable settings (WAL, full sync): bulk pushes in batches of 500, and the
-//! latency of pushing one command's events.
+//! The sync server over loopback HTTP, with durable settings: bulk pushes
+//! in batches of 500, and the latency of pushing one command's events. On a
+//! fresh SQLite file (WAL, full sync), and on a fresh PostgreSQL database
+//! when `PORTAL_TEST_POSTGRES` names a server (`scripts/bench-server.sh`
+//! starts one).
 
 use crate::Args;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
-use portal_server::storage::Storage;
+use portal_server::storage::{Database, Storage};
 use portal_server::{router, AppState};
 use serde_json::json;
 use std::sync::Arc;
@@ -43,13 +45,29 @@ pub fn run(args: &Args) {
     runtime.block_on(async {
         let size = args.sizes.first().copied().unwrap_or(100_000);
         let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let sqlite = Database::Sqlite(dir.path().join("bench.sqlite3"));
+        bench(&log, "sqlite", &sqlite).await;
+        match std::env::var("PORTAL_TEST_POSTGRES") {
+            Ok(admin) => {
+                let database = Database::scratch_postgres(&admin, "portal_bench")
+                    .await
+                    .expect("PostgreSQL answers");
+                bench(&log, "postgres", &database).await
+            },
+            Err(_) => eprintln!(
+                "PostgreSQL: not measured (PORTAL_TEST_POSTGRES is unset; scripts/bench-server.sh starts a server)"
+            ),
+        }
+    });
+}
+
+async fn bench(log: &[Envelope], backend: &str, database: &Database) {
+    {
         // The last events are pushed one command at a time, after the bulk.
         let tail_start = log.len().saturating_sub(COMMANDS * 3);
         let (bulk, tail) = log.split_at(tail_start);
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let storage = Storage::sqlite(&dir.path().join("bench.sqlite3"))
-            .await
-            .expect("SQLite opens");
+        let storage = Storage::open(database).await.expect("the database opens");
         let state = AppState {
             storage: Arc::new(storage),
             tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench")).unwrap()),
@@ -72,16 +90,23 @@ pub fn run(args: &Args) {
         let start = Instant::now();
         for body in bodies {
             let response = post(body).await.expect("the server answers");
-            assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+            assert!(
+                response.status().is_success(),
+                "{}",
+                response.text().await.unwrap_or_default()
+            );
         }
         let seconds = start.elapsed().as_secs_f64();
         let rate = bulk.len() as f64 / seconds;
         println!(
             "{}",
-            json!({"figure": "server push, batches of 500", "backend": "sqlite", "events": bulk.len(),
+            json!({"figure": "server push, batches of 500", "backend": backend, "events": bulk.len(),
                    "seconds": seconds, "events_per_s": rate})
         );
-        eprintln!("server push, batches of {BATCH}, SQLite: {rate:.0} events/s ({} events)", bulk.len());
+        eprintln!(
+            "server push, batches of {BATCH}, {backend}: {rate:.0} events/s ({} events)",
+            bulk.len()
+        );
 
         let mut times: Vec<f64> = Vec::new();
         for command in commands(tail).into_iter().take(COMMANDS) {
@@ -95,14 +120,14 @@ pub fn run(args: &Args) {
         let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
         println!(
             "{}",
-            json!({"figure": "push one command", "backend": "sqlite", "commands": times.len(),
+            json!({"figure": "push one command", "backend": backend, "commands": times.len(),
                    "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": times[times.len() - 1]})
         );
         eprintln!(
-            "push one command, SQLite: p50 {:.2} ms, p95 {:.2} ms ({} commands)",
+            "push one command, {backend}: p50 {:.2} ms, p95 {:.2} ms ({} commands)",
             at(0.5),
             at(0.95),
             times.len()
         );
-    });
+    }
 }

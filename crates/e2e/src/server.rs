@@ -4,7 +4,7 @@
 use axum::http::HeaderValue;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
-use portal_server::storage::Storage;
+use portal_server::storage::{Database, Storage};
 use portal_server::{router, AppState};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub async fn serve(dist: PathBuf) -> Served {
         dist.display()
     );
     let data = tempfile::tempdir().expect("a temporary directory");
-    let storage = Storage::sqlite(&data.path().join("portal.sqlite3"))
+    let storage = Storage::open(&Database::Sqlite(data.path().join("portal.sqlite3")))
         .await
         .expect("SQLite opens");
     let state = AppState {

@@ -1,14 +1,15 @@
 //! The server's settings, from flags or environment variables.
 
 use crate::auth::Tokens;
+use crate::storage::Database;
 use axum::http::HeaderValue;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub struct Config {
     pub listen: SocketAddr,
-    /// Where the SQLite file lives.
-    pub data_dir: PathBuf,
+    /// Where the logs are kept.
+    pub database: Database,
     pub tokens: Tokens,
     /// The built app to serve, if any.
     pub dist: Option<PathBuf>,
@@ -22,7 +23,8 @@ pub struct Config {
 pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 const USAGE: &str =
-    "usage: portal-server [--listen ADDR] [--data-dir DIR] [--dist DIR] [--tokens token=tenant,...]
+    "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant,...]
+  the database is an SQLite file under --data-dir (./data) unless a postgres:// URL is given
 environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL";
 
 impl Config {
@@ -35,6 +37,7 @@ impl Config {
         let mut data_dir = env("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into());
         let mut dist = env("PORTAL_DIST").or_else(|| Some("./dist".into()));
         let mut tokens = env("PORTAL_TOKENS");
+        let mut database_url = env("DATABASE_URL").filter(|u| !u.is_empty());
         let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
         let mut rate = env("PORTAL_RATE").unwrap_or_else(|| "200".into());
         let mut args = args.into_iter();
@@ -48,17 +51,25 @@ impl Config {
                 "--data-dir" => data_dir = value()?,
                 "--dist" => dist = Some(value()?),
                 "--tokens" => tokens = Some(value()?),
+                "--database-url" => database_url = Some(value()?),
                 "--origins" => origins = value()?,
                 "--rate" => rate = value()?,
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
         }
-        if let Some(url) = env("DATABASE_URL") {
-            if url.starts_with("postgres") {
-                return Err("DATABASE_URL names PostgreSQL, which this build does not support yet; unset it to use SQLite".into());
+        let database = match database_url {
+            None => Database::Sqlite(PathBuf::from(data_dir).join("portal.sqlite3")),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url)
             }
-        }
+            Some(url) => {
+                return Err(format!(
+                    "database URL \"{}\": only postgres:// URLs are supported; leave it unset for SQLite",
+                    url.split(':').next().unwrap_or_default()
+                ))
+            }
+        };
         let listen = listen
             .parse()
             .map_err(|e| format!("listen address \"{listen}\": {e}"))?;
@@ -80,7 +91,7 @@ impl Config {
             rate,
             origins,
             listen,
-            data_dir: data_dir.into(),
+            database,
             tokens,
             dist: dist
                 .map(PathBuf::from)

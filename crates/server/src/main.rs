@@ -1,7 +1,7 @@
 //! `portal-server`: serves the sync API and the built app.
 
 use portal_server::limits::Limits;
-use portal_server::storage::Storage;
+use portal_server::storage::{Database, Storage};
 use portal_server::{router, AppState, Config};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -28,18 +28,21 @@ async fn main() {
 }
 
 async fn run(config: Config) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
-    let path = config.data_dir.join("portal.sqlite3");
-    let storage = Storage::sqlite(&path)
+    if let Database::Sqlite(path) = &config.database {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let storage = Storage::open(&config.database)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        .map_err(|e| format!("cannot open {}: {e}", config.database))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(
         address = %config.listen,
-        database = %path.display(),
+        database = %config.database,
         app = ?config.dist,
         "serving"
     );

@@ -1,15 +1,20 @@
-//! The server over real HTTP, against a real SQLite file per test.
+//! The server over real HTTP. The storage contract runs twice, against a
+//! real SQLite file and a real PostgreSQL database per test (see
+//! `contract!` at the end); the rest is about HTTP and runs on SQLite.
+
+mod support;
 
 use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
-use portal_server::storage::Storage;
+use portal_server::storage::{Incoming, Storage};
 use portal_server::{router, AppState};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use support::Backend;
 
 const ALPHA: &str = "alpha-token-123";
 const BETA: &str = "beta-token-456";
@@ -22,14 +27,18 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
-    spawn_app_limited(10_000).await
+    spawn_app_limited(Backend::Sqlite, 10_000).await
 }
 
-async fn spawn_app_limited(rate: u32) -> TestApp {
+async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn_app_limited(backend, 10_000).await
+}
+
+async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage = Storage::sqlite(&dir.path().join("test.sqlite3"))
+    let storage = Storage::open(&backend.database(dir.path()).await)
         .await
-        .expect("SQLite opens");
+        .expect("the database opens");
     let state = AppState {
         storage: Arc::new(storage),
         tokens: Arc::new(Tokens::parse(&format!("{ALPHA}=alpha,{BETA}=beta")).unwrap()),
@@ -129,17 +138,15 @@ fn positions(reply: &Value) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test]
-async fn health_answers_without_a_token() {
-    let app = spawn_app().await;
+async fn health_answers_without_a_token(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let response = app.health().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
 }
 
-#[tokio::test]
-async fn pushed_events_pull_back_in_order_with_gap_free_positions() {
-    let app = spawn_app().await;
+async fn pushed_events_pull_back_in_order_with_gap_free_positions(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let log = demo(300);
     let (status, reply) = app.push(ALPHA, &log[..100]).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
@@ -166,9 +173,8 @@ async fn pushed_events_pull_back_in_order_with_gap_free_positions() {
     }
 }
 
-#[tokio::test]
-async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice() {
-    let app = spawn_app().await;
+async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let log = demo(50);
     let (_, first) = app.push(ALPHA, &log).await;
     let (status, again) = app.push(ALPHA, &log).await;
@@ -181,9 +187,8 @@ async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice() {
     assert_eq!(app.pull_all(ALPHA).await.len(), log.len());
 }
 
-#[tokio::test]
-async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing() {
-    let app = spawn_app().await;
+async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let log = demo(40);
     app.push(ALPHA, &log[..20]).await;
     let mut forged = log[20..30].to_vec();
@@ -206,9 +211,10 @@ async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(
     assert_eq!(app.pull_all(ALPHA).await.len(), 20);
 }
 
-#[tokio::test]
-async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing() {
-    let app = spawn_app().await;
+async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing(
+    backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let log = demo(60);
     app.push(ALPHA, &log[..30]).await;
     // A new event for a stored stream that skips versions, as from a device
@@ -349,9 +355,8 @@ async fn a_missing_or_unknown_token_is_a_401() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn a_tenant_sees_and_changes_only_its_own_log() {
-    let app = spawn_app().await;
+async fn a_tenant_sees_and_changes_only_its_own_log(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let log = demo(30);
     app.push(ALPHA, &log).await;
     assert!(app.pull_all(BETA).await.is_empty());
@@ -381,9 +386,8 @@ async fn an_oversized_body_is_a_413() {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn pull_pages_with_next_and_more() {
-    let app = spawn_app().await;
+async fn pull_pages_with_next_and_more(backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let log = demo(250);
     app.push(ALPHA, &log).await;
     let first = app.pull(ALPHA, 0, 100).await;
@@ -398,9 +402,8 @@ async fn pull_pages_with_next_and_more() {
     assert_eq!(beyond["next"], 10_000);
 }
 
-#[tokio::test]
-async fn concurrent_pushers_and_a_puller_skip_nothing() {
-    let app = Arc::new(spawn_app().await);
+async fn concurrent_pushers_and_a_puller_skip_nothing(backend: Backend) {
+    let app = Arc::new(spawn_app_on(backend).await);
     let log = demo(2_000);
     // Four pushers own disjoint streams, each pushing its events in order.
     let mut groups: Vec<Vec<Envelope>> = vec![Vec::new(); 4];
@@ -528,7 +531,7 @@ async fn the_openapi_document_describes_what_the_server_does() {
 
 #[tokio::test]
 async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
-    let app = spawn_app_limited(5).await;
+    let app = spawn_app_limited(Backend::Sqlite, 5).await;
     let mut limited = 0;
     for _ in 0..30 {
         let response = app
@@ -552,3 +555,91 @@ async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
     // Another token keeps its own allowance.
     assert_eq!(app.pull(BETA, 0, 10).await["events"], json!([]));
 }
+
+async fn concurrent_copies_of_one_batch_are_stored_once(backend: Backend) {
+    let app = Arc::new(spawn_app_on(backend).await);
+    let log = demo(120);
+    app.push(ALPHA, &log[..20]).await;
+    let batch = log[20..].to_vec();
+    let copies: Vec<_> = (0..5)
+        .map(|_| {
+            let (app, batch) = (app.clone(), batch.clone());
+            tokio::spawn(async move { app.push(ALPHA, &batch).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for copy in copies {
+        let (status, reply) = copy.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        answers.push(positions(&reply));
+    }
+    let expected: Vec<u64> = (21..=log.len() as u64).collect();
+    for answer in &answers {
+        assert_eq!(answer, &expected, "every copy is told the same places");
+    }
+    assert_eq!(app.pull_all(ALPHA).await.len(), log.len());
+}
+
+async fn what_was_acknowledged_survives_a_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = backend.database(dir.path()).await;
+    let log = demo(80);
+    let batch: Vec<Incoming> = log
+        .iter()
+        .map(|e| Incoming {
+            event_id: e.event_id.0,
+            stream_id: e.stream_id.0,
+            stream_version: e.stream_version,
+            body: portal_sync::codec::encode(e),
+        })
+        .collect();
+    let placed = {
+        let storage = Storage::open(&database).await.unwrap();
+        storage.push("alpha", &batch).await.unwrap()
+    };
+    // Opened again, as after a restart: the migrations run again, harmlessly.
+    let storage = Storage::open(&database).await.unwrap();
+    let pulled = storage.pull("alpha", 0, 1_000).await.unwrap();
+    assert_eq!(pulled.len(), log.len());
+    for ((row, event), place) in pulled.iter().zip(&batch).zip(&placed) {
+        assert_eq!(row.body, event.body);
+        assert_eq!(row.global_position, place.global_position);
+        assert_eq!(row.recorded_at, place.recorded_at);
+    }
+    assert_eq!(
+        storage.push("alpha", &batch).await.unwrap(),
+        placed,
+        "a retry after the restart is told the same places"
+    );
+}
+
+/// Each contract case, once per backend.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+contract!(
+    health_answers_without_a_token,
+    pushed_events_pull_back_in_order_with_gap_free_positions,
+    a_retried_batch_gets_the_same_positions_and_stores_nothing_twice,
+    the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing,
+    a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing,
+    a_tenant_sees_and_changes_only_its_own_log,
+    pull_pages_with_next_and_more,
+    concurrent_pushers_and_a_puller_skip_nothing,
+    concurrent_copies_of_one_batch_are_stored_once,
+    what_was_acknowledged_survives_a_restart,
+);

@@ -1,6 +1,8 @@
 //! Settings from flags and the environment.
 
+use portal_server::storage::Database;
 use portal_server::Config;
+use std::path::PathBuf;
 
 fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |key| {
@@ -19,7 +21,10 @@ fn args(list: &[&str]) -> Vec<String> {
 fn defaults_listen_on_loopback_with_sqlite_under_data() {
     let config = Config::from_args(args(&[]), env(&[])).unwrap();
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(config.data_dir.to_str(), Some("./data"));
+    assert_eq!(
+        config.database,
+        Database::Sqlite(PathBuf::from("./data/portal.sqlite3"))
+    );
     assert!(config
         .tokens
         .tenant(portal_server::config::LOCAL_TOKEN)
@@ -59,8 +64,30 @@ fn bad_settings_say_what_is_wrong() {
         .err()
         .unwrap();
     assert!(rate.contains("at least 1"), "{rate}");
-    let postgres = Config::from_args(args(&[]), env(&[("DATABASE_URL", "postgres://x/y")]))
+    let mysql = Config::from_args(args(&[]), env(&[("DATABASE_URL", "mysql://x/y")]))
         .err()
         .unwrap();
-    assert!(postgres.contains("PostgreSQL"), "{postgres}");
+    assert!(mysql.contains("only postgres://"), "{mysql}");
+}
+
+#[test]
+fn a_postgres_url_selects_postgresql_and_the_flag_wins() {
+    let from_env = Config::from_args(
+        args(&[]),
+        env(&[("DATABASE_URL", "postgres://db.internal/portal")]),
+    )
+    .unwrap();
+    assert_eq!(
+        from_env.database,
+        Database::Postgres("postgres://db.internal/portal".into())
+    );
+    let from_flag = Config::from_args(
+        args(&["--database-url", "postgresql://other/portal"]),
+        env(&[("DATABASE_URL", "postgres://db.internal/portal")]),
+    )
+    .unwrap();
+    assert_eq!(
+        from_flag.database,
+        Database::Postgres("postgresql://other/portal".into())
+    );
 }
