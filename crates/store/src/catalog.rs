@@ -3,7 +3,7 @@
 //! are read, and brought up to date inside every write transaction, so a
 //! handle that another tab has overtaken catches up before it decides.
 
-use crate::chunk::{decode_header, Chunk};
+use crate::chunk::{decode_header, decode_sync, Chunk};
 use portal_domain::{EventId, StreamId};
 use rustc_hash::FxHashMap;
 
@@ -36,8 +36,18 @@ impl Catalog {
         self.streams.get(&stream).copied()
     }
 
-    pub fn observe(&mut self, position: u64, id: EventId, stream: StreamId, version: u64) {
+    /// Learns of an event at `position`. Only a live event (pending or
+    /// synced) counts in its stream's version.
+    pub fn observe(
+        &mut self,
+        position: u64,
+        id: EventId,
+        stream: StreamId,
+        version: u64,
+        live: bool,
+    ) {
         self.ids.insert(id, position);
+        let version = if live { version } else { 0 };
         self.streams
             .entry(stream)
             .and_modify(|s| {
@@ -51,6 +61,14 @@ impl Catalog {
             });
     }
 
+    /// A stream's event at `version` no longer counts (it was rejected or
+    /// superseded): the stream is back at the version before it.
+    pub fn release(&mut self, stream: StreamId, version: u64) {
+        if let Some(span) = self.streams.get_mut(&stream) {
+            span.version = span.version.min(version.saturating_sub(1));
+        }
+    }
+
     /// Learns the events of `chunks` from `self.len` on; the log ends at `len`.
     /// Unreadable events are skipped here; reads report them.
     pub fn learn(&mut self, chunks: &[Chunk], len: u64) {
@@ -59,7 +77,8 @@ impl Catalog {
             if chunk.end() <= known {
                 continue;
             }
-            for (position, frame) in chunk.frames() {
+            let states = decode_sync(chunk);
+            for ((position, frame), state) in chunk.frames().zip(states) {
                 if position < known {
                     continue;
                 }
@@ -69,6 +88,7 @@ impl Catalog {
                         header.event_id,
                         header.stream_id,
                         header.stream_version,
+                        state.is_live(),
                     );
                 }
             }

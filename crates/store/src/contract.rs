@@ -20,6 +20,18 @@ pub enum SyncState {
     },
     /// Refused by the server; kept, with why, so that it is never lost silently.
     Rejected { reason: String },
+    /// Decided again after another device changed its stream first, and
+    /// stored again as the events starting with `by`. Kept for the record.
+    Superseded { by: EventId },
+}
+
+impl SyncState {
+    /// Whether the event counts in the shared history, and so in the
+    /// projections and in its stream's version: pending or synced. A
+    /// rejected or superseded event is kept for the record only.
+    pub fn is_live(&self) -> bool {
+        matches!(self, SyncState::Pending | SyncState::Synced { .. })
+    }
 }
 
 /// One event as the store holds it. `position` is local: the order this
@@ -116,8 +128,22 @@ pub trait EventStore {
     /// One stream's events, in order.
     async fn read_stream(&self, stream: StreamId) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// Records where events are on their way to the server.
+    /// Records where events are on their way to the server. A pending event
+    /// that becomes rejected or superseded gives its stream version back:
+    /// its stream's version is again the one before it. That is only
+    /// allowed for the latest live events of a stream.
     async fn set_sync_states(&self, updates: &[(EventId, SyncState)]) -> Result<(), StoreError>;
+
+    /// Sync's rebase, in one transaction, all or nothing: `updates` as
+    /// `set_sync_states` would record them (pending events rejected or
+    /// superseded), then `events` as `import` would store them (the other
+    /// devices' events that took those versions, and the commands decided
+    /// again after them).
+    async fn settle(
+        &self,
+        updates: &[(EventId, SyncState)],
+        events: Vec<(Envelope, SyncState)>,
+    ) -> Result<Imported, StoreError>;
 
     /// This device's id: the stored one, or `candidate`, stored now, when
     /// there is none yet. Two tabs racing get the same answer.

@@ -6,7 +6,9 @@
 //! so two handles (two tabs) never overwrite each other.
 
 use crate::catalog::Catalog;
-use crate::chunk::{self, decode_chunks, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS};
+use crate::chunk::{
+    self, decode_chunks, decode_header, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS,
+};
 use crate::contract::{
     Appended, Change, Checkpoint, EventStore, Imported, Loaded, StoredEvent, SyncState,
 };
@@ -40,6 +42,15 @@ pub fn page_bounds(after: u64, page: u64, pages: u64) -> impl Iterator<Item = (u
         let lower = after + i * page;
         (lower, (i + 1 < pages).then_some(lower + page))
     })
+}
+
+/// An event a write stored, for the catalog to learn once it commits.
+struct Written {
+    position: u64,
+    id: EventId,
+    stream: StreamId,
+    version: u64,
+    live: bool,
 }
 
 struct ImportDone {
@@ -365,7 +376,9 @@ impl<B: Backend> Engine<B> {
                         }),
                     }
                 }
-                let imported = self.import_in(tx, writes, events).await?;
+                let imported = self
+                    .import_in(tx, writes, events, FxHashMap::default())
+                    .await?;
                 for key in keys {
                     writes.next()?;
                     tx.delete_legacy(key)?;
@@ -381,24 +394,118 @@ impl<B: Backend> Engine<B> {
         Ok(())
     }
 
+    /// Records `updates` inside `tx`. Returns the streams whose version
+    /// went down, with their new version: those whose latest live events
+    /// stopped counting.
+    async fn set_states_in(
+        &self,
+        tx: &B::Tx,
+        writes: &mut Writes,
+        updates: &[(EventId, SyncState)],
+    ) -> Result<FxHashMap<StreamId, u64>, StoreError> {
+        let len = tx.log_end().await?;
+        self.catch_up(tx, len).await?;
+        let mut by_position = Vec::with_capacity(updates.len());
+        for (event_id, state) in updates {
+            let position = self.catalog.borrow().position(*event_id);
+            let position = position.ok_or(StoreError::UnknownEvent {
+                event_id: *event_id,
+            })?;
+            by_position.push((position, event_id, state));
+        }
+        by_position.sort_by_key(|(p, _, _)| *p);
+        let mut current: Option<(Place, Chunk, Vec<SyncState>)> = None;
+        let mut given_back: FxHashMap<StreamId, Vec<(u64, EventId)>> = FxHashMap::default();
+        for (position, event_id, state) in by_position {
+            if !current
+                .as_ref()
+                .is_some_and(|(_, c, _)| c.contains(position))
+            {
+                if let Some((place, mut chunk, states)) = current.take() {
+                    chunk.sync = encode_sync(&states);
+                    writes.next()?;
+                    tx.put(place, &chunk)?;
+                }
+                let (place, chunk) = tx.holding(position).await?.ok_or_else(|| {
+                    StoreError::Backend(format!(
+                        "the record holding position {position} is missing"
+                    ))
+                })?;
+                let states = decode_sync(&chunk);
+                current = Some((place, chunk, states));
+            }
+            if let Some((_, chunk, states)) = current.as_mut() {
+                let slot = &mut states[(position - chunk.first) as usize];
+                if slot.is_live() && !state.is_live() {
+                    let header = chunk
+                        .frames()
+                        .find(|(p, _)| *p == position)
+                        .and_then(|(_, frame)| frame.ok())
+                        .and_then(|frame| decode_header(&frame).ok())
+                        .ok_or(StoreError::UnknownEvent {
+                            event_id: *event_id,
+                        })?;
+                    given_back
+                        .entry(header.stream_id)
+                        .or_default()
+                        .push((header.stream_version, *event_id));
+                }
+                *slot = state.clone();
+            }
+        }
+        if let Some((place, mut chunk, states)) = current {
+            chunk.sync = encode_sync(&states);
+            writes.next()?;
+            tx.put(place, &chunk)?;
+        }
+        // Only a stream's latest live events may stop counting, or its
+        // version would have a hole.
+        let mut released = FxHashMap::default();
+        for (stream, mut versions) in given_back {
+            versions.sort_unstable_by(|a, b| b.cmp(a));
+            let mut version = self.catalog.borrow().version(stream);
+            for (v, event_id) in versions {
+                if v != version {
+                    return Err(StoreError::InvalidBatch(format!(
+                            "event {event_id} is not its stream's latest live event, so it cannot stop counting"
+                        )));
+                }
+                version -= 1;
+            }
+            released.insert(stream, version);
+        }
+        Ok(released)
+    }
+
+    /// The streams `released` went back to these versions.
+    fn release(&self, released: &FxHashMap<StreamId, u64>) {
+        let mut catalog = self.catalog.borrow_mut();
+        for (stream, version) in released {
+            catalog.release(*stream, version + 1);
+        }
+    }
+
     /// Records what a committed write added to the catalog. Every write
     /// caught the catalog up inside its transaction first, so afterwards it
     /// knows the log up to where that write left its end.
-    fn learn_written(&self, len: u64, written: Vec<(u64, EventId, StreamId, u64)>) {
+    fn learn_written(&self, len: u64, written: Vec<Written>) {
         let mut catalog = self.catalog.borrow_mut();
-        for (position, id, stream, version) in written {
-            catalog.observe(position, id, stream, version);
+        for w in written {
+            catalog.observe(w.position, w.id, w.stream, w.version, w.live);
         }
         catalog.len = len;
     }
 
     /// The import itself, inside `tx`; returns what to learn after commit.
+    /// `versions` holds the streams whose version this transaction already
+    /// changed (a rebase gave some back), over what the catalog knows.
     async fn import_in(
         &self,
         tx: &B::Tx,
         writes: &mut Writes,
         events: Vec<(Envelope, SyncState)>,
-    ) -> Result<(ImportDone, Vec<(u64, EventId, StreamId, u64)>), StoreError> {
+        mut versions: FxHashMap<StreamId, u64>,
+    ) -> Result<(ImportDone, Vec<Written>), StoreError> {
         let frames: Vec<Vec<u8>> = events.iter().map(|(e, _)| chunk::frame_of(e)).collect();
         let mut seen = FxHashSet::default();
         for (envelope, _) in &events {
@@ -420,7 +527,6 @@ impl<B: Backend> Engine<B> {
             .collect();
         let stored = self.find_stored(tx, &pairs).await?;
 
-        let mut versions: FxHashMap<StreamId, u64> = FxHashMap::default();
         let mut new_frames = Vec::new();
         let mut new_states = Vec::new();
         let mut written = Vec::new();
@@ -431,19 +537,29 @@ impl<B: Backend> Engine<B> {
                 continue;
             }
             let stream = envelope.stream_id;
-            let current = *versions
-                .entry(stream)
-                .or_insert_with(|| self.catalog.borrow().version(stream));
-            if envelope.stream_version != current + 1 {
-                return Err(StoreError::Conflict {
-                    stream,
-                    expected: envelope.stream_version.saturating_sub(1),
-                    actual: current,
-                });
+            let live = state.is_live();
+            // An event kept for the record only holds no version.
+            if live {
+                let current = *versions
+                    .entry(stream)
+                    .or_insert_with(|| self.catalog.borrow().version(stream));
+                if envelope.stream_version != current + 1 {
+                    return Err(StoreError::Conflict {
+                        stream,
+                        expected: envelope.stream_version.saturating_sub(1),
+                        actual: current,
+                    });
+                }
+                versions.insert(stream, envelope.stream_version);
             }
-            versions.insert(stream, envelope.stream_version);
             let position = len + new_frames.len() as u64;
-            written.push((position, envelope.event_id, stream, envelope.stream_version));
+            written.push(Written {
+                position,
+                id: envelope.event_id,
+                stream,
+                version: envelope.stream_version,
+                live,
+            });
             new_frames.push(frame);
             new_states.push(state);
         }
@@ -583,7 +699,13 @@ impl<B: Backend> Engine<B> {
             let known = catalog.len;
             for event in loaded.events.iter().filter(|e| e.position >= known) {
                 let e_ = &event.envelope;
-                catalog.observe(event.position, e_.event_id, e_.stream_id, e_.stream_version);
+                catalog.observe(
+                    event.position,
+                    e_.event_id,
+                    e_.stream_id,
+                    e_.stream_version,
+                    event.sync.is_live(),
+                );
             }
             catalog.len = len;
         }
@@ -705,7 +827,13 @@ impl<B: Backend> EventStore for Engine<B> {
                 events
                     .iter()
                     .zip(appended.positions.clone())
-                    .map(|(e, p)| (p, e.event_id, e.stream_id, e.stream_version))
+                    .map(|(e, position)| Written {
+                        position,
+                        id: e.event_id,
+                        stream: e.stream_id,
+                        version: e.stream_version,
+                        live: true,
+                    })
                     .collect(),
             );
             self.backend.notify(&Change::Appended { head: len });
@@ -722,7 +850,10 @@ impl<B: Backend> EventStore for Engine<B> {
 
     async fn import(&self, events: Vec<(Envelope, SyncState)>) -> Result<Imported, StoreError> {
         let (done, written) = self
-            .write(async |tx, writes| self.import_in(tx, writes, events).await)
+            .write(async |tx, writes| {
+                self.import_in(tx, writes, events, FxHashMap::default())
+                    .await
+            })
             .await?;
         if !written.is_empty() {
             self.learn_written(done.len, written);
@@ -759,51 +890,31 @@ impl<B: Backend> EventStore for Engine<B> {
     }
 
     async fn set_sync_states(&self, updates: &[(EventId, SyncState)]) -> Result<(), StoreError> {
-        self.write(async |tx, writes| {
-            let len = tx.log_end().await?;
-            self.catch_up(tx, len).await?;
-            let mut by_position = Vec::with_capacity(updates.len());
-            for (event_id, state) in updates {
-                let position = self.catalog.borrow().position(*event_id);
-                let position = position.ok_or(StoreError::UnknownEvent {
-                    event_id: *event_id,
-                })?;
-                by_position.push((position, state));
-            }
-            by_position.sort_by_key(|(p, _)| *p);
-            let mut current: Option<(Place, Chunk, Vec<SyncState>)> = None;
-            for (position, state) in by_position {
-                if !current
-                    .as_ref()
-                    .is_some_and(|(_, c, _)| c.contains(position))
-                {
-                    if let Some((place, mut chunk, states)) = current.take() {
-                        chunk.sync = encode_sync(&states);
-                        writes.next()?;
-                        tx.put(place, &chunk)?;
-                    }
-                    let (place, chunk) = tx.holding(position).await?.ok_or_else(|| {
-                        StoreError::Backend(format!(
-                            "the record holding position {position} is missing"
-                        ))
-                    })?;
-                    let states = decode_sync(&chunk);
-                    current = Some((place, chunk, states));
-                }
-                if let Some((_, chunk, states)) = current.as_mut() {
-                    states[(position - chunk.first) as usize] = state.clone();
-                }
-            }
-            if let Some((place, mut chunk, states)) = current {
-                chunk.sync = encode_sync(&states);
-                writes.next()?;
-                tx.put(place, &chunk)?;
-            }
-            Ok(())
-        })
-        .await?;
+        let released = self
+            .write(async |tx, writes| self.set_states_in(tx, writes, updates).await)
+            .await?;
+        self.release(&released);
         self.backend.notify(&Change::SyncStates);
         Ok(())
+    }
+
+    async fn settle(
+        &self,
+        updates: &[(EventId, SyncState)],
+        events: Vec<(Envelope, SyncState)>,
+    ) -> Result<Imported, StoreError> {
+        let (released, done, written) = self
+            .write(async |tx, writes| {
+                let released = self.set_states_in(tx, writes, updates).await?;
+                let (done, written) = self.import_in(tx, writes, events, released.clone()).await?;
+                Ok::<_, StoreError>((released, done, written))
+            })
+            .await?;
+        self.release(&released);
+        self.learn_written(done.len, written);
+        self.backend.notify(&Change::SyncStates);
+        self.backend.notify(&Change::Appended { head: done.len });
+        Ok(done.imported)
     }
 
     async fn claim_device_id(&self, candidate: DeviceId) -> Result<DeviceId, StoreError> {

@@ -394,14 +394,198 @@ pub async fn sync_states_can_be_marked_synced_and_rejected<H: Harness>(h: &H) {
         .zip(40..)
         .map(|(e, g)| (e.event_id, synced(g)))
         .collect();
-    updates.push((b.events[0].event_id, rejected.clone()));
+    // A rejection covers the whole command.
+    updates.extend(b.events.iter().map(|e| (e.event_id, rejected.clone())));
     store.set_sync_states(&updates).await.unwrap();
     let loaded = store.read_all().await.unwrap();
     for (event, g) in loaded.events.iter().zip(40..).take(a.events.len()) {
         assert_eq!(event.sync, synced(g));
     }
-    assert_eq!(loaded.events[a.events.len()].sync, rejected);
-    assert_eq!(loaded.events[a.events.len() + 1].sync, SyncState::Pending);
+    for event in &loaded.events[a.events.len()..] {
+        assert_eq!(event.sync, rejected);
+    }
+}
+
+/// Two devices that both saw application 1 created: `here` holds this
+/// device's store, `there` decides another device's commands.
+struct TwoDevices {
+    here: Fixture,
+    there: Fixture,
+    created: fixture::Batch,
+}
+
+impl TwoDevices {
+    async fn on<S: EventStore>(store: &S, seed: u64) -> Self {
+        let mut here = Fixture::new(seed);
+        let created = here.create(1);
+        append_ok(store, &created).await;
+        store
+            .set_sync_states(&synced_all(&created.events, 1))
+            .await
+            .unwrap();
+        let mut there = Fixture::new(seed + 1000);
+        for e in &created.events {
+            there.portal.append(e.clone()).unwrap();
+        }
+        TwoDevices {
+            here,
+            there,
+            created,
+        }
+    }
+}
+
+fn synced_all(events: &[Envelope], from: u64) -> Vec<(EventId, SyncState)> {
+    events
+        .iter()
+        .zip(from..)
+        .map(|(e, g)| (e.event_id, synced(g)))
+        .collect()
+}
+
+pub async fn a_rebase_settles_in_one_transaction<H: Harness>(h: &H) {
+    let store = fresh(h, "settle").await;
+    let TwoDevices {
+        mut here,
+        mut there,
+        created,
+    } = TwoDevices::on(&store, 41).await;
+    // Another device adds a product first; this one, offline, adds another
+    // at the same stream version.
+    let theirs = there.add(1, "Payments");
+    let mine = here.add(1, "Maps");
+    assert_eq!(mine.expected, theirs.expected);
+    append_ok(&store, &mine).await;
+    // Decided again after theirs.
+    for e in &theirs.events {
+        there.portal.append(e.clone()).unwrap();
+    }
+    let again = there.add(1, "Maps");
+    let superseded = SyncState::Superseded {
+        by: again.events[0].event_id,
+    };
+    let mut incoming: Vec<(Envelope, SyncState)> = theirs
+        .events
+        .iter()
+        .zip(created.events.len() as u64 + 1..)
+        .map(|(e, g)| (e.clone(), synced(g)))
+        .collect();
+    incoming.extend(again.events.iter().map(|e| (e.clone(), SyncState::Pending)));
+    let updates: Vec<(EventId, SyncState)> = mine
+        .events
+        .iter()
+        .map(|e| (e.event_id, superseded.clone()))
+        .collect();
+    let imported = store.settle(&updates, incoming).await.unwrap();
+    assert_eq!(imported.skipped, 0);
+
+    let loaded = store.read_all().await.unwrap();
+    let states: Vec<&SyncState> = loaded.events.iter().map(|e| &e.sync).collect();
+    let n = created.events.len();
+    let (m, t) = (mine.events.len(), theirs.events.len());
+    assert!(states[..n]
+        .iter()
+        .all(|s| matches!(s, SyncState::Synced { .. })));
+    assert!(states[n..n + m].iter().all(|s| **s == superseded));
+    assert!(states[n + m..n + m + t]
+        .iter()
+        .all(|s| matches!(s, SyncState::Synced { .. })));
+    assert!(states[n + m + t..]
+        .iter()
+        .all(|s| **s == SyncState::Pending));
+    // Nothing lost: every event is still there, the superseded ones too.
+    assert_eq!(loaded.events.len(), n + m + t + again.events.len());
+
+    // The stream goes on after the re-decided command, in this handle and
+    // in a second one that learns it from storage.
+    let next = there.add(1, "Search");
+    assert_eq!(next.expected, again.expected + again.events.len() as u64);
+    let second = h.open("settle").await;
+    second.append(next.expected, &next.events).await.unwrap();
+    let after = there.add(1, "Billing");
+    append_ok(&store, &after).await;
+}
+
+pub async fn a_settle_that_fails_keeps_nothing<H: Harness>(h: &H) {
+    let store = fresh(h, "settle-fails").await;
+    let TwoDevices {
+        mut here,
+        mut there,
+        ..
+    } = TwoDevices::on(&store, 43).await;
+    let theirs = there.add(1, "Payments");
+    let mine = here.add(1, "Maps");
+    append_ok(&store, &mine).await;
+    let before = store.read_all().await.unwrap();
+    let updates: Vec<(EventId, SyncState)> = mine
+        .events
+        .iter()
+        .map(|e| {
+            let reason = "Payments was added on another device".to_owned();
+            (e.event_id, SyncState::Rejected { reason })
+        })
+        .collect();
+    // Their events arrive with a hole: the import conflicts.
+    let incoming: Vec<(Envelope, SyncState)> = theirs.events[1..]
+        .iter()
+        .map(|e| (e.clone(), synced(9)))
+        .collect();
+    assert!(matches!(
+        store.settle(&updates, incoming).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.read_all().await.unwrap(), before, "nothing kept");
+    // The handle still knows the stream's version: this device's own next
+    // command goes on after its pending one.
+    let next = here.add(1, "Search");
+    append_ok(&store, &next).await;
+}
+
+pub async fn only_a_streams_latest_events_may_stop_counting<H: Harness>(h: &H) {
+    let store = fresh(h, "settle-latest").await;
+    let TwoDevices {
+        mut here,
+        mut there,
+        ..
+    } = TwoDevices::on(&store, 45).await;
+    let first = here.add(1, "Maps");
+    let second = here.add(1, "Search");
+    append_ok(&store, &first).await;
+    append_ok(&store, &second).await;
+    let before = store.read_all().await.unwrap();
+    let reason = "refused".to_owned();
+    let updates: Vec<(EventId, SyncState)> = first
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.event_id,
+                SyncState::Rejected {
+                    reason: reason.clone(),
+                },
+            )
+        })
+        .collect();
+    assert!(matches!(
+        store.set_sync_states(&updates).await,
+        Err(StoreError::InvalidBatch(_))
+    ));
+    assert_eq!(store.read_all().await.unwrap(), before);
+    // Both commands, latest first or together, may.
+    let mut both = updates.clone();
+    both.extend(second.events.iter().map(|e| {
+        (
+            e.event_id,
+            SyncState::Rejected {
+                reason: reason.clone(),
+            },
+        )
+    }));
+    store.set_sync_states(&both).await.unwrap();
+    // The stream is back where it was before them.
+    let instead = there.add(1, "Billing");
+    assert_eq!(instead.expected, first.expected);
+    append_ok(&store, &instead).await;
 }
 
 pub async fn marking_an_unknown_event_changes_nothing<H: Harness>(h: &H) {
@@ -847,7 +1031,10 @@ macro_rules! contract_cases {
             another_tab_hears_of_an_append_within_100_ms,
             a_schema_1_log_is_migrated_on_open,
             many_small_appends_are_compacted,
-            a_stale_handle_catches_up_before_marking_sync_states
+            a_stale_handle_catches_up_before_marking_sync_states,
+            a_rebase_settles_in_one_transaction,
+            a_settle_that_fails_keeps_nothing,
+            only_a_streams_latest_events_may_stop_counting
         );
     };
     (@each $harness:expr, $test:meta, sync, $($case:ident),*) => {
