@@ -23,6 +23,7 @@ pub mod portal;
 pub mod process;
 pub mod projections;
 pub mod records;
+pub mod recover;
 pub mod snapshot;
 pub mod state;
 pub mod time_machine;

@@ -81,9 +81,12 @@ pub async fn cold_start(store: &impl EventStore) -> Result<ColdStart, StoreError
     let loaded = store.read_all().await?;
     let checkpoint = store.load_checkpoint().await?;
     let mut entries = Vec::with_capacity(loaded.events.len());
+    // Rejected and superseded events are kept for the record only: the
+    // projections never count them.
     let log: SharedLog = loaded
         .events
         .into_iter()
+        .filter(|e| e.sync.is_live())
         .map(|e| {
             entries.push((e.position, e.sync));
             e.envelope

@@ -2,9 +2,10 @@
 //!
 //! One envelope is one JSON object: the envelope's fields, the event's `type`,
 //! `schema_version` and `kind`, and its `data`. A log is NDJSON, one envelope
-//! per line. The push/pull messages of the sync protocol will live here too.
+//! per line. `rebase` settles a pulled page against this device's log.
 
 pub mod codec;
+pub mod rebase;
 
 pub use codec::{decode, decode_ndjson, encode, encode_ndjson, DecodeError, LineError};
 

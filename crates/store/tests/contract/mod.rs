@@ -495,6 +495,18 @@ pub async fn a_rebase_settles_in_one_transaction<H: Harness>(h: &H) {
         .all(|s| **s == SyncState::Pending));
     // Nothing lost: every event is still there, the superseded ones too.
     assert_eq!(loaded.events.len(), n + m + t + again.events.len());
+    // The projections count the shared history only.
+    let start = cold_start(&store).await.unwrap();
+    let counted: Vec<EventId> = start.portal.log().iter().map(|e| e.event_id).collect();
+    let expected: Vec<EventId> = created
+        .events
+        .iter()
+        .chain(&theirs.events)
+        .chain(&again.events)
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(counted, expected);
+    assert_eq!(start.entries.len(), expected.len());
 
     // The stream goes on after the re-decided command, in this handle and
     // in a second one that learns it from storage.

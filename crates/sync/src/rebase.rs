@@ -1,0 +1,130 @@
+//! What one pulled page means for this device's log (DESIGN.md §5): which
+//! of its own events the server has now placed, which events are other
+//! devices', and, where another device changed a stream first, this
+//! device's pending commands decided again after it. Pure: the app stores
+//! the result in one transaction (`EventStore::settle`).
+
+use chrono::{DateTime, Utc};
+use portal_domain::recover::{commands, recover};
+use portal_domain::{Envelope, EventId, IdSource, Portal, StreamId};
+use std::collections::{HashMap, HashSet};
+
+/// An event of this device's log that counts (pending or synced).
+#[derive(Clone, Copy)]
+pub struct LocalEvent<'a> {
+    pub envelope: &'a Envelope,
+    /// Not yet placed by the server.
+    pub pending: bool,
+}
+
+/// What to record after a page.
+#[derive(Debug, Default, PartialEq)]
+pub struct Settlement {
+    /// This device's events the server placed: id, global position, recorded at.
+    pub confirmed: Vec<(EventId, u64, DateTime<Utc>)>,
+    /// Pending events decided again: each, and the first event that replaces it.
+    pub superseded: Vec<(EventId, EventId)>,
+    /// Pending events whose command no longer holds, with why.
+    pub rejected: Vec<(EventId, String)>,
+    /// Other devices' events, in the server's order, placed already.
+    pub foreign: Vec<Envelope>,
+    /// The commands decided again, to store after `foreign`, pending.
+    pub rebased: Vec<Envelope>,
+}
+
+impl Settlement {
+    /// Whether events this device had counted stop counting.
+    pub fn rewrites(&self) -> bool {
+        !self.superseded.is_empty() || !self.rejected.is_empty()
+    }
+}
+
+/// Settles `page` (events after the last pull, in the server's order)
+/// against `local` (this device's log, in local order). New event ids come
+/// from `ids`.
+pub fn settle_page(
+    local: &[LocalEvent<'_>],
+    page: &[Envelope],
+    ids: &mut impl IdSource,
+) -> Settlement {
+    let known: HashMap<EventId, bool> = local
+        .iter()
+        .map(|e| (e.envelope.event_id, e.pending))
+        .collect();
+    let mut out = Settlement::default();
+    let mut placed_here: HashSet<EventId> = HashSet::new();
+    let mut changed_streams: Vec<StreamId> = Vec::new();
+    for event in page {
+        match known.get(&event.event_id) {
+            Some(pending) => {
+                if *pending {
+                    if let (Some(g), Some(at)) = (event.global_position, event.recorded_at) {
+                        out.confirmed.push((event.event_id, g, at));
+                    }
+                }
+                placed_here.insert(event.event_id);
+            }
+            None => {
+                if !changed_streams.contains(&event.stream_id) {
+                    changed_streams.push(event.stream_id);
+                }
+                out.foreign.push(event.clone());
+            }
+        }
+    }
+
+    for stream in changed_streams {
+        let still_pending: Vec<Envelope> = local
+            .iter()
+            .filter(|e| {
+                e.pending
+                    && e.envelope.stream_id == stream
+                    && !placed_here.contains(&e.envelope.event_id)
+            })
+            .map(|e| e.envelope.clone())
+            .collect();
+        if still_pending.is_empty() {
+            continue;
+        }
+        // The stream as the server has it: what was synced before, then
+        // this page's events of it.
+        let mut portal = Portal::new();
+        let before = local
+            .iter()
+            .filter(|e| e.envelope.stream_id == stream && !e.pending)
+            .map(|e| e.envelope);
+        let now = page.iter().filter(|e| e.stream_id == stream);
+        for envelope in before.chain(now) {
+            let _ = portal.append(envelope.clone());
+        }
+        for old in commands(&still_pending) {
+            let reason = match recover(old) {
+                None => Err("its command could not be read back from its events".to_owned()),
+                Some((command, meta)) => portal
+                    .execute(&command, &meta, ids)
+                    .map_err(|e| e.to_string()),
+            };
+            match reason {
+                Ok(new) if !new.is_empty() => {
+                    for e in &new {
+                        let _ = portal.append(e.clone());
+                    }
+                    out.superseded
+                        .extend(old.iter().map(|e| (e.event_id, new[0].event_id)));
+                    out.rebased.extend(new);
+                }
+                Ok(_) => out.rejected.extend(
+                    old.iter()
+                        .map(|e| (e.event_id, "another device already did the same".to_owned())),
+                ),
+                Err(why) => out.rejected.extend(old.iter().map(|e| {
+                    (
+                        e.event_id,
+                        format!("another device changed this first: {why}"),
+                    )
+                })),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! Settling a pulled page: confirmations, other devices' events, and this
+//! device's pending commands decided again or rejected.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use portal_domain::*;
+use portal_sync::rebase::{settle_page, LocalEvent};
+use uuid::Uuid;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
+}
+
+const APP: AppId = AppId(Uuid::from_u128(0xA1));
+
+/// One device: its view of the portal, and its clock and ids.
+struct Device {
+    portal: Portal,
+    ids: SeededIds,
+    now: DateTime<Utc>,
+    id: DeviceId,
+}
+
+impl Device {
+    fn new(seed: u64) -> Self {
+        Device {
+            portal: Portal::new(),
+            ids: SeededIds::new(seed),
+            now: t0(),
+            id: DeviceId(Uuid::from_u128(seed as u128)),
+        }
+    }
+
+    fn run(&mut self, action: Action) -> Vec<Envelope> {
+        self.now += Duration::minutes(1);
+        let meta = CommandMeta::by(Actor::parse("ada@example.com").unwrap(), self.id);
+        let events = self
+            .portal
+            .execute(&Command::new(self.now, action), &meta, &mut self.ids)
+            .expect("a valid command");
+        self.see(&events);
+        events
+    }
+
+    fn see(&mut self, events: &[Envelope]) {
+        for e in events {
+            self.portal.append(e.clone()).unwrap();
+        }
+    }
+}
+
+fn product(name: &str) -> ProductName {
+    ProductName::parse(name).unwrap()
+}
+
+fn create() -> Action {
+    Action::CreateApplication {
+        app_id: APP,
+        name: AppName::parse("Weather").unwrap(),
+        owner: Owner::parse("ada@example.com").unwrap(),
+        plan: Plan::Free,
+        credential: NewCredential {
+            id: CredentialId(Uuid::from_u128(0xC1)),
+            key: CredentialKey::parse("pl_0001", &format!("{:064x}", 1)).unwrap(),
+            expires_at: t0() + Duration::days(90),
+        },
+    }
+}
+
+fn add(name: &str) -> Action {
+    Action::AddApiProduct {
+        app_id: APP,
+        product: product(name),
+    }
+}
+
+fn remove(name: &str) -> Action {
+    Action::RemoveApiProduct {
+        app_id: APP,
+        product: product(name),
+        reason: None,
+    }
+}
+
+/// Places `events` as the server would, from `first` on.
+fn placed(events: &[Envelope], first: u64) -> Vec<Envelope> {
+    events
+        .iter()
+        .zip(first..)
+        .map(|(e, g)| Envelope {
+            global_position: Some(g),
+            recorded_at: Some(t0() + Duration::hours(g as i64)),
+            ..e.clone()
+        })
+        .collect()
+}
+
+fn local<'a>(synced: &'a [Envelope], pending: &'a [Envelope]) -> Vec<LocalEvent<'a>> {
+    synced
+        .iter()
+        .map(|envelope| LocalEvent {
+            envelope,
+            pending: false,
+        })
+        .chain(pending.iter().map(|envelope| LocalEvent {
+            envelope,
+            pending: true,
+        }))
+        .collect()
+}
+
+/// Two devices that both have the application, synced.
+fn two_devices() -> (Device, Device, Vec<Envelope>) {
+    let mut here = Device::new(1);
+    let created = placed(&here.run(create()), 1);
+    let mut there = Device::new(2);
+    there.see(&created);
+    (here, there, created)
+}
+
+#[test]
+fn a_page_of_this_devices_own_events_confirms_them() {
+    let (mut here, _, created) = two_devices();
+    let mine = here.run(add("Maps"));
+    let page = placed(&mine, created.len() as u64 + 1);
+    let settled = settle_page(&local(&created, &mine), &page, &mut here.ids);
+    assert_eq!(settled.confirmed.len(), mine.len());
+    assert_eq!(settled.confirmed[0].0, mine[0].event_id);
+    assert_eq!(settled.confirmed[0].1, created.len() as u64 + 1);
+    assert!(settled.foreign.is_empty() && settled.rebased.is_empty());
+    assert!(!settled.rewrites());
+}
+
+#[test]
+fn other_devices_events_on_quiet_streams_are_simply_taken() {
+    let (mut here, mut there, created) = two_devices();
+    let theirs = placed(&there.run(add("Payments")), created.len() as u64 + 1);
+    let settled = settle_page(&local(&created, &[]), &theirs, &mut here.ids);
+    assert_eq!(settled.foreign, theirs);
+    assert!(!settled.rewrites());
+}
+
+#[test]
+fn a_pending_command_that_still_holds_is_decided_again_after_theirs() {
+    let (mut here, mut there, created) = two_devices();
+    let theirs = placed(&there.run(add("Payments")), created.len() as u64 + 1);
+    let mine = here.run(add("Maps"));
+    assert_eq!(
+        mine[0].stream_version, theirs[0].stream_version,
+        "a conflict"
+    );
+
+    let settled = settle_page(&local(&created, &mine), &theirs, &mut here.ids);
+    assert_eq!(settled.foreign, theirs);
+    assert!(settled.rejected.is_empty());
+    let rebased = &settled.rebased;
+    assert_eq!(rebased.len(), mine.len());
+    // Numbered after theirs, with new ids, the same cause and author.
+    let after = theirs.last().unwrap().stream_version;
+    for (i, (new, old)) in rebased.iter().zip(&mine).enumerate() {
+        assert_eq!(new.stream_version, after + 1 + i as u64);
+        assert_ne!(new.event_id, old.event_id);
+        assert_eq!(new.actor, old.actor);
+        assert_eq!(new.device, old.device);
+        assert_eq!(new.occurred_at, old.occurred_at);
+    }
+    assert_eq!(
+        settled.superseded,
+        mine.iter()
+            .map(|e| (e.event_id, rebased[0].event_id))
+            .collect::<Vec<_>>()
+    );
+    // The record now holds both products: theirs is not overwritten.
+    let record = rebased
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::ApplicationUpdate(record) => Some(record.clone()),
+            _ => None,
+        })
+        .expect("the record's new shape");
+    assert!(record.has_product(&product("Payments")));
+    assert!(record.has_product(&product("Maps")));
+}
+
+#[test]
+fn a_pending_command_that_no_longer_holds_is_rejected_with_the_domains_reason() {
+    let (mut here, mut there, created) = two_devices();
+    let theirs = placed(
+        &there.run(Action::DeleteApplication { app_id: APP }),
+        created.len() as u64 + 1,
+    );
+    let mine = here.run(add("Maps"));
+    let settled = settle_page(&local(&created, &mine), &theirs, &mut here.ids);
+    assert!(settled.rebased.is_empty());
+    assert_eq!(settled.rejected.len(), mine.len());
+    for ((id, reason), old) in settled.rejected.iter().zip(&mine) {
+        assert_eq!(*id, old.event_id);
+        assert!(
+            reason.starts_with("another device changed this first: "),
+            "{reason}"
+        );
+        assert!(reason.contains("deleted"), "{reason}");
+    }
+}
+
+#[test]
+fn each_pending_command_is_judged_on_its_own_in_order() {
+    let (mut here, mut there, created) = two_devices();
+    let base = placed(&there.run(add("Payments")), created.len() as u64 + 1);
+    here.see(&base);
+    let synced: Vec<Envelope> = created.iter().chain(&base).cloned().collect();
+    // They remove Payments; offline, this device removes it too, then adds Maps.
+    let theirs = placed(&there.run(remove("Payments")), synced.len() as u64 + 1);
+    let mut mine = here.run(remove("Payments"));
+    let second = here.run(add("Maps"));
+    mine.extend(second.clone());
+
+    let settled = settle_page(&local(&synced, &mine), &theirs, &mut here.ids);
+    let first_len = mine.len() - second.len();
+    assert_eq!(
+        settled
+            .rejected
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        mine[..first_len]
+            .iter()
+            .map(|e| e.event_id)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(settled.rebased.len(), second.len());
+    assert_eq!(
+        settled.rebased[0].stream_version,
+        theirs.last().unwrap().stream_version + 1
+    );
+}
