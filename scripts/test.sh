@@ -58,6 +58,9 @@ trunk build --release --skip-version-check
 step "end to end: the built app, served on 127.0.0.1, driven in Chromium (screenshots in target/e2e-artifacts)"
 cargo test -p portal-e2e --test journey --locked 2>&1 | tee -a "$results"
 
+step "end to end: two devices syncing through the server, and a conflict shown"
+cargo test -p portal-e2e --test sync --locked 2>&1 | tee -a "$results"
+
 step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
 cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
 cargo run --release --locked -p portal-bench -- server --sizes 3000 >/dev/null

@@ -3,9 +3,16 @@
 
 use crate::ledger::{Ledger, LogStatus};
 use crate::pages::{
-    analytics::AnalyticsPage, application::ApplicationPage, applications::ApplicationsPage,
-    data::DataPage, diff::DiffPage, surveys::SurveysPage, timeline::TimelinePage,
+    analytics::AnalyticsPage,
+    application::ApplicationPage,
+    applications::ApplicationsPage,
+    data::DataPage,
+    diff::DiffPage,
+    surveys::SurveysPage,
+    sync::{ConflictsPage, SettingsPage, SyncStatus},
+    timeline::TimelinePage,
 };
+use crate::sync::SyncAgent;
 use crate::time_travel::{PastBanner, TimeTravel};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -17,6 +24,7 @@ const TICK_MS: u32 = 30_000;
 #[component]
 pub fn App() -> impl IntoView {
     let ledger = Ledger::provide();
+    SyncAgent::provide(ledger);
     Effect::new(move |_| {
         if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
             leptos::task::spawn_local(async move { ledger.tick().await });
@@ -41,8 +49,16 @@ pub fn App() -> impl IntoView {
                     <A href="/analytics">"Analytics"</A>
                     <A href="/surveys">"Surveys"</A>
                     <A href="/data">"Data"</A>
+                    <A href="/conflicts">
+                        {move || match ledger.rejected.get().len() {
+                            0 => "Conflicts".to_owned(),
+                            n => format!("Conflicts ({n})"),
+                        }}
+                    </A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
                 <Identity />
+                <SyncStatus />
             </header>
             <TimeTravel />
             <main id="main">
@@ -57,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/surveys") view=SurveysPage />
                     <Route path=path!("/data") view=DataPage />
                     <Route path=path!("/diff") view=DiffPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/conflicts") view=ConflictsPage />
                 </Routes>
             </main>
         </Router>

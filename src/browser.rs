@@ -53,9 +53,14 @@ fn hex(bytes: &[u8]) -> String {
 /// calls it between steps so that progress shows. (A timer, not an
 /// animation frame, which a hidden tab never gets.)
 pub async fn yield_now() {
+    sleep(0).await;
+}
+
+/// Waits `millis` milliseconds.
+pub async fn sleep(millis: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

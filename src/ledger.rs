@@ -14,9 +14,9 @@ use portal_domain::{
     Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, Rating, SurveyId,
     Text, TimeMachine, DEFAULT_CHECKPOINT_EVERY,
 };
-use portal_store::checkpoint::{checkpoint_of, cold_start, CHECKPOINT_EVERY};
+use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
-use portal_store::{prefs, Change, EventStore, StoreError, SyncState};
+use portal_store::{prefs, Change, EventStore, StoreError, StoredEvent, SyncState};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -47,15 +47,18 @@ pub enum LogStatus {
     Failed(String),
 }
 
-/// The open log: the store and every projection over it.
+/// The open log: the store and every projection over it. The projections
+/// count live events only (pending or synced); rejected and superseded
+/// ones are kept aside, for the record.
 pub struct Local {
-    store: IdbStore,
-    machine: RefCell<TimeMachine>,
+    pub(crate) store: IdbStore,
+    pub(crate) machine: RefCell<TimeMachine>,
     /// Where the store's log ends (local positions can have gaps where a
-    /// record was quarantined, so this is not the machine's length).
+    /// record was quarantined or set aside, so this is not the machine's length).
     store_end: Cell<u64>,
-    sync: RefCell<Vec<SyncState>>,
-    device: DeviceId,
+    /// The sync state of each event the machine holds, by its position.
+    pub(crate) sync: RefCell<Vec<SyncState>>,
+    pub(crate) device: DeviceId,
     /// The state at the slider, kept while the slider stays there.
     past: RefCell<Option<Portal>>,
     checkpointed_at: Cell<u64>,
@@ -106,7 +109,25 @@ pub struct Ledger {
     pub cursor: RwSignal<Option<u64>>,
     /// Who commands are issued as.
     pub actor: RwSignal<String>,
+    /// Events the server refused, with why: the conflicts list.
+    pub rejected: RwSignal<Vec<StoredEvent>>,
     local: StoredValue<Option<Rc<Local>>, LocalStorage>,
+}
+
+/// Where the store's log ends, from what a cold start read.
+fn end_of(start: &ColdStart) -> u64 {
+    let live = start.entries.last().map(|(p, _)| p + 1);
+    let aside = start.set_aside.iter().map(|e| e.position + 1).max();
+    live.max(aside).unwrap_or(0)
+}
+
+fn rejections(start: &ColdStart) -> Vec<StoredEvent> {
+    start
+        .set_aside
+        .iter()
+        .filter(|e| matches!(e.sync, SyncState::Rejected { .. }))
+        .cloned()
+        .collect()
 }
 
 pub fn use_ledger() -> Ledger {
@@ -122,6 +143,7 @@ impl Ledger {
             head: RwSignal::new(0),
             cursor: RwSignal::new(None),
             actor: RwSignal::new(saved_actor()),
+            rejected: RwSignal::new(Vec::new()),
             local: StoredValue::new_local(None),
         };
         provide_context(ledger);
@@ -146,8 +168,9 @@ impl Ledger {
         let start = cold_start(&store).await?;
         let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
         let len = start.portal.log().len() as u64;
+        self.rejected.try_set(rejections(&start));
         let local = Rc::new(Local {
-            store_end: Cell::new(start.entries.last().map_or(0, |(p, _)| p + 1)),
+            store_end: Cell::new(end_of(&start)),
             sync: RefCell::new(start.entries.iter().map(|(_, s)| s.clone()).collect()),
             machine: RefCell::new(TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY)),
             store,
@@ -156,18 +179,80 @@ impl Ledger {
             checkpointed_at: Cell::new(len),
         });
         local.store.watch(move |change| {
-            if let Change::Appended { .. } = change {
-                spawn_local(async move {
-                    let _ = self.catch_up().await;
-                });
-            }
+            let change = change.clone();
+            spawn_local(async move {
+                let _ = match change {
+                    Change::Appended { .. } => self.catch_up().await,
+                    // Another tab synced: states changed, and events may
+                    // have stopped counting.
+                    Change::SyncStates => self.reload().await,
+                };
+            });
         });
         self.local.try_set_value(Some(local));
         self.head.try_set(len);
         Ok(start.quarantined.len())
     }
 
-    fn local(&self) -> Option<Rc<Local>> {
+    /// Reads the log again and rebuilds every projection: after events
+    /// stopped counting (a rebase), which folding forward cannot undo.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let Some(local) = self.local() else {
+            return Ok(());
+        };
+        let start = cold_start(&local.store).await?;
+        let len = start.portal.log().len() as u64;
+        local.store_end.set(end_of(&start));
+        self.rejected.try_set(rejections(&start));
+        *local.sync.borrow_mut() = start.entries.iter().map(|(_, s)| s.clone()).collect();
+        *local.machine.borrow_mut() = TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY);
+        *local.past.borrow_mut() = None;
+        local.checkpointed_at.set(len);
+        if self.cursor.get_untracked().is_some_and(|k| k >= len) {
+            self.cursor.try_set(None);
+        }
+        self.head.try_set(len);
+        Ok(())
+    }
+
+    /// How many events wait to be sent to the server.
+    pub fn pending_count(&self) -> usize {
+        self.local().map_or(0, |local| {
+            local
+                .sync
+                .borrow()
+                .iter()
+                .filter(|s| **s == SyncState::Pending)
+                .count()
+        })
+    }
+
+    /// Records new sync states of events the machine holds (they stay live).
+    pub(crate) fn mark_synced(&self, states: &[(portal_domain::EventId, SyncState)]) {
+        let Some(local) = self.local() else {
+            return;
+        };
+        let wanted: std::collections::HashMap<_, _> = states.iter().cloned().collect();
+        {
+            let machine = local.machine.borrow();
+            let mut sync = local.sync.borrow_mut();
+            for (position, state) in sync.iter_mut().enumerate() {
+                if *state != SyncState::Pending {
+                    continue;
+                }
+                if let Some(new) = machine
+                    .log()
+                    .get(position)
+                    .and_then(|e| wanted.get(&e.event_id))
+                {
+                    *state = new.clone();
+                }
+            }
+        }
+        self.head.update(|_| ());
+    }
+
+    pub(crate) fn local(&self) -> Option<Rc<Local>> {
         self.local.try_with_value(Clone::clone).flatten()
     }
 
@@ -337,7 +422,7 @@ impl Ledger {
             local.store_end.set(last.position + 1);
             let mut machine = local.machine.borrow_mut();
             let mut sync = local.sync.borrow_mut();
-            for event in fresh {
+            for event in fresh.into_iter().filter(|e| e.sync.is_live()) {
                 machine.push(event.envelope);
                 sync.push(event.sync);
             }

@@ -5,4 +5,5 @@ pub mod app;
 pub mod browser;
 pub mod ledger;
 pub mod pages;
+pub mod sync;
 pub mod time_travel;

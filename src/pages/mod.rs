@@ -8,6 +8,7 @@ pub mod diff;
 pub mod report;
 pub mod secret;
 pub mod surveys;
+pub mod sync;
 pub mod timeline;
 
 use leptos::prelude::*;

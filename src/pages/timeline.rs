@@ -50,6 +50,7 @@ fn sync_label(state: Option<SyncState>) -> &'static str {
     match state {
         Some(SyncState::Synced { .. }) => "synced",
         Some(SyncState::Rejected { .. }) => "rejected",
+        Some(SyncState::Superseded { .. }) => "superseded",
         _ => "pending",
     }
 }

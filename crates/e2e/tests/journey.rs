@@ -55,6 +55,13 @@ async fn a_day_with_the_portal() {
         0,
         "a fresh browser keeps nothing yet"
     );
+    // One device on its own: sync is paused here (two devices syncing
+    // have their own journey, tests/sync.rs).
+    b.click("Settings").await;
+    b.click("Sync automatically").await;
+    b.click("Save settings").await;
+    b.until_text("Sync paused").await;
+    b.click("Applications").await;
 
     // 1. An application with three products.
     b.click("Create an application").await;

@@ -3,7 +3,7 @@
 //! checkpoint is trusted only when the store schema, the projection code
 //! and the log it was folded from all match; otherwise it is rebuilt.
 
-use crate::contract::{Checkpoint, EventStore, Quarantined, SyncState};
+use crate::contract::{Checkpoint, EventStore, Quarantined, StoredEvent, SyncState};
 use crate::engine::STORE_SCHEMA;
 use crate::error::StoreError;
 use portal_domain::{Portal, SharedLog, Snapshot, PROJECTION_VERSION};
@@ -25,6 +25,8 @@ pub struct ColdStart {
     /// Local store position and sync state of each log entry, in log order.
     pub entries: Vec<(u64, SyncState)>,
     pub quarantined: Vec<Quarantined>,
+    /// Rejected and superseded events: kept, and shown, but not counted.
+    pub set_aside: Vec<StoredEvent>,
     pub warmth: Warmth,
     /// Whether a fresh checkpoint was saved on the way.
     pub saved_checkpoint: bool,
@@ -83,10 +85,10 @@ pub async fn cold_start(store: &impl EventStore) -> Result<ColdStart, StoreError
     let mut entries = Vec::with_capacity(loaded.events.len());
     // Rejected and superseded events are kept for the record only: the
     // projections never count them.
-    let log: SharedLog = loaded
-        .events
+    let (live, set_aside): (Vec<_>, Vec<_>) =
+        loaded.events.into_iter().partition(|e| e.sync.is_live());
+    let log: SharedLog = live
         .into_iter()
-        .filter(|e| e.sync.is_live())
         .map(|e| {
             entries.push((e.position, e.sync));
             e.envelope
@@ -127,6 +129,7 @@ pub async fn cold_start(store: &impl EventStore) -> Result<ColdStart, StoreError
         portal,
         entries,
         quarantined: loaded.quarantined,
+        set_aside,
         warmth,
         saved_checkpoint,
     })

@@ -1,0 +1,99 @@
+//! Two devices, one history: two separate headless Chromium profiles on
+//! the release build, syncing through one server. One device's change
+//! reaches the other; a change made while out of touch that no longer
+//! holds is shown as a conflict, with why, and applied nowhere.
+
+use portal_e2e::browser::Browser;
+use portal_e2e::server::serve;
+use std::path::PathBuf;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+async fn sent_everything(b: &Browser) {
+    b.until("everything to be sent", || async {
+        let status = b.text_of("p.sync-status").await;
+        (status.contains("everything sent") && status.contains("last sync")).then_some(())
+    })
+    .await;
+}
+
+async fn set_sync(b: &Browser, on: bool) {
+    b.click("Settings").await;
+    let checkbox = b.control("Sync automatically").await;
+    if checkbox.is_selected().await.unwrap_or(on) != on {
+        checkbox.click().await.expect("the checkbox toggles");
+    }
+    b.click("Save settings").await;
+    b.until_text("Saved.").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_share_one_history_and_a_conflict_is_shown() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/sync");
+    let (ada_dir, bob_dir) = (artifacts.join("ada"), artifacts.join("bob"));
+    let (ada, bob) = tokio::join!(Browser::start(&ada_dir), Browser::start(&bob_dir));
+    for b in [&ada, &bob] {
+        b.client.goto(&served.base).await.expect("the app loads");
+        b.text_of(".log-ready").await;
+    }
+
+    // Ada creates an application; it reaches the server and then Bob.
+    ada.click("Create an application").await;
+    ada.fill("Application name", "Checkout").await;
+    ada.fill("Owner", "ada@example.com").await;
+    ada.click("Create application").await;
+    ada.until_text("Application created.").await;
+    sent_everything(&ada).await;
+    bob.until_text("Checkout").await;
+    let shared = ada.event_count().await;
+    assert_eq!(bob.event_count().await, shared, "the same history");
+
+    // Bob goes out of touch; meanwhile Ada deletes the application.
+    set_sync(&bob, false).await;
+    ada.click("Checkout").await;
+    ada.click("Delete application…").await;
+    ada.click("Yes, delete it").await;
+    ada.until_text("deleted ·").await;
+    sent_everything(&ada).await;
+
+    // Bob, who has not heard, adds a product to it.
+    bob.client
+        .goto(&format!("{}/applications", served.base))
+        .await
+        .expect("the list loads");
+    bob.click("Checkout").await;
+    bob.fill("API product to add", "maps").await;
+    bob.click("Add product").await;
+    bob.control("Remove maps").await;
+    bob.until_text("2 events to send").await;
+
+    // Back in touch: Bob's change no longer holds. It is shown, with why,
+    // and applied nowhere.
+    set_sync(&bob, true).await;
+    bob.until_text("Conflicts (2)").await;
+    bob.click("Conflicts (2)").await;
+    let conflicts = bob.text_of("table.conflicts").await;
+    assert!(
+        conflicts.contains("ADD_API_PRODUCT_TO_APPLICATION"),
+        "{conflicts}"
+    );
+    assert!(
+        conflicts.contains("another device changed this first"),
+        "{conflicts}"
+    );
+    assert!(conflicts.contains("deleted"), "{conflicts}");
+    bob.screenshot("conflicts").await;
+    sent_everything(&bob).await;
+    ada.client.refresh().await.expect("Ada reloads");
+    sent_everything(&ada).await;
+    assert_eq!(
+        bob.event_count().await,
+        ada.event_count().await,
+        "both devices count the same history"
+    );
+    let ada_text = ada.page_text().await;
+    assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
+}

@@ -1,0 +1,196 @@
+//! Sync, as the user sees it: the status in the header, the settings page
+//! (server and token), and the conflicts list (what the server or another
+//! device's changes refused, with why).
+
+use crate::ledger::use_ledger;
+use crate::sync::settings::Settings;
+use crate::sync::{use_sync, Phase};
+use leptos::prelude::*;
+use portal_store::SyncState;
+
+/// Online or offline, how much waits to be sent, the last sync, any error.
+#[component]
+pub fn SyncStatus() -> impl IntoView {
+    let sync = use_sync();
+    let ledger = use_ledger();
+    let pending = move || {
+        ledger.head.track();
+        ledger.pending_count()
+    };
+    let text = move || {
+        let pending = pending();
+        let waiting = match pending {
+            0 => "everything sent".to_owned(),
+            1 => "1 event to send".to_owned(),
+            n => format!("{n} events to send"),
+        };
+        let last = sync
+            .last_sync
+            .get()
+            .map(|at| format!(", last sync {}", at.format("%H:%M:%S")))
+            .unwrap_or_default();
+        let connection = if sync.online.get() {
+            "Online"
+        } else {
+            "Offline"
+        };
+        match sync.phase.get() {
+            Phase::Paused => format!("Sync paused · {waiting}"),
+            Phase::Follower => format!("{connection} · another tab syncs · {waiting}"),
+            Phase::Syncing => format!("{connection} · syncing… · {waiting}{last}"),
+            Phase::Idle => format!("{connection} · {waiting}{last}"),
+            Phase::Failed { error, .. } => {
+                format!("{connection} · {waiting} · sync failed: {error}; retrying")
+            }
+        }
+    };
+    let failed = move || matches!(sync.phase.get(), Phase::Failed { .. });
+    view! {
+        <p class="sync-status" role="status" aria-label="Sync status" class:failed=failed>
+            {text}
+        </p>
+    }
+}
+
+/// The server URL and the access token; the token stays on this device,
+/// out of the event log.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let sync = use_sync();
+    let current = sync.settings.get_untracked();
+    let server = RwSignal::new(current.server.clone());
+    let token = RwSignal::new(current.token.clone());
+    let enabled = RwSignal::new(current.enabled);
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let draft = move || Settings {
+        server: server.get(),
+        token: token.get(),
+        enabled: enabled.get(),
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let settings = draft();
+        if let Some(problem) = settings.problem() {
+            message.set(Some(Err(problem)));
+            return;
+        }
+        message.set(Some(
+            sync.save(settings)
+                .map(|()| "Saved. Syncing with these settings.".to_owned())
+                .map_err(|e| format!("Not saved: {e}")),
+        ));
+    };
+    view! {
+        <section aria-labelledby="settings-title">
+            <h2 id="settings-title">"Sync settings"</h2>
+            <p>
+                "Events are kept on this device and sent to the server when it can be reached. "
+                "Leave the server empty to sync with the server this page came from."
+            </p>
+            <form class="settings" on:submit=save>
+                <label>
+                    "Server URL"
+                    <input
+                        type="url"
+                        aria-label="Server URL"
+                        placeholder="https://portal.example.com"
+                        prop:value=move || server.get()
+                        on:input=move |ev| server.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Access token"
+                    <input
+                        type="password"
+                        aria-label="Access token"
+                        autocomplete="off"
+                        prop:value=move || token.get()
+                        on:input=move |ev| token.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        aria-label="Sync automatically"
+                        prop:checked=move || enabled.get()
+                        on:change=move |ev| enabled.set(event_target_checked(&ev))
+                    />
+                    "Sync automatically"
+                </label>
+                <p class="field-error" role="alert">
+                    {move || draft().problem()}
+                </p>
+                <div class="actions">
+                    <button type="submit">"Save settings"</button>
+                    <button type="button" on:click=move |_| sync.sync_now()>
+                        "Sync now"
+                    </button>
+                </div>
+            </form>
+            {move || match message.get() {
+                Some(Ok(text)) => view! { <p role="status">{text}</p> }.into_any(),
+                Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+            <SyncStatus />
+        </section>
+    }
+}
+
+/// Every command that was refused during sync, with the reason.
+#[component]
+pub fn ConflictsPage() -> impl IntoView {
+    let ledger = use_ledger();
+    let rows = move || {
+        ledger
+            .rejected
+            .get()
+            .into_iter()
+            .rev()
+            .map(|event| {
+                let reason = match &event.sync {
+                    SyncState::Rejected { reason } => reason.clone(),
+                    _ => String::new(),
+                };
+                let e = &event.envelope;
+                let app = e.stream_id.0.to_string();
+                view! {
+                    <tr>
+                        <td>{e.occurred_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                        <td>{e.event_type().name()}</td>
+                        <td><a href=format!("/applications/{app}")>{app[..8].to_owned()}</a></td>
+                        <td>{e.actor.to_string()}</td>
+                        <td class="reason">{reason}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section aria-labelledby="conflicts-title">
+            <h2 id="conflicts-title">"Conflicts"</h2>
+            <p>
+                "Changes made on this device that could not be applied, because another device "
+                "changed the same application first or the server refused them. They are kept "
+                "here, and were not applied anywhere."
+            </p>
+            <Show
+                when=move || !ledger.rejected.get().is_empty()
+                fallback=|| view! { <p class="empty">"No conflicts: every change was applied."</p> }
+            >
+                <table class="conflicts" aria-label="Conflicts">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Made"</th>
+                            <th scope="col">"Event"</th>
+                            <th scope="col">"Application"</th>
+                            <th scope="col">"By"</th>
+                            <th scope="col">"Why it was refused"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </Show>
+        </section>
+    }
+}

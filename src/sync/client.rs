@@ -1,0 +1,152 @@
+//! The server's three calls, over `fetch`.
+
+use super::settings::Settings;
+use gloo_net::http::{Request, Response};
+use portal_domain::Envelope;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Why a call did not succeed, sorted by what the engine does next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallError {
+    /// No answer: offline, or the server is down. Retry later.
+    Unreachable(String),
+    /// The token was refused (401/403). Retrying will not help.
+    Refused(String),
+    /// Too many requests: wait this many seconds.
+    Busy(u64),
+    /// Another device changed a stream first (409 on a stream version).
+    Conflict(String),
+    /// The server refuses this content (400, 409 on an id, 413, 422).
+    Invalid(String),
+    /// The server failed (5xx). Retry later.
+    Server(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Unreachable(why) => write!(f, "the server cannot be reached ({why})"),
+            CallError::Refused(why) => write!(f, "the server refused the access token: {why}"),
+            CallError::Busy(seconds) => write!(f, "the server asks to wait {seconds} s"),
+            CallError::Conflict(why) | CallError::Invalid(why) => f.write_str(why),
+            CallError::Server(why) => write!(f, "the server failed: {why}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+async fn check(response: Response) -> Result<Response, CallError> {
+    let status = response.status();
+    if response.ok() {
+        return Ok(response);
+    }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.error,
+        Err(_) => format!("HTTP {status}"),
+    };
+    Err(match status {
+        401 | 403 => CallError::Refused(message),
+        429 => CallError::Busy(retry_after),
+        409 if message.contains("expected version") => CallError::Conflict(message),
+        400..=499 => CallError::Invalid(message),
+        _ => CallError::Server(message),
+    })
+}
+
+fn unreachable(e: gloo_net::Error) -> CallError {
+    CallError::Unreachable(e.to_string())
+}
+
+#[derive(Deserialize)]
+struct PullReply {
+    events: Vec<Value>,
+    next: u64,
+    more: bool,
+}
+
+pub struct Page {
+    pub events: Vec<Envelope>,
+    pub next: u64,
+    pub more: bool,
+}
+
+/// The events after `after`, one page.
+pub async fn pull(settings: &Settings, after: u64) -> Result<Page, CallError> {
+    let url = format!("{}/pull?after={after}&limit=1000", settings.api());
+    let response = Request::get(&url)
+        .header(
+            "authorization",
+            &format!("Bearer {}", settings.token.trim()),
+        )
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let reply: PullReply = check(response)
+        .await?
+        .json()
+        .await
+        .map_err(|e| CallError::Server(format!("an unreadable page: {e}")))?;
+    let events = reply
+        .events
+        .iter()
+        .map(|v| portal_sync::codec::decode(&v.to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CallError::Server(format!("an unreadable event: {e}")))?;
+    Ok(Page {
+        events,
+        next: reply.next,
+        more: reply.more,
+    })
+}
+
+#[derive(Deserialize)]
+struct Pushed {
+    event_id: String,
+    global_position: u64,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Deserialize)]
+struct PushReply {
+    events: Vec<Pushed>,
+}
+
+/// Stores `events` on the server; where each one was placed.
+pub async fn push(
+    settings: &Settings,
+    events: &[Envelope],
+) -> Result<Vec<(String, u64, chrono::DateTime<chrono::Utc>)>, CallError> {
+    let lines: Vec<String> = events.iter().map(portal_sync::codec::encode).collect();
+    let body = format!("{{\"events\":[{}]}}", lines.join(","));
+    let response = Request::post(&format!("{}/push", settings.api()))
+        .header(
+            "authorization",
+            &format!("Bearer {}", settings.token.trim()),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(unreachable)?
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let reply: PushReply = check(response)
+        .await?
+        .json()
+        .await
+        .map_err(|e| CallError::Server(format!("an unreadable answer: {e}")))?;
+    Ok(reply
+        .events
+        .into_iter()
+        .map(|p| (p.event_id, p.global_position, p.recorded_at))
+        .collect())
+}

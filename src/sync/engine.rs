@@ -1,0 +1,240 @@
+//! One sync round: pull first, settling each page against the local log
+//! (this device's pending commands decided again where another device got
+//! there first), then push what is still pending.
+
+use super::client::{self, CallError};
+use super::settings::Settings;
+use crate::browser::BrowserIds;
+use crate::ledger::Ledger;
+use portal_domain::recover::commands;
+use portal_domain::{Envelope, EventId};
+use portal_store::{EventStore, SyncState};
+use portal_sync::rebase::{settle_page, LocalEvent, Settlement};
+
+/// The most events one push carries.
+const PUSH_BATCH: usize = 500;
+/// A round pulls again after a push refused for a stream conflict, this
+/// many times at most, before leaving the rest to the next round.
+const MAX_PASSES: usize = 4;
+
+/// Why a round stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RoundError {
+    Call(CallError),
+    Store(String),
+}
+
+impl std::fmt::Display for RoundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoundError::Call(e) => e.fmt(f),
+            RoundError::Store(why) => write!(f, "the local log failed: {why}"),
+        }
+    }
+}
+
+impl From<CallError> for RoundError {
+    fn from(e: CallError) -> Self {
+        RoundError::Call(e)
+    }
+}
+
+impl From<portal_store::StoreError> for RoundError {
+    fn from(e: portal_store::StoreError) -> Self {
+        RoundError::Store(e.to_string())
+    }
+}
+
+/// What a round did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Round {
+    pub pulled: usize,
+    pub pushed: usize,
+    pub rebased: usize,
+    pub rejected: usize,
+}
+
+pub async fn round(ledger: Ledger, settings: &Settings) -> Result<Round, RoundError> {
+    let mut done = Round::default();
+    for _ in 0..MAX_PASSES {
+        pull(ledger, settings, &mut done).await?;
+        match push(ledger, settings, &mut done).await {
+            Err(RoundError::Call(CallError::Conflict(_))) => continue,
+            other => return other.map(|()| done),
+        }
+    }
+    Ok(done)
+}
+
+async fn pull(ledger: Ledger, settings: &Settings, done: &mut Round) -> Result<(), RoundError> {
+    let Some(local) = ledger.local() else {
+        return Ok(());
+    };
+    let mut after = local.store.last_pulled().await?;
+    loop {
+        let page = client::pull(settings, after).await?;
+        done.pulled += page.events.len();
+        if !page.events.is_empty() {
+            let settlement = plan(ledger, &page.events);
+            store(ledger, settlement, done).await?;
+        }
+        if page.next != after {
+            local.store.set_last_pulled(page.next).await?;
+            after = page.next;
+        }
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
+
+fn plan(ledger: Ledger, page: &[Envelope]) -> Settlement {
+    let Some(local) = ledger.local() else {
+        return Settlement::default();
+    };
+    let machine = local.machine.borrow();
+    let sync = local.sync.borrow();
+    let events: Vec<LocalEvent<'_>> = machine
+        .log()
+        .iter()
+        .zip(sync.iter())
+        .map(|(envelope, state)| LocalEvent {
+            envelope,
+            pending: *state == SyncState::Pending,
+        })
+        .collect();
+    settle_page(&events, page, &mut BrowserIds)
+}
+
+async fn store(ledger: Ledger, s: Settlement, done: &mut Round) -> Result<(), RoundError> {
+    let Some(local) = ledger.local() else {
+        return Ok(());
+    };
+    let synced = |g: u64, at| SyncState::Synced {
+        global_position: g,
+        recorded_at: at,
+    };
+    let mut updates: Vec<(EventId, SyncState)> = s
+        .confirmed
+        .iter()
+        .map(|(id, g, at)| (*id, synced(*g, *at)))
+        .collect();
+    updates.extend(
+        s.superseded
+            .iter()
+            .map(|(id, by)| (*id, SyncState::Superseded { by: *by })),
+    );
+    updates.extend(s.rejected.iter().map(|(id, reason)| {
+        (
+            *id,
+            SyncState::Rejected {
+                reason: reason.clone(),
+            },
+        )
+    }));
+    let mut incoming: Vec<(Envelope, SyncState)> = s
+        .foreign
+        .iter()
+        .map(|e| {
+            let state = synced(
+                e.global_position.unwrap_or_default(),
+                e.recorded_at.unwrap_or_default(),
+            );
+            (e.clone(), state)
+        })
+        .collect();
+    incoming.extend(s.rebased.iter().cloned().map(|e| (e, SyncState::Pending)));
+    done.rebased += commands(&s.rebased).len();
+    done.rejected += s.rejected.len();
+    local.store.settle(&updates, incoming).await?;
+    if s.rewrites() {
+        ledger.reload().await?;
+    } else {
+        ledger.catch_up().await?;
+        ledger.mark_synced(&updates);
+    }
+    Ok(())
+}
+
+/// The pending events, in local order, cut into batches of whole commands.
+fn batches(ledger: Ledger) -> Vec<Vec<Envelope>> {
+    let Some(local) = ledger.local() else {
+        return Vec::new();
+    };
+    let machine = local.machine.borrow();
+    let sync = local.sync.borrow();
+    let pending: Vec<Envelope> = machine
+        .log()
+        .iter()
+        .zip(sync.iter())
+        .filter(|(_, s)| **s == SyncState::Pending)
+        .map(|(e, _)| e.clone())
+        .collect();
+    let mut out: Vec<Vec<Envelope>> = Vec::new();
+    for command in commands(&pending) {
+        match out.last_mut() {
+            Some(batch) if batch.len() + command.len() <= PUSH_BATCH => {
+                batch.extend_from_slice(command)
+            }
+            _ => out.push(command.to_vec()),
+        }
+    }
+    out
+}
+
+async fn push(ledger: Ledger, settings: &Settings, done: &mut Round) -> Result<(), RoundError> {
+    for batch in batches(ledger) {
+        match client::push(settings, &batch).await {
+            Ok(placed) => {
+                let states: Vec<(EventId, SyncState)> = batch
+                    .iter()
+                    .zip(placed)
+                    .map(|(e, (_, g, at))| {
+                        let state = SyncState::Synced {
+                            global_position: g,
+                            recorded_at: at,
+                        };
+                        (e.event_id, state)
+                    })
+                    .collect();
+                if let Some(local) = ledger.local() {
+                    local.store.set_sync_states(&states).await?;
+                }
+                ledger.mark_synced(&states);
+                done.pushed += batch.len();
+            }
+            // The server will never take these: each command is tried on
+            // its own, and the ones it refuses become visible rejections.
+            Err(CallError::Invalid(_)) => reject_refused(ledger, settings, &batch, done).await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn reject_refused(
+    ledger: Ledger,
+    settings: &Settings,
+    batch: &[Envelope],
+    done: &mut Round,
+) -> Result<(), RoundError> {
+    let Some(local) = ledger.local() else {
+        return Ok(());
+    };
+    // Latest first: only a stream's latest events may stop counting.
+    for command in commands(batch).into_iter().rev() {
+        if let Err(CallError::Invalid(why)) = client::push(settings, command).await {
+            let states: Vec<(EventId, SyncState)> = command
+                .iter()
+                .map(|e| {
+                    let reason = format!("the server refused it: {why}");
+                    (e.event_id, SyncState::Rejected { reason })
+                })
+                .collect();
+            local.store.set_sync_states(&states).await?;
+            done.rejected += command.len();
+        }
+    }
+    ledger.reload().await?;
+    Ok(())
+}

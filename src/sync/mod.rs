@@ -1,0 +1,234 @@
+//! Keeping the device's log in step with the server: a round now and then
+//! (`engine`), run by one tab at a time, paused while offline, retried with
+//! backoff and jitter after a failure.
+
+pub mod client;
+pub mod engine;
+pub mod settings;
+
+use crate::browser;
+use crate::ledger::{Ledger, LogStatus};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use settings::Settings;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+/// How often an idle device looks for other devices' events.
+const POLL_MS: f64 = 5_000.0;
+/// A local change is pushed this soon after it is made.
+const SOON_MS: f64 = 300.0;
+/// Backoff after failures: from the first delay, doubling, up to the last.
+const BACKOFF_FIRST_MS: f64 = 1_000.0;
+const BACKOFF_MAX_MS: f64 = 60_000.0;
+/// The Web Lock that makes one tab the one that syncs.
+const LEADER_LOCK: &str = "portal-ledger-sync";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Paused in the settings.
+    Paused,
+    /// Another tab of this browser syncs.
+    Follower,
+    Idle,
+    Syncing,
+    /// The last round failed; the next try is due then.
+    Failed {
+        error: String,
+        retry_at: f64,
+    },
+}
+
+/// The sync status every page can show; provided as context.
+#[derive(Clone, Copy)]
+pub struct SyncAgent {
+    pub online: RwSignal<bool>,
+    pub phase: RwSignal<Phase>,
+    pub last_sync: RwSignal<Option<DateTime<Utc>>>,
+    pub settings: RwSignal<Settings>,
+    /// Asks for a round as soon as possible.
+    kick: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+}
+
+pub fn use_sync() -> SyncAgent {
+    expect_context::<SyncAgent>()
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn navigator_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+impl SyncAgent {
+    pub fn provide(ledger: Ledger) -> Self {
+        let agent = SyncAgent {
+            online: RwSignal::new(navigator_online()),
+            phase: RwSignal::new(Phase::Follower),
+            last_sync: RwSignal::new(None),
+            settings: RwSignal::new(Settings::load()),
+            kick: StoredValue::new_local(Rc::new(Cell::new(true))),
+        };
+        provide_context(agent);
+        agent.follow_connectivity();
+        // A new local event is pushed soon.
+        Effect::new(move |_| {
+            ledger.head.track();
+            agent.sync_now();
+        });
+        // Cleared when the app is torn down, which ends the loop and lets
+        // go of the lock.
+        let alive = Arc::new(AtomicBool::new(true));
+        on_cleanup({
+            let alive = alive.clone();
+            move || alive.store(false, Ordering::Relaxed)
+        });
+        let leader = Rc::new(Cell::new(false));
+        become_leader(leader.clone(), alive.clone());
+        spawn_local(agent.run(ledger, leader, alive));
+        agent
+    }
+
+    /// Asks for a round now (after a change, or from the user).
+    pub fn sync_now(&self) {
+        if let Some(kick) = self.kick.try_get_value() {
+            kick.set(true);
+        }
+    }
+
+    pub fn save(&self, settings: Settings) -> Result<(), String> {
+        settings.save()?;
+        self.settings.set(settings);
+        self.sync_now();
+        Ok(())
+    }
+
+    fn follow_connectivity(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let agent = *self;
+        for (event, online) in [("online", true), ("offline", false)] {
+            let listener = Closure::<dyn Fn()>::new(move || {
+                agent.online.try_set(online);
+                if online {
+                    agent.sync_now();
+                }
+            });
+            let _ =
+                window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+            // The listener lives as long as the page.
+            listener.forget();
+        }
+    }
+
+    async fn run(self, ledger: Ledger, leader: Rc<Cell<bool>>, alive: Arc<AtomicBool>) {
+        let mut failures: u32 = 0;
+        let mut due = 0.0;
+        while alive.load(Ordering::Relaxed) {
+            browser::sleep(100).await;
+            let kicked = self.kick.try_get_value().is_some_and(|k| k.get());
+            let settings = self.settings.get_untracked();
+            let ready = matches!(ledger.status.get_untracked(), LogStatus::Ready { .. });
+            if !settings.enabled {
+                self.phase.try_set(Phase::Paused);
+                continue;
+            }
+            if !leader.get() {
+                self.phase.try_set(Phase::Follower);
+                continue;
+            }
+            if !ready || !self.online.get_untracked() {
+                continue;
+            }
+            let failed = matches!(self.phase.get_untracked(), Phase::Failed { .. });
+            let now = now_ms();
+            let wanted = if kicked && !failed { now.min(due) } else { due };
+            if now < wanted {
+                continue;
+            }
+            if let Some(kick) = self.kick.try_get_value() {
+                kick.set(false);
+            }
+            self.phase.try_set(Phase::Syncing);
+            match engine::round(ledger, &settings).await {
+                Ok(_) => {
+                    failures = 0;
+                    self.last_sync.try_set(Some(browser::now()));
+                    self.phase.try_set(Phase::Idle);
+                    due = now_ms() + POLL_MS;
+                }
+                Err(error) => {
+                    failures += 1;
+                    let wait = match &error {
+                        engine::RoundError::Call(client::CallError::Busy(s)) => *s as f64 * 1000.0,
+                        _ => backoff(failures),
+                    };
+                    due = now_ms() + wait;
+                    self.phase.try_set(Phase::Failed {
+                        error: error.to_string(),
+                        retry_at: due,
+                    });
+                }
+            }
+            // A kick during the round (a new command) is served soon after.
+            if self.kick.try_get_value().is_some_and(|k| k.get()) && failures == 0 {
+                due = due.min(now_ms() + SOON_MS);
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: a random wait up to the doubled
+/// delay, so that devices that failed together do not retry together.
+fn backoff(failures: u32) -> f64 {
+    let ceiling = (BACKOFF_FIRST_MS * 2f64.powi(failures.min(16) as i32 - 1)).min(BACKOFF_MAX_MS);
+    ceiling / 2.0 + js_sys::Math::random() * ceiling / 2.0
+}
+
+/// Asks for the Web Lock that makes this tab the one that syncs, and holds
+/// it while the page lives. Without Web Locks, every tab syncs (the server
+/// keeps that safe: pushes are idempotent).
+fn become_leader(leader: Rc<Cell<bool>>, alive: Arc<AtomicBool>) {
+    let locks = web_sys::window()
+        .map(|w| js_sys::Reflect::get(&w.navigator(), &"locks".into()))
+        .and_then(Result::ok)
+        .filter(|l| !l.is_undefined());
+    let Some(locks) = locks else {
+        leader.set(true);
+        return;
+    };
+    let request = js_sys::Reflect::get(&locks, &"request".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(request) = request else {
+        leader.set(true);
+        return;
+    };
+    let granted = Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |_lock| {
+        leader.set(true);
+        // Held until the page goes (or the app is torn down, in tests).
+        let alive = alive.clone();
+        js_sys::Promise::new(&mut |resolve, _| {
+            let alive = alive.clone();
+            spawn_local(async move {
+                while alive.load(Ordering::Relaxed) {
+                    browser::sleep(500).await;
+                }
+                let _ = resolve.call0(&JsValue::NULL);
+            });
+        })
+    });
+    let _ = request.call2(
+        &locks,
+        &LEADER_LOCK.into(),
+        granted.as_ref().unchecked_ref(),
+    );
+    granted.forget();
+}
