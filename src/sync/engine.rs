@@ -11,6 +11,8 @@ use portal_domain::{Envelope, EventId};
 use portal_store::{EventStore, SyncState};
 use portal_sync::rebase::{settle_page, LocalEvent, Settlement};
 
+/// Pulled events are settled in groups of up to this many.
+const SETTLE_EVENTS: usize = 20_000;
 /// The most events one push carries.
 const PUSH_BATCH: usize = 500;
 /// A round pulls again after a push refused for a stream conflict, this
@@ -71,21 +73,29 @@ async fn pull(ledger: Ledger, settings: &Settings, done: &mut Round) -> Result<(
         return Ok(());
     };
     let mut after = local.store.last_pulled().await?;
-    loop {
-        let page = client::pull(settings, after).await?;
-        done.pulled += page.events.len();
-        if !page.events.is_empty() {
-            let settlement = plan(ledger, &page.events);
+    let mut more = true;
+    while more {
+        // Pages are settled together, up to SETTLE_EVENTS at a time: each
+        // settlement costs a transaction and a look over the whole local log.
+        let mut events = Vec::new();
+        let mut next = after;
+        while more && events.len() < SETTLE_EVENTS {
+            let page = client::pull(settings, next).await?;
+            events.extend(page.events);
+            next = page.next;
+            more = page.more;
+        }
+        done.pulled += events.len();
+        if !events.is_empty() {
+            let settlement = plan(ledger, &events);
             store(ledger, settlement, done).await?;
         }
-        if page.next != after {
-            local.store.set_last_pulled(page.next).await?;
-            after = page.next;
-        }
-        if !page.more {
-            return Ok(());
+        if next != after {
+            local.store.set_last_pulled(next).await?;
+            after = next;
         }
     }
+    Ok(())
 }
 
 fn plan(ledger: Ledger, page: &[Envelope]) -> Settlement {
