@@ -122,7 +122,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </p>
                 <div class="actions">
                     <button type="submit">"Save settings"</button>
-                    <button type="button" on:click=move |_| sync.sync_now()>
+                    <button type="button" on:click=move |_| sync.retry_now()>
                         "Sync now"
                     </button>
                 </div>

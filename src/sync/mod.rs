@@ -102,10 +102,19 @@ impl SyncAgent {
         }
     }
 
+    /// Asks for a round now even while backing off after a failure: the
+    /// user asked, or the network came back.
+    pub fn retry_now(&self) {
+        if matches!(self.phase.get_untracked(), Phase::Failed { .. }) {
+            self.phase.set(Phase::Idle);
+        }
+        self.sync_now();
+    }
+
     pub fn save(&self, settings: Settings) -> Result<(), String> {
         settings.save()?;
         self.settings.set(settings);
-        self.sync_now();
+        self.retry_now();
         Ok(())
     }
 
@@ -118,7 +127,7 @@ impl SyncAgent {
             let listener = Closure::<dyn Fn()>::new(move || {
                 agent.online.try_set(online);
                 if online {
-                    agent.sync_now();
+                    agent.retry_now();
                 }
             });
             let _ =
@@ -148,6 +157,9 @@ impl SyncAgent {
                 continue;
             }
             let failed = matches!(self.phase.get_untracked(), Phase::Failed { .. });
+            if !failed {
+                failures = 0;
+            }
             let now = now_ms();
             let wanted = if kicked && !failed { now.min(due) } else { due };
             if now < wanted {

@@ -1,17 +1,24 @@
 //! The product as a user runs it: the server on 127.0.0.1 with a fresh
-//! SQLite file, serving the release build of the app.
+//! SQLite file, serving the release build of the app. It can be stopped
+//! and started again on the same address and data, as a network outage.
 
 use axum::http::HeaderValue;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
 use portal_server::{router, AppState};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub struct Served {
     pub base: String,
-    _data: tempfile::TempDir,
+    address: SocketAddr,
+    dist: PathBuf,
+    data: tempfile::TempDir,
+    running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 /// Serves `dist` on a free port of 127.0.0.1.
@@ -22,19 +29,57 @@ pub async fn serve(dist: PathBuf) -> Served {
         dist.display()
     );
     let data = tempfile::tempdir().expect("a temporary directory");
-    let storage = Storage::open(&Database::Sqlite(data.path().join("portal.sqlite3")))
-        .await
-        .expect("SQLite opens");
-    let state = AppState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(Tokens::parse("local-dev-token=local").expect("a valid token list")),
-        limits: Arc::new(Limits::per_second(200)),
-    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let origin = HeaderValue::from_str(&base).expect("an origin header");
-    tokio::spawn(async move { axum::serve(listener, router(state, Some(dist), &[origin])).await });
-    Served { base, _data: data }
+    let address = listener.local_addr().expect("an address");
+    let mut served = Served {
+        base: format!("http://{address}"),
+        address,
+        dist,
+        data,
+        running: None,
+    };
+    served.run(listener).await;
+    served
+}
+
+impl Served {
+    async fn run(&mut self, listener: tokio::net::TcpListener) {
+        let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
+            .await
+            .expect("SQLite opens");
+        let state = AppState {
+            storage: Arc::new(storage),
+            tokens: Arc::new(Tokens::parse("local-dev-token=local").expect("a valid token list")),
+            limits: Arc::new(Limits::per_second(200)),
+        };
+        let origin = HeaderValue::from_str(&self.base).expect("an origin header");
+        let app = router(state, Some(self.dist.clone()), &[origin]);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        self.running = Some((stop, task));
+    }
+
+    /// Stops answering, as if the network were gone.
+    pub async fn stop(&mut self) {
+        if let Some((stop, task)) = self.running.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Answers again, on the same address and with the same data.
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .expect("the same address again");
+        self.run(listener).await;
+    }
 }

@@ -97,3 +97,58 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     let ada_text = ada.page_text().await;
     assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
+    let mut served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/offline");
+    let b = &Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    b.until("the service worker to control the page", || async {
+        let controlled = b
+            .client
+            .execute("return !!navigator.serviceWorker.controller", vec![])
+            .await
+            .ok()?;
+        (controlled == serde_json::Value::Bool(true)).then_some(())
+    })
+    .await;
+
+    // No server at all: the page still opens, from the service worker.
+    served.stop().await;
+    b.client.refresh().await.expect("the page reloads");
+    b.text_of(".log-ready").await;
+    b.click("Create an application").await;
+    b.fill("Application name", "Field notes").await;
+    b.fill("Owner", "ada@example.com").await;
+    b.click("Create application").await;
+    b.until_text("Application created.").await;
+    b.until("the status to say the server cannot be reached", || async {
+        let status = b.text_of("p.sync-status").await;
+        (status.contains("events to send") && status.contains("cannot be reached")).then_some(())
+    })
+    .await;
+    let offline = b.event_count().await;
+    b.screenshot("offline").await;
+
+    // The server is back: asked to, the device sends what it kept.
+    served.start().await;
+    b.click("Settings").await;
+    b.click("Sync now").await;
+    sent_everything(b).await;
+    let pulled: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/pull", served.base))
+        .bearer_auth("local-dev-token")
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a page");
+    let stored = pulled["events"].as_array().expect("events").len() as u64;
+    assert_eq!(
+        stored, offline,
+        "everything made offline reached the server"
+    );
+}

@@ -1,0 +1,74 @@
+// Portal Ledger's service worker: keeps the app shell (the page, its script,
+// its wasm and its styles) so the portal opens and works with no network.
+// The event log lives in IndexedDB and syncs by itself; the API is never
+// cached here.
+const CACHE = "portal-ledger-shell-v1";
+
+// The shell is whatever the current index.html names: Trunk gives its
+// files content hashes, so a new build brings new names.
+async function shellUrls() {
+  const response = await fetch("/index.html", { cache: "no-store" });
+  const html = await response.text();
+  const urls = new Set(["/", "/index.html"]);
+  for (const match of html.matchAll(/(?:href|src)="(\/[^"]+)"/g)) urls.add(match[1]);
+  for (const match of html.matchAll(/'(\/[^']+\.(?:js|wasm))'/g)) urls.add(match[1]);
+  return [...urls];
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      await cache.addAll(await shellUrls());
+      await self.skipWaiting();
+    })()
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name !== CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })()
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) return;
+  if (event.request.mode === "navigate") {
+    // Pages: the network when it answers (a new build), else the shell.
+    event.respondWith(
+      (async () => {
+        try {
+          const response = await fetch(event.request);
+          const cache = await caches.open(CACHE);
+          await cache.put("/index.html", response.clone());
+          return response;
+        } catch {
+          return (await caches.match("/index.html", { ignoreVary: true })) || Response.error();
+        }
+      })()
+    );
+    return;
+  }
+  // Hashed assets never change: the cache first, then the network.
+  event.respondWith(
+    (async () => {
+      // The server's CORS layer marks answers `Vary: Origin`; the files are
+      // the same whoever asks.
+      const cached = await caches.match(event.request, { ignoreVary: true });
+      if (cached) return cached;
+      const response = await fetch(event.request);
+      if (response.ok) {
+        const cache = await caches.open(CACHE);
+        await cache.put(event.request, response.clone());
+      }
+      return response;
+    })()
+  );
+});
