@@ -4,7 +4,7 @@ use super::settings::Settings;
 use gloo_net::http::{Request, Response};
 use portal_domain::Envelope;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Why a call did not succeed, sorted by what the engine does next.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,9 +67,10 @@ fn unreachable(e: gloo_net::Error) -> CallError {
     CallError::Unreachable(e.to_string())
 }
 
+/// Each event stays raw text until the codec reads it: no JSON tree.
 #[derive(Deserialize)]
 struct PullReply {
-    events: Vec<Value>,
+    events: Vec<Box<RawValue>>,
     next: u64,
     more: bool,
 }
@@ -80,9 +81,36 @@ pub struct Page {
     pub more: bool,
 }
 
-/// The events after `after`, one page.
-pub async fn pull(settings: &Settings, after: u64) -> Result<Page, CallError> {
-    let url = format!("{}/pull?after={after}&limit=1000", settings.api());
+/// The events after `after`, in `pages` pages asked for at once: positions
+/// are gap-free, so page k starts after `after + k × PAGE`. The answers
+/// travel together while the first ones are read. Stops at the first page
+/// that says nothing more follows.
+pub async fn pull_many(
+    settings: &Settings,
+    after: u64,
+    pages: u64,
+) -> Result<Vec<Page>, CallError> {
+    let texts = futures::future::join_all(
+        (0..pages).map(|k| pull_text(settings, after + k * u64::from(PAGE))),
+    )
+    .await;
+    let mut out = Vec::new();
+    for text in texts {
+        let page = decode_page(&text?)?;
+        let last = !page.more;
+        out.push(page);
+        if last {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The most events a page holds (the server's maximum).
+pub const PAGE: u32 = 1_000;
+
+async fn pull_text(settings: &Settings, after: u64) -> Result<String, CallError> {
+    let url = format!("{}/pull?after={after}&limit={PAGE}", settings.api());
     let response = Request::get(&url)
         .header(
             "authorization",
@@ -91,15 +119,16 @@ pub async fn pull(settings: &Settings, after: u64) -> Result<Page, CallError> {
         .send()
         .await
         .map_err(unreachable)?;
-    let reply: PullReply = check(response)
-        .await?
-        .json()
-        .await
+    check(response).await?.text().await.map_err(unreachable)
+}
+
+fn decode_page(text: &str) -> Result<Page, CallError> {
+    let reply: PullReply = serde_json::from_str(text)
         .map_err(|e| CallError::Server(format!("an unreadable page: {e}")))?;
     let events = reply
         .events
         .iter()
-        .map(|v| portal_sync::codec::decode(&v.to_string()))
+        .map(|v| portal_sync::codec::decode(v.get()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CallError::Server(format!("an unreadable event: {e}")))?;
     Ok(Page {

@@ -11,6 +11,8 @@ use portal_domain::{Envelope, EventId};
 use portal_store::{EventStore, SyncState};
 use portal_sync::rebase::{settle_page, LocalEvent, Settlement};
 
+/// Pages asked for at once while catching up.
+const PAGES_AT_ONCE: u64 = 4;
 /// Pulled events are settled in groups of up to this many.
 const SETTLE_EVENTS: usize = 20_000;
 /// The most events one push carries.
@@ -80,10 +82,19 @@ async fn pull(ledger: Ledger, settings: &Settings, done: &mut Round) -> Result<(
         let mut events = Vec::new();
         let mut next = after;
         while more && events.len() < SETTLE_EVENTS {
-            let page = client::pull(settings, next).await?;
-            events.extend(page.events);
-            next = page.next;
-            more = page.more;
+            let pages = client::pull_many(settings, next, PAGES_AT_ONCE).await?;
+            for (k, page) in pages.into_iter().enumerate() {
+                // A page asked for ahead that does not start where the one
+                // before ended is not taken: the next request asks again.
+                let starts = page.events.first().and_then(|e| e.global_position);
+                if k > 0 && starts.is_some_and(|p| p != next + 1) {
+                    more = true;
+                    break;
+                }
+                events.extend(page.events);
+                next = page.next;
+                more = page.more;
+            }
         }
         done.pulled += events.len();
         if !events.is_empty() {

@@ -47,16 +47,33 @@ fn named(name: &str) -> String {
     )
 }
 
+impl Drop for Browser {
+    /// Ends chromedriver and every Chromium process it started, also when a
+    /// test fails halfway: a browser left running keeps the app's timers and
+    /// sync loop going, and slows every later test and benchmark.
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            // The shell's own `kill` takes a negative id: the whole group.
+            let _ = std::process::Command::new("sh")
+                .args(["-c", &format!("kill -9 -{pid}")])
+                .status();
+        }
+    }
+}
+
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile,
     /// saving downloads and screenshots where the test can find them.
     pub async fn start(artifacts: &Path) -> Browser {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port();
+        // A process group of its own, which Chromium's processes join, so
+        // that dropping the browser ends all of them (see `Drop`).
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("chromedriver starts");

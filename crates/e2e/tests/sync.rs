@@ -3,6 +3,7 @@
 //! reaches the other; a change made while out of touch that no longer
 //! holds is shown as a conflict, with why, and applied nowhere.
 
+use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use std::path::PathBuf;
@@ -98,13 +99,60 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
 }
 
+/// How many events the server holds, paging through its log.
+async fn server_count(base: &str) -> u64 {
+    let client = reqwest::Client::new();
+    let (mut after, mut count) = (0, 0);
+    loop {
+        let page: serde_json::Value = client
+            .get(format!("{base}/api/v1/pull?after={after}"))
+            .bearer_auth("local-dev-token")
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a page");
+        count += page["events"].as_array().expect("events").len() as u64;
+        after = page["next"].as_u64().expect("next");
+        if page["more"] != serde_json::Value::Bool(true) {
+            return count;
+        }
+    }
+}
+
+/// Another device's history, already on the server: several pages' worth.
+async fn preload(base: &str, events: usize) -> u64 {
+    let log = DemoGenerator::generate(DemoConfig::year(9, events));
+    let client = reqwest::Client::new();
+    for batch in log.chunks(500) {
+        let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
+        let response = client
+            .post(format!("{base}/api/v1/push"))
+            .bearer_auth("local-dev-token")
+            .header("content-type", "application/json")
+            .body(format!("{{\"events\":[{}]}}", lines.join(",")))
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success());
+    }
+    log.len() as u64
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     let mut served = serve(workspace().join("dist")).await;
     let artifacts = workspace().join("target/e2e-artifacts/offline");
+    let shared = preload(&served.base, 2_500).await;
     let b = &Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
-    b.text_of(".log-ready").await;
+    // A fresh device pulls the shared history: several pages, asked for
+    // together.
+    b.until("the shared history to arrive", || async {
+        (b.event_count().await == shared).then_some(())
+    })
+    .await;
     b.until("the service worker to control the page", || async {
         let controlled = b
             .client
@@ -137,16 +185,7 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     b.click("Settings").await;
     b.click("Sync now").await;
     sent_everything(b).await;
-    let pulled: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/pull", served.base))
-        .bearer_auth("local-dev-token")
-        .send()
-        .await
-        .expect("the server answers")
-        .json()
-        .await
-        .expect("a page");
-    let stored = pulled["events"].as_array().expect("events").len() as u64;
+    let stored = server_count(&served.base).await;
     assert_eq!(
         stored, offline,
         "everything made offline reached the server"

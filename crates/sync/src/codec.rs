@@ -1,8 +1,14 @@
 //! Encoding and decoding envelopes, with the type and schema version checked
 //! before the data is trusted.
 
-use portal_domain::{Envelope, EventKind, EventType, Interner};
+use chrono::{DateTime, Utc};
+use portal_domain::{
+    Actor, CorrelationId, DeviceId, Envelope, Event, EventId, EventKind, EventType, Interner,
+    StreamId,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::error::Category;
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -44,12 +50,28 @@ struct Outgoing<'a> {
 }
 
 /// The fields checked before the rest of the envelope is decoded.
+/// An envelope as it arrives: read in one pass, with the event's data kept
+/// as raw text until its type has been checked. (Reading the envelope
+/// directly would go through its flattened event, which buffers every
+/// field; this is several times faster.)
 #[derive(Deserialize)]
-struct Header<'a> {
+struct Incoming<'a> {
+    stream_id: StreamId,
+    stream_version: u64,
+    occurred_at: DateTime<Utc>,
     #[serde(rename = "type", borrow)]
     event_type: std::borrow::Cow<'a, str>,
     schema_version: u16,
     kind: EventKind,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    event_id: EventId,
+    correlation_id: CorrelationId,
+    causation_id: Option<EventId>,
+    actor: Actor,
+    device: DeviceId,
+    recorded_at: Option<DateTime<Utc>>,
+    global_position: Option<u64>,
 }
 
 pub fn encode(envelope: &Envelope) -> String {
@@ -62,27 +84,46 @@ pub fn encode(envelope: &Envelope) -> String {
 }
 
 pub fn decode(line: &str) -> Result<Envelope, DecodeError> {
-    let header: Header<'_> =
-        serde_json::from_str(line).map_err(|e| DecodeError::Json(e.to_string()))?;
-    let event_type = EventType::from_name(&header.event_type)
-        .ok_or_else(|| DecodeError::UnknownType(header.event_type.to_string()))?;
-    if header.schema_version > event_type.schema_version() {
+    let incoming: Incoming<'_> = serde_json::from_str(line).map_err(|e| match e.classify() {
+        Category::Data => DecodeError::Invalid(e.to_string()),
+        _ => DecodeError::Json(e.to_string()),
+    })?;
+    let event_type = EventType::from_name(&incoming.event_type)
+        .ok_or_else(|| DecodeError::UnknownType(incoming.event_type.to_string()))?;
+    if incoming.schema_version > event_type.schema_version() {
         return Err(DecodeError::FutureVersion {
             event_type,
-            found: header.schema_version,
+            found: incoming.schema_version,
             known: event_type.schema_version(),
         });
     }
-    if header.kind != event_type.kind() {
+    if incoming.kind != event_type.kind() {
         return Err(DecodeError::WrongKind {
             event_type,
             expected: event_type.kind().label(),
-            found: header.kind.label(),
+            found: incoming.kind.label(),
         });
     }
-    // Every type is at version 1, so there is nothing to upcast yet; an older
-    // version would be rewritten to the current shape here.
-    serde_json::from_str(line).map_err(|e| DecodeError::Invalid(e.to_string()))
+    let tagged = format!(
+        "{{\"type\":\"{}\",\"data\":{}}}",
+        event_type.name(),
+        incoming.data.get()
+    );
+    let event: Event =
+        serde_json::from_str(&tagged).map_err(|e| DecodeError::Invalid(format!("data: {e}")))?;
+    Ok(Envelope {
+        stream_id: incoming.stream_id,
+        stream_version: incoming.stream_version,
+        occurred_at: incoming.occurred_at,
+        event,
+        event_id: incoming.event_id,
+        correlation_id: incoming.correlation_id,
+        causation_id: incoming.causation_id,
+        actor: incoming.actor,
+        device: incoming.device,
+        recorded_at: incoming.recorded_at,
+        global_position: incoming.global_position,
+    })
 }
 
 pub fn encode_ndjson<'a>(log: impl IntoIterator<Item = &'a Envelope>) -> String {

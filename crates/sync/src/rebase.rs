@@ -53,7 +53,8 @@ pub fn settle_page(
         .collect();
     let mut out = Settlement::default();
     let mut placed_here: HashSet<EventId> = HashSet::new();
-    let mut changed_streams: Vec<StreamId> = Vec::new();
+    let mut changed: HashSet<StreamId> = HashSet::new();
+    let mut changed_in_order: Vec<StreamId> = Vec::new();
     for event in page {
         match known.get(&event.event_id) {
             Some(pending) => {
@@ -65,27 +66,33 @@ pub fn settle_page(
                 placed_here.insert(event.event_id);
             }
             None => {
-                if !changed_streams.contains(&event.stream_id) {
-                    changed_streams.push(event.stream_id);
+                if changed.insert(event.stream_id) {
+                    changed_in_order.push(event.stream_id);
                 }
                 out.foreign.push(event.clone());
             }
         }
     }
 
-    for stream in changed_streams {
-        let still_pending: Vec<Envelope> = local
-            .iter()
-            .filter(|e| {
-                e.pending
-                    && e.envelope.stream_id == stream
-                    && !placed_here.contains(&e.envelope.event_id)
-            })
-            .map(|e| e.envelope.clone())
-            .collect();
-        if still_pending.is_empty() {
-            continue;
+    // This device's pending events that the page did not place, by stream.
+    let mut pending: HashMap<StreamId, Vec<Envelope>> = HashMap::new();
+    for e in local {
+        let envelope = e.envelope;
+        if e.pending
+            && changed.contains(&envelope.stream_id)
+            && !placed_here.contains(&envelope.event_id)
+        {
+            pending
+                .entry(envelope.stream_id)
+                .or_default()
+                .push(envelope.clone());
         }
+    }
+
+    for stream in changed_in_order {
+        let Some(still_pending) = pending.remove(&stream) else {
+            continue;
+        };
         // The stream as the server has it: what was synced before, then
         // this page's events of it.
         let mut portal = Portal::new();
