@@ -613,6 +613,91 @@ async fn what_was_acknowledged_survives_a_restart(backend: Backend) {
     );
 }
 
+/// Issue 6, item 12: each hostile request gets a 4xx that says what is
+/// wrong; nothing is written ("nothing lost" here: the log is exactly what
+/// it was, one good batch); the server keeps answering.
+#[tokio::test]
+async fn hostile_requests_get_a_clear_4xx_and_change_nothing() {
+    let app = spawn_app().await;
+    let good = demo(20);
+    let (status, _) = app.push(ALPHA, &good).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = app.pull_all(ALPHA).await;
+
+    let valid = serde_json::to_string(&wire(&good[..1])["events"][0]).unwrap();
+    let mut huge_name: Value = serde_json::from_str(&valid).unwrap();
+    huge_name["data"]["name"] = Value::String("n".repeat(1_000_000));
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let pushes: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "a 100k-element array",
+            format!("{{\"events\":[{}]}}", vec!["1"; 100_000].join(",")).into_bytes(),
+            "",
+        ),
+        (
+            "deeply nested JSON",
+            format!("{{\"events\":[{nested}]}}").into_bytes(),
+            "events[0]",
+        ),
+        (
+            "a huge string",
+            json!({ "events": [huge_name] }).to_string().into_bytes(),
+            "events[0]",
+        ),
+        (
+            "invalid UTF-8",
+            [b"{\"events\":[\"".as_slice(), &[0xff, 0xfe, 0xfd], b"\"]}"].concat(),
+            "",
+        ),
+        (
+            "an event that is not an object",
+            b"{\"events\":[42]}".to_vec(),
+            "events[0]",
+        ),
+        ("no events field", b"{}".to_vec(), "events"),
+    ];
+    for (what, body, names) in pushes {
+        let response = app
+            .client
+            .post(format!("{}/api/v1/push", app.base))
+            .bearer_auth(ALPHA)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_client_error(), "{what}: {status} {text}");
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        assert!(!message.is_empty(), "{what}: a message, not {text:?}");
+        assert!(
+            message.contains(names),
+            "{what}: {message:?} names {names:?}"
+        );
+    }
+    for query in [
+        "after=-1",
+        "after=99999999999999999999",
+        "after=abc",
+        "limit=-5",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/api/v1/pull?{query}", app.base))
+            .bearer_auth(ALPHA)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+    assert_eq!(app.pull_all(ALPHA).await, before, "nothing was written");
+    assert_eq!(app.health().await.status(), StatusCode::OK);
+}
+
 /// Each contract case, once per backend.
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {

@@ -29,7 +29,7 @@ pub enum DecodeError {
         expected: &'static str,
         found: &'static str,
     },
-    #[error("invalid {0}")]
+    #[error("{0}")]
     Invalid(String),
 }
 
