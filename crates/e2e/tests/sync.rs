@@ -190,4 +190,25 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
         stored, offline,
         "everything made offline reached the server"
     );
+
+    // The browser's storage is wiped while the server keeps the log: the
+    // device pulls it all back, and pushes no reset (the server's log is
+    // unchanged).
+    b.click("Data").await;
+    b.click("Reset local data…").await;
+    b.click("Yes, delete everything").await;
+    b.until_text("Everything this device kept was deleted.")
+        .await;
+    b.until("the log to come back from the server", || async {
+        (b.event_count().await == stored).then_some(())
+    })
+    .await;
+    sent_everything(b).await;
+    assert_eq!(
+        server_count(&served.base).await,
+        stored,
+        "the server lost nothing"
+    );
+    b.click("Applications").await;
+    b.until_text("Field notes").await;
 }

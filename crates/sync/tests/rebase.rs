@@ -233,3 +233,41 @@ fn each_pending_command_is_judged_on_its_own_in_order() {
         theirs.last().unwrap().stream_version + 1
     );
 }
+
+/// Issue 6, item 8: a device whose clock is a day off. Order follows the
+/// server's log, never the clocks: other devices' events are taken in page
+/// order, and a command decided again keeps its own time but comes after.
+#[test]
+fn a_skewed_clock_reorders_nothing() {
+    for skew in [Duration::days(-1), Duration::days(1)] {
+        let (mut here, mut there, created) = two_devices();
+        there.now += skew;
+        let mut theirs = there.run(add("Payments"));
+        theirs.extend(there.run(add("Search")));
+        let theirs = placed(&theirs, created.len() as u64 + 1);
+        let mine = here.run(add("Maps"));
+
+        let settled = settle_page(&local(&created, &mine), &theirs, &mut here.ids);
+        assert_eq!(
+            settled.foreign, theirs,
+            "the page's order, whatever the clocks"
+        );
+        let last = theirs.last().unwrap().stream_version;
+        assert_eq!(settled.rebased[0].stream_version, last + 1);
+        assert_eq!(settled.rebased[0].occurred_at, mine[0].occurred_at);
+
+        // Folded in log order, the portal holds all three products, and its
+        // clock never moves back.
+        let mut portal = Portal::new();
+        let mut clock = None;
+        for e in created.iter().chain(&theirs).chain(&settled.rebased) {
+            portal.append(e.clone()).unwrap();
+            assert!(portal.clock() >= clock, "the clock never moves back");
+            clock = portal.clock();
+        }
+        let app = portal.app(APP).expect("the application");
+        for name in ["Payments", "Search", "Maps"] {
+            assert!(app.record.has_product(&product(name)), "{name}");
+        }
+    }
+}
