@@ -114,20 +114,33 @@ pub struct Ledger {
     local: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
-/// Where the store's log ends, from what a cold start read.
-fn end_of(start: &ColdStart) -> u64 {
-    let live = start.entries.last().map(|(p, _)| p + 1);
-    let aside = start.set_aside.iter().map(|e| e.position + 1).max();
-    live.max(aside).unwrap_or(0)
+/// What a cold start read, in the shape the ledger keeps it: opening and
+/// reloading both install it.
+struct Rebuilt {
+    /// Where the store's log ends, counting events set aside.
+    store_end: u64,
+    sync: Vec<SyncState>,
+    machine: TimeMachine,
+    rejected: Vec<StoredEvent>,
+    len: u64,
 }
 
-fn rejections(start: &ColdStart) -> Vec<StoredEvent> {
-    start
-        .set_aside
-        .iter()
-        .filter(|e| matches!(e.sync, SyncState::Rejected { .. }))
-        .cloned()
-        .collect()
+impl From<ColdStart> for Rebuilt {
+    fn from(start: ColdStart) -> Self {
+        let live = start.entries.last().map(|(p, _)| p + 1);
+        let aside = start.set_aside.iter().map(|e| e.position + 1).max();
+        Rebuilt {
+            store_end: live.max(aside).unwrap_or(0),
+            sync: start.entries.into_iter().map(|(_, s)| s).collect(),
+            len: start.portal.log().len() as u64,
+            machine: TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY),
+            rejected: start
+                .set_aside
+                .into_iter()
+                .filter(|e| matches!(e.sync, SyncState::Rejected { .. }))
+                .collect(),
+        }
+    }
 }
 
 pub fn use_ledger() -> Ledger {
@@ -166,13 +179,15 @@ impl Ledger {
         .await?;
         blocked.try_set(false);
         let start = cold_start(&store).await?;
+        let quarantined = start.quarantined.len();
         let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
-        let len = start.portal.log().len() as u64;
-        self.rejected.try_set(rejections(&start));
+        let built = Rebuilt::from(start);
+        let len = built.len;
+        self.rejected.try_set(built.rejected);
         let local = Rc::new(Local {
-            store_end: Cell::new(end_of(&start)),
-            sync: RefCell::new(start.entries.iter().map(|(_, s)| s.clone()).collect()),
-            machine: RefCell::new(TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY)),
+            store_end: Cell::new(built.store_end),
+            sync: RefCell::new(built.sync),
+            machine: RefCell::new(built.machine),
             store,
             device,
             past: RefCell::new(None),
@@ -191,7 +206,7 @@ impl Ledger {
         });
         self.local.try_set_value(Some(local));
         self.head.try_set(len);
-        Ok(start.quarantined.len())
+        Ok(quarantined)
     }
 
     /// Reads the log again and rebuilds every projection: after events
@@ -200,12 +215,12 @@ impl Ledger {
         let Some(local) = self.local() else {
             return Ok(());
         };
-        let start = cold_start(&local.store).await?;
-        let len = start.portal.log().len() as u64;
-        local.store_end.set(end_of(&start));
-        self.rejected.try_set(rejections(&start));
-        *local.sync.borrow_mut() = start.entries.iter().map(|(_, s)| s.clone()).collect();
-        *local.machine.borrow_mut() = TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY);
+        let built = Rebuilt::from(cold_start(&local.store).await?);
+        let len = built.len;
+        local.store_end.set(built.store_end);
+        self.rejected.try_set(built.rejected);
+        *local.sync.borrow_mut() = built.sync;
+        *local.machine.borrow_mut() = built.machine;
         *local.past.borrow_mut() = None;
         local.checkpointed_at.set(len);
         if self.cursor.get_untracked().is_some_and(|k| k >= len) {

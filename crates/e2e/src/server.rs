@@ -3,6 +3,7 @@
 //! and started again on the same address and data, as a network outage.
 
 use axum::http::HeaderValue;
+use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
@@ -12,6 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The token the served product accepts.
+pub const TOKEN: &str = "local-dev-token";
 
 pub struct Served {
     pub base: String,
@@ -51,7 +55,7 @@ impl Served {
             .expect("SQLite opens");
         let state = AppState {
             storage: Arc::new(storage),
-            tokens: Arc::new(Tokens::parse("local-dev-token=local").expect("a valid token list")),
+            tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list")),
             limits: Arc::new(Limits::per_second(200)),
         };
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
@@ -73,6 +77,27 @@ impl Served {
             let _ = stop.send(());
             let _ = task.await;
         }
+    }
+
+    /// Stores another device's history of about `events` demo events
+    /// (seed `seed`) through the API, as that device would have pushed it.
+    /// Returns how many events it holds.
+    pub async fn preload(&self, seed: u64, events: usize) -> u64 {
+        let log = DemoGenerator::generate(DemoConfig::year(seed, events));
+        let client = reqwest::Client::new();
+        for batch in log.chunks(500) {
+            let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
+            let response = client
+                .post(format!("{}/api/v1/push", self.base))
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(format!("{{\"events\":[{}]}}", lines.join(",")))
+                .send()
+                .await
+                .expect("the server answers");
+            assert!(response.status().is_success(), "the history is taken");
+        }
+        log.len() as u64
     }
 
     /// Answers again, on the same address and with the same data.

@@ -4,7 +4,6 @@
 //! status line counting every event, and to "everything sent".
 //! Run by `scripts/bench-sync.sh`; never part of `cargo test`.
 
-use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use std::path::PathBuf;
@@ -21,20 +20,7 @@ async fn catch_up() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
     let served = serve(workspace().join("dist")).await;
-    let log = DemoGenerator::generate(DemoConfig::year(42, size));
-    let client = reqwest::Client::new();
-    for batch in log.chunks(1_000) {
-        let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
-        let response = client
-            .post(format!("{}/api/v1/push", served.base))
-            .bearer_auth("local-dev-token")
-            .header("content-type", "application/json")
-            .body(format!("{{\"events\":[{}]}}", lines.join(",")))
-            .send()
-            .await
-            .expect("the server answers");
-        assert!(response.status().is_success());
-    }
+    let total = served.preload(42, size).await;
     let artifacts = workspace().join("target/e2e-artifacts/catch-up");
     let browser = Browser::start(&artifacts).await;
     let start = Instant::now();
@@ -43,7 +29,6 @@ async fn catch_up() {
         .goto(&served.base)
         .await
         .expect("the app loads");
-    let total = log.len() as u64;
     browser
         .until("every event to arrive", || async {
             (browser.event_count().await == total).then_some(())

@@ -3,7 +3,6 @@
 //! reaches the other; a change made while out of touch that no longer
 //! holds is shown as a conflict, with why, and applied nowhere.
 
-use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use std::path::PathBuf;
@@ -121,30 +120,12 @@ async fn server_count(base: &str) -> u64 {
     }
 }
 
-/// Another device's history, already on the server: several pages' worth.
-async fn preload(base: &str, events: usize) -> u64 {
-    let log = DemoGenerator::generate(DemoConfig::year(9, events));
-    let client = reqwest::Client::new();
-    for batch in log.chunks(500) {
-        let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
-        let response = client
-            .post(format!("{base}/api/v1/push"))
-            .bearer_auth("local-dev-token")
-            .header("content-type", "application/json")
-            .body(format!("{{\"events\":[{}]}}", lines.join(",")))
-            .send()
-            .await
-            .expect("the server answers");
-        assert!(response.status().is_success());
-    }
-    log.len() as u64
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     let mut served = serve(workspace().join("dist")).await;
     let artifacts = workspace().join("target/e2e-artifacts/offline");
-    let shared = preload(&served.base, 2_500).await;
+    // Another device's history, already on the server: several pages' worth.
+    let shared = served.preload(9, 2_500).await;
     let b = &Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
     // A fresh device pulls the shared history: several pages, asked for
