@@ -14,6 +14,8 @@ source "$here/env.sh"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
+CARGO_FUZZ_VERSION=0.13.2
+SCHEMATHESIS_VERSION=4.32.5
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -87,6 +89,23 @@ fi
 # The server's contract suite and benchmark also run against PostgreSQL
 # (scripts/postgres.sh starts a throwaway server; the package's own cluster
 # is not used). python3 picks it a free port.
-apt_install postgresql python3
+apt_install postgresql python3 python3-venv
+
+# Fuzzing (scripts/fuzz.sh) needs nightly for its sanitizers.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  log "rustup toolchain install nightly"
+  rustup toolchain install nightly --profile minimal
+fi
+if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install --locked --force "cargo-fuzz@$CARGO_FUZZ_VERSION"
+fi
+
+# schemathesis (scripts/schemathesis.sh), from PyPI, in a venv of its own.
+if [ "$("$PORTAL_LEDGER_TOOLS/venv/bin/st" --version 2>/dev/null || true)" != "st, version $SCHEMATHESIS_VERSION" ]; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $PORTAL_LEDGER_TOOLS/venv"
+  python3 -m venv "$PORTAL_LEDGER_TOOLS/venv"
+  "$PORTAL_LEDGER_TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 
 log "tools ready"

@@ -61,9 +61,18 @@ cargo test -p portal-e2e --test journey --locked 2>&1 | tee -a "$results"
 step "end to end: two devices syncing through the server, and a conflict shown"
 cargo test -p portal-e2e --test sync --locked 2>&1 | tee -a "$results"
 
+step "end to end: the browser killed mid-stream, mid-import and mid-catch-up, then opened again"
+cargo test -p portal-e2e --test tabs --locked 2>&1 | tee -a "$results"
+
 step "benchmark harness smoke run (figures are for BENCHMARKS.md, not checked here)"
 cargo run --release --locked -p portal-bench -- domain --sizes 5000 --runs 1 --queries 50 >/dev/null
 cargo run --release --locked -p portal-bench -- server --sizes 3000 >/dev/null
+
+step "schemathesis against the server's OpenAPI document (short mode; scripts/schemathesis.sh --long for 30 minutes)"
+bash scripts/schemathesis.sh
+
+step "fuzzing: each cargo-fuzz target for 20 s from the committed corpus (scripts/fuzz.sh for the 30-minute runs)"
+bash scripts/fuzz.sh 20
 
 passed=$(grep -E '^test result: ' "$results" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result: ' "$results" | awk '{s += $6} END {print s + 0}')

@@ -2,7 +2,8 @@
 //! in batches of 500, and the latency of pushing one command's events. On a
 //! fresh SQLite file (WAL, full sync), and on a fresh PostgreSQL database
 //! when `PORTAL_TEST_POSTGRES` names a server (`scripts/bench-server.sh`
-//! starts one).
+//! starts one). Then the same latency while another token floods the
+//! server at the default rate limit (issue 6, item 14).
 
 use crate::Args;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
@@ -48,12 +49,18 @@ pub fn run(args: &Args) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let sqlite = Database::Sqlite(dir.path().join("bench.sqlite3"));
         bench(&log, "sqlite", &sqlite).await;
+        let flooded = Database::Sqlite(dir.path().join("flood.sqlite3"));
+        flood(&log, "sqlite", &flooded).await;
         match std::env::var("PORTAL_TEST_POSTGRES") {
             Ok(admin) => {
                 let database = Database::scratch_postgres(&admin, "portal_bench")
                     .await
                     .expect("PostgreSQL answers");
-                bench(&log, "postgres", &database).await
+                bench(&log, "postgres", &database).await;
+                let flooded = Database::scratch_postgres(&admin, "portal_bench")
+                    .await
+                    .expect("PostgreSQL answers");
+                flood(&log, "postgres", &flooded).await
             },
             Err(_) => eprintln!(
                 "PostgreSQL: not measured (PORTAL_TEST_POSTGRES is unset; scripts/bench-server.sh starts a server)"
@@ -130,4 +137,99 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
             times.len()
         );
     }
+}
+
+/// Requests a second each token may make: the server's default.
+const DEFAULT_RATE: u32 = 200;
+/// Concurrent requests the flooding token keeps in flight.
+const FLOODERS: usize = 16;
+
+/// One tenant pushes one command at a time while another token sends
+/// requests as fast as 16 connections allow. The flooder should mostly get
+/// 429; the other tenant's latency should barely move.
+async fn flood(log: &[Envelope], backend: &str, database: &Database) {
+    let storage = Storage::open(database).await.expect("the database opens");
+    let state = AppState {
+        storage: Arc::new(storage),
+        tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench,flood-token-00=flood")).unwrap()),
+        limits: Arc::new(Limits::per_second(DEFAULT_RATE)),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });
+    let client = reqwest::Client::new();
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood_body = body(commands(log)[0]);
+    let flooders: Vec<_> = (0..FLOODERS)
+        .map(|_| {
+            let (client, url, body, stop) = (
+                client.clone(),
+                url.clone(),
+                flood_body.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let (mut limited, mut served) = (0u64, 0u64);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let response = client
+                        .post(&url)
+                        .bearer_auth("flood-token-00")
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .expect("the server answers");
+                    match response.status().as_u16() {
+                        429 => limited += 1,
+                        _ => served += 1,
+                    }
+                }
+                (limited, served)
+            })
+        })
+        .collect();
+
+    // Paced like a person's commands, well under the allowance.
+    let mut times: Vec<f64> = Vec::new();
+    let started = Instant::now();
+    for command in commands(log).into_iter().take(COMMANDS / 2) {
+        let body = body(command);
+        let start = Instant::now();
+        let response = client
+            .post(&url)
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success(), "the quiet tenant is served");
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut limited, mut served) = (0, 0);
+    for flooder in flooders {
+        let (l, s) = flooder.await.unwrap();
+        limited += l;
+        served += s;
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "{}",
+        json!({"figure": "push one command under a flood", "backend": backend,
+               "commands": times.len(), "p50_ms": at(0.5), "p95_ms": at(0.95),
+               "flood_requests_per_s": (limited + served) as f64 / seconds,
+               "flood_429": limited, "flood_served": served})
+    );
+    eprintln!(
+        "push one command while another token floods, {backend}: p50 {:.2} ms, p95 {:.2} ms; \
+         the flood sent {:.0} requests/s, {limited} got 429, {served} were served",
+        at(0.5),
+        at(0.95),
+        (limited + served) as f64 / seconds,
+    );
 }

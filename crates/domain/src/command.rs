@@ -5,7 +5,7 @@ use crate::event::SurveyTopic;
 use crate::ids::{AppId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId};
 use crate::records::CredentialKey;
 use crate::values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A credential to issue: its id and key come from the caller, who generated
@@ -121,8 +121,13 @@ pub struct Command {
 }
 
 impl Command {
+    /// `at` is kept to the microsecond: the precision every store keeps, so
+    /// an event reads back from any of them exactly as it was decided.
     pub fn new(at: DateTime<Utc>, action: Action) -> Self {
-        Self { at, action }
+        Self {
+            at: at.trunc_subsecs(6),
+            action,
+        }
     }
 }
 
@@ -147,5 +152,56 @@ impl CommandMeta {
             causation_id: None,
             correlation_id: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::AppId;
+    use uuid::Uuid;
+
+    #[test]
+    fn a_command_keeps_its_time_to_the_microsecond() {
+        let at: DateTime<Utc> = "2026-03-01T10:00:00.123456789Z".parse().unwrap();
+        let command = Command::new(
+            at,
+            Action::DeleteApplication {
+                app_id: AppId(Uuid::nil()),
+            },
+        );
+        assert_eq!(command.at.to_rfc3339(), "2026-03-01T10:00:00.123456+00:00");
+    }
+
+    #[test]
+    fn a_credential_expiry_is_kept_to_the_microsecond() {
+        use crate::records::CredentialKey;
+        use crate::values::{AppName, Owner, Plan};
+        use crate::{decide, Event, StreamState};
+        let at: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let expires_at: DateTime<Utc> = "2026-06-01T10:00:00.987654321Z".parse().unwrap();
+        let command = Command::new(
+            at,
+            Action::CreateApplication {
+                app_id: AppId(Uuid::from_u128(1)),
+                name: AppName::parse("Shop").unwrap(),
+                owner: Owner::parse("ada").unwrap(),
+                plan: Plan::Free,
+                credential: NewCredential {
+                    id: CredentialId(Uuid::from_u128(2)),
+                    key: CredentialKey::parse("pl_abababab", &"ab".repeat(32)).unwrap(),
+                    expires_at,
+                },
+            },
+        );
+        let events = decide(&command, StreamState::App(crate::AppState::Absent)).unwrap();
+        let issued = events.iter().find_map(|e| match e {
+            Event::CredentialInsert(c) => Some(c.record.expires_at),
+            _ => None,
+        });
+        assert_eq!(
+            issued.map(|t| t.to_rfc3339()),
+            Some("2026-06-01T10:00:00.987654+00:00".into())
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::records::{
     DeletedApplicationRecord,
 };
 use crate::state::{App, AppState, Credential, SurveyState, SurveyStatus};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 
 /// The state a command is decided against: that of the stream it targets.
@@ -69,7 +69,8 @@ fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> Credentia
         app_id: app,
         key: credential.key.clone(),
         issued_at: at,
-        expires_at: credential.expires_at,
+        // Kept to the microsecond, like the command's time (`Command::new`).
+        expires_at: credential.expires_at.trunc_subsecs(6),
         status: CredentialStatus::Active,
     }))
 }

@@ -16,7 +16,9 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub struct Browser {
     pub client: Client,
     _driver: Child,
-    _profile: tempfile::TempDir,
+    /// A profile of the browser's own, deleted with it; `None` when the
+    /// test keeps the profile to open it again (see `start_in`).
+    _profile: Option<tempfile::TempDir>,
     pub downloads: PathBuf,
     artifacts: PathBuf,
 }
@@ -52,12 +54,7 @@ impl Drop for Browser {
     /// test fails halfway: a browser left running keeps the app's timers and
     /// sync loop going, and slows every later test and benchmark.
     fn drop(&mut self) {
-        if let Some(pid) = self._driver.id() {
-            // The shell's own `kill` takes a negative id: the whole group.
-            let _ = std::process::Command::new("sh")
-                .args(["-c", &format!("kill -9 -{pid}")])
-                .status();
-        }
+        self.kill_processes();
     }
 }
 
@@ -65,6 +62,16 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile,
     /// saving downloads and screenshots where the test can find them.
     pub async fn start(artifacts: &Path) -> Browser {
+        let profile = tempfile::tempdir().expect("a temporary profile");
+        let mut browser = Self::start_in(artifacts, profile.path()).await;
+        browser._profile = Some(profile);
+        browser
+    }
+
+    /// Like `start`, with the profile (and so the site's storage) in
+    /// `profile`, which outlives the browser: a later browser started in
+    /// the same directory opens the same IndexedDB.
+    pub async fn start_in(artifacts: &Path, profile: &Path) -> Browser {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port();
         // A process group of its own, which Chromium's processes join, so
@@ -77,8 +84,7 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .expect("chromedriver starts");
-        let profile = tempfile::tempdir().expect("a temporary profile");
-        let downloads = profile.path().join("downloads");
+        let downloads = profile.join("downloads");
         std::fs::create_dir_all(&downloads).expect("a downloads directory");
         std::fs::create_dir_all(artifacts).expect("an artifacts directory");
         let mut caps = serde_json::Map::new();
@@ -89,7 +95,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().join("chrome").display()),
+                    format!("--user-data-dir={}", profile.join("chrome").display()),
                 ],
                 "prefs": {
                     "download.default_directory": downloads.display().to_string(),
@@ -116,9 +122,24 @@ impl Browser {
         Browser {
             client,
             _driver: driver,
-            _profile: profile,
+            _profile: None,
             downloads,
             artifacts: artifacts.to_owned(),
+        }
+    }
+
+    /// Kills the browser as a crash would (SIGKILL to every process), with
+    /// whatever it was doing left unfinished.
+    pub fn kill(mut self) {
+        self.kill_processes();
+    }
+
+    fn kill_processes(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            // The shell's own `kill` takes a negative id: the whole group.
+            let _ = std::process::Command::new("sh")
+                .args(["-c", &format!("kill -9 -{pid}")])
+                .status();
         }
     }
 

@@ -147,29 +147,31 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
     })
 }
 
-async fn push(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    body: Result<Json<PushBody>, JsonRejection>,
-) -> Result<Json<PushReply>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    if body.events.is_empty() {
+/// Reads a push body and checks it whole, as `push` does before anything
+/// is stored: the JSON, the batch's size, every envelope, and repeated ids.
+/// Every failure is a 4xx whose message names what is wrong.
+pub fn read_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
+    let Json(body) =
+        Json::<PushBody>::from_bytes(body).map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    check_batch(&body.events)
+}
+
+fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
+    if events.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "events: the batch is empty",
         ));
     }
-    if body.events.len() > MAX_BATCH {
+    // A well-formed body that asks too much: 422 like any other broken
+    // rule of the batch (413 is for bodies over MAX_BODY).
+    if events.len() > MAX_BATCH {
         return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "events: at most {MAX_BATCH} per push, not {}",
-                body.events.len()
-            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("events: at most {MAX_BATCH} per push, not {}", events.len()),
         ));
     }
-    let batch = body
-        .events
+    let batch = events
         .iter()
         .enumerate()
         .map(|(i, v)| validate(i, v))
@@ -181,6 +183,16 @@ async fn push(
             format!("events: event {} appears twice in the batch", dup.event_id),
         ));
     }
+    Ok(batch)
+}
+
+async fn push(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    body: Result<Json<PushBody>, JsonRejection>,
+) -> Result<Json<PushReply>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let batch = check_batch(&body.events)?;
     let placed = state
         .storage
         .push(&tenant.0, &batch)
@@ -218,7 +230,13 @@ async fn pull(
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let limit = query.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit: from 1 to {MAX_PAGE}, not {limit}"),
+        ));
+    }
     if query.after > i64::MAX as u64 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -684,6 +684,8 @@ async fn hostile_requests_get_a_clear_4xx_and_change_nothing() {
         "after=99999999999999999999",
         "after=abc",
         "limit=-5",
+        "limit=0",
+        "limit=1001",
     ] {
         let response = app
             .client

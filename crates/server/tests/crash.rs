@@ -7,63 +7,17 @@
 mod support;
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
-use portal_server::storage::Database;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::binary::{database_for_binary, free_port, start, until_healthy};
 use support::Backend;
 
 const TOKEN: &str = "crash-token-0001";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-/// The real binary, as an operator runs it.
-fn start(database: &Database, port: u16) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portal-server"));
-    command
-        .env("PORTAL_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PORTAL_TOKENS", format!("{TOKEN}=crash"))
-        .env("PORTAL_RATE", "100000")
-        .env("PORTAL_DIST", "/nonexistent")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    match database {
-        Database::Sqlite(path) => command.env("PORTAL_DATA_DIR", path.parent().unwrap()),
-        Database::Postgres(url) => command.env("DATABASE_URL", url),
-    };
-    command.spawn().expect("the server starts")
-}
-
-async fn until_healthy(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/api/v1/health"))
-        .send()
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server came back"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn crash_mid_stream(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let database = match backend.database(dir.path()).await {
-        // The binary keeps its file as portal.sqlite3 in its data directory.
-        Database::Sqlite(_) => Database::Sqlite(dir.path().join("portal.sqlite3")),
-        other => other,
-    };
+    let database = database_for_binary(backend.database(dir.path()).await);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
@@ -77,7 +31,7 @@ async fn crash_mid_stream(backend: Backend) {
     let mut next = 0;
     let mut unanswered = 0;
     for round in 0..3 {
-        let mut server = start(&database, port);
+        let mut server = start(&database, port, TOKEN, "crash");
         until_healthy(&client, &base).await;
         // Kill it after a while, whatever it is doing.
         let kill_after = Duration::from_millis(150 + 100 * round);
@@ -131,7 +85,7 @@ async fn crash_mid_stream(backend: Backend) {
     }
 
     // Once more, to read what survived and to send the rest.
-    let mut server = start(&database, port);
+    let mut server = start(&database, port, TOKEN, "crash");
     until_healthy(&client, &base).await;
     let mut stored: Vec<Value> = Vec::new();
     let mut after = 0;

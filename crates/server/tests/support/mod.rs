@@ -1,5 +1,7 @@
 //! The databases the contract suite runs against.
 
+pub mod binary;
+
 use portal_server::storage::Database;
 use std::path::Path;
 

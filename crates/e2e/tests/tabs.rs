@@ -1,0 +1,223 @@
+//! Issue 6, item 1: the browser is killed (SIGKILL to every Chromium
+//! process) during a stream of commands, and again during a bulk import,
+//! then started on the same profile. "Nothing lost" here: every command the
+//! page had shown as done is in the log, whole (its business event and its
+//! record's new shape, together), and no command is there in part; the
+//! import is there whole or not at all.
+
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::{Envelope, EventId, EventType};
+use portal_e2e::browser::Browser;
+use portal_e2e::server::serve;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Events in the imported file: enough that storing them takes a while.
+const IMPORTED: usize = 100_000;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Opens the app in a browser on `profile`, ready, with sync paused so the
+/// log is this device's alone.
+async fn open(base: &str, artifacts: &Path, profile: &Path, first: bool) -> Browser {
+    let b = Browser::start_in(artifacts, profile).await;
+    b.client.goto(base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    if first {
+        b.click("Settings").await;
+        b.click("Sync automatically").await;
+        b.click("Save settings").await;
+        b.until_text("Sync paused").await;
+        b.click("Applications").await;
+    }
+    b
+}
+
+/// The log as the Data page exports it.
+async fn export(b: &Browser) -> Vec<Envelope> {
+    let file = b.downloads.join("portal-ledger.ndjson");
+    let _ = std::fs::remove_file(&file);
+    b.click("Data").await;
+    b.click("Export the log (NDJSON)").await;
+    b.until("the export to be saved", || async {
+        let complete = std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)
+            && !b.downloads.join("portal-ledger.ndjson.crdownload").exists();
+        complete.then_some(())
+    })
+    .await;
+    let text = std::fs::read_to_string(&file).expect("the export reads");
+    portal_sync::decode_ndjson(&text).expect("the export decodes")
+}
+
+/// Every product added is there with its record's new shape, and the
+/// other way round: no command in part. Returns the products added.
+fn whole_additions(log: &[Envelope]) -> BTreeSet<String> {
+    let mut by_command: HashMap<_, Vec<EventType>> = HashMap::new();
+    for e in log {
+        by_command
+            .entry(e.correlation_id)
+            .or_default()
+            .push(e.event.event_type());
+    }
+    let mut added = BTreeSet::new();
+    for e in log {
+        if let portal_domain::Event::ApiProductAdded { product, .. } = &e.event {
+            let types = &by_command[&e.correlation_id];
+            assert_eq!(
+                types,
+                &[EventType::ApiProductAdded, EventType::ApplicationUpdate],
+                "adding {product} is stored whole"
+            );
+            added.insert(product.to_string());
+        }
+    }
+    added
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/killed");
+    let profile = tempfile::tempdir().expect("a profile directory");
+
+    // A stream of commands; the browser dies just after the last click,
+    // with that command on its way to IndexedDB.
+    let b = open(&served.base, &artifacts, profile.path(), true).await;
+    b.click("Create an application").await;
+    b.fill("Application name", "Stream").await;
+    b.fill("Owner", "ada@example.com").await;
+    b.click("Create application").await;
+    b.until_text("Application created.").await;
+    b.click("Stream").await;
+    b.until_text("API products").await;
+    let mut acknowledged = BTreeSet::new();
+    let stream = 12;
+    for i in 0..stream {
+        let product = format!("product-{i:02}");
+        b.fill("API product to add", &product).await;
+        b.click("Add product").await;
+        if i == stream - 1 {
+            break;
+        }
+        b.control(&format!("Remove {product}")).await;
+        acknowledged.insert(product);
+    }
+    b.kill();
+
+    let b = open(&served.base, &artifacts, profile.path(), false).await;
+    let log = export(&b).await;
+    let added = whole_additions(&log);
+    assert!(
+        acknowledged.is_subset(&added),
+        "every acknowledged command is there: {acknowledged:?} in {added:?}"
+    );
+    let in_flight = format!("product-{:02}", stream - 1);
+    let extra: Vec<_> = added.difference(&acknowledged).collect();
+    assert!(
+        extra.is_empty() || extra == [&in_flight],
+        "nothing but the command in flight is new: {extra:?}"
+    );
+    let before_import = log.len();
+    eprintln!(
+        "after the kill: {} commands acknowledged, the one in flight {}",
+        acknowledged.len(),
+        if extra.is_empty() {
+            "lost (never acknowledged)"
+        } else {
+            "kept whole"
+        }
+    );
+
+    // An import (an NDJSON file of a year's history, one transaction)
+    // killed as soon as the page says it is importing.
+    let history = DemoGenerator::generate(DemoConfig::year(50, IMPORTED));
+    let file = profile.path().join("history.ndjson");
+    std::fs::write(&file, portal_sync::encode_ndjson(history.iter())).expect("the file is written");
+    b.click("Data").await;
+    let input = b.control("Import NDJSON").await;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file is chosen");
+    b.until_text("Importing").await;
+    b.kill();
+    let b = open(&served.base, &artifacts, profile.path(), false).await;
+    let log = export(&b).await;
+    let imported: HashSet<EventId> = history.iter().map(|e| e.event_id).collect();
+    let kept = log
+        .iter()
+        .filter(|e| imported.contains(&e.event_id))
+        .count();
+    assert!(
+        kept == 0 || kept == history.len(),
+        "the import is there whole or not at all: {kept} of {} events",
+        history.len()
+    );
+    assert_eq!(
+        whole_additions(&log[..before_import]),
+        added,
+        "the stream's commands are still there, whole"
+    );
+    eprintln!(
+        "after the kill mid-import: {}",
+        if kept == 0 {
+            "nothing of the import kept"
+        } else {
+            "the import kept whole"
+        }
+    );
+    b.screenshot("after-kills").await;
+}
+
+/// A fresh device catching up with the server (one transaction per group of
+/// pulled pages) is killed halfway, and opened again. "Nothing lost": it
+/// resumes where it stopped and ends with every event of the server's log
+/// exactly once, in the server's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_killed_mid_catch_up_resumes_and_ends_with_the_servers_log() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/killed-catch-up");
+    let (seed, size) = (23, 60_000);
+    served.preload(seed, size).await;
+    let shared = DemoGenerator::generate(DemoConfig::year(seed, size));
+    let profile = tempfile::tempdir().expect("a profile directory");
+
+    let b = Browser::start_in(&artifacts, profile.path()).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    let at_kill = b
+        .until("the catch-up to be under way", || async {
+            let count = b.event_count().await;
+            (count > 0).then_some(count)
+        })
+        .await;
+    b.kill();
+
+    let b = Browser::start_in(&artifacts, profile.path()).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    let reopened = b.event_count().await;
+    b.until("the catch-up to finish", || async {
+        (b.event_count().await >= shared.len() as u64).then_some(())
+    })
+    .await;
+    let log = export(&b).await;
+    let ids: Vec<EventId> = log.iter().map(|e| e.event_id).collect();
+    let unique: HashSet<&EventId> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no event twice");
+    let server_ids: HashSet<EventId> = shared.iter().map(|e| e.event_id).collect();
+    let pulled: Vec<EventId> = ids
+        .into_iter()
+        .filter(|id| server_ids.contains(id))
+        .collect();
+    let expected: Vec<EventId> = shared.iter().map(|e| e.event_id).collect();
+    assert_eq!(
+        pulled, expected,
+        "every server event once, in the server's order"
+    );
+    eprintln!(
+        "killed with {at_kill} of {} events pulled; {reopened} there on reopening",
+        shared.len()
+    );
+    assert!(reopened <= shared.len() as u64);
+}
