@@ -96,7 +96,10 @@ pub fn ApplicationPage() -> impl IntoView {
                 .map(AppId)
         })
     });
-    let shown = move || {
+    // A memo: the page is rebuilt only when what it shows changes, not on
+    // every change to the log (another tab syncing, say), so a field being
+    // typed in keeps its focus.
+    let shown = Memo::new(move |_| {
         let id = app_id.get()?;
         ledger
             .with_state(|portal, at| {
@@ -126,7 +129,7 @@ pub fn ApplicationPage() -> impl IntoView {
                 })
             })
             .flatten()
-    };
+    });
     let error = RwSignal::new(None::<String>);
     let drafts = Drafts::default();
     view! {
@@ -135,7 +138,7 @@ pub fn ApplicationPage() -> impl IntoView {
                 return view! { <p role="alert">"This address does not name an application."</p> }
                     .into_any();
             };
-            let Some(app) = shown() else {
+            let Some(app) = shown.get() else {
                 return view! {
                     <p role="alert">"There is no such application at this point of the log."</p>
                 }

@@ -185,12 +185,24 @@ impl Browser {
     }
 
     /// Replaces the text of the field named `name`.
+    /// If the page redraws the field meanwhile (another tab changed what it
+    /// shows), the new field is filled, as a person would type again.
     pub async fn fill(&self, name: &str, text: &str) {
-        let field = self.control(name).await;
-        field.clear().await.expect("the field clears");
-        field.send_keys(text).await.expect("the field takes text");
-        // Leaving the field commits it, as a person's next click would.
-        field.send_keys("\u{e004}").await.expect("tab moves on");
+        for _ in 0..3 {
+            let field = self.control(name).await;
+            let typed = async {
+                field.clear().await?;
+                field.send_keys(text).await?;
+                // Leaving the field commits it, as a person's next click would.
+                field.send_keys("\u{e004}").await
+            };
+            match typed.await {
+                Ok(()) => return,
+                Err(e) if e.to_string().contains("stale element") => continue,
+                Err(e) => panic!("typing into {name:?}: {e}"),
+            }
+        }
+        panic!("the field {name:?} kept being redrawn");
     }
 
     /// Picks the option labelled `label` in the select named `name`.

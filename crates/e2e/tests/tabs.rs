@@ -221,3 +221,146 @@ async fn a_browser_killed_mid_catch_up_resumes_and_ends_with_the_servers_log() {
     );
     assert!(reopened <= shared.len() as u64);
 }
+
+/// How many tabs of the origin hold the sync leader's Web Lock.
+async fn leaders(b: &Browser) -> u64 {
+    let held = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.locks.query().then(s =>
+               done(s.held.filter(l => l.name === 'portal-ledger-sync').length));",
+            vec![],
+        )
+        .await
+        .expect("the locks can be queried");
+    held.as_u64().expect("a count")
+}
+
+/// Issue 6, item 5: two tabs of one browser add products to the same
+/// application, turn about, for a minute, while both sync. "Nothing lost":
+/// every product either tab showed as added is on the server and in both
+/// tabs, no event is stored twice anywhere, and exactly one tab is the
+/// sync leader whenever it is asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_edit_and_sync_for_a_minute() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/two-tabs");
+    let b = Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    b.click("Create an application").await;
+    b.fill("Application name", "Shared").await;
+    b.fill("Owner", "ada@example.com").await;
+    b.click("Create application").await;
+    b.until_text("Application created.").await;
+    b.click("Shared").await;
+    b.until_text("API products").await;
+    let page = b.client.current_url().await.expect("a URL").to_string();
+    let first = b.client.window().await.expect("the first tab");
+    let second = b
+        .client
+        .new_window(true)
+        .await
+        .expect("a second tab")
+        .handle;
+    b.client
+        .switch_to_window(second.clone())
+        .await
+        .expect("to the second tab");
+    b.client.goto(&page).await.expect("the app loads");
+    b.until_text("API products").await;
+    let tabs = [first, second];
+
+    let minute = std::time::Instant::now();
+    let mut added = Vec::new();
+    let mut leader_checks = 0;
+    let mut i = 0;
+    while minute.elapsed() < std::time::Duration::from_secs(60) {
+        let tab = &tabs[i % 2];
+        b.client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("to a tab");
+        // The other tab's last product shows here first, as a person
+        // would see it arrive before typing.
+        if let Some(previous) = added.last() {
+            b.control(&format!("Remove {previous}")).await;
+        }
+        let product = format!("tab{}-{i:03}", i % 2 + 1);
+        b.fill("API product to add", &product).await;
+        b.click("Add product").await;
+        b.control(&format!("Remove {product}")).await;
+        added.push(product);
+        if i % 10 == 0 {
+            assert_eq!(leaders(&b).await, 1, "one sync leader");
+            leader_checks += 1;
+        }
+        i += 1;
+    }
+
+    // Both tabs settle: everything sent, and the same count as the server.
+    let mut counts = Vec::new();
+    for tab in &tabs {
+        b.client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("to a tab");
+        b.until("everything to be sent", || async {
+            let status = b.text_of("p.sync-status").await;
+            // The follower says that the other tab syncs, not when.
+            let synced = status.contains("last sync") || status.contains("another tab syncs");
+            (status.contains("everything sent") && synced).then_some(())
+        })
+        .await;
+        counts.push(b.event_count().await);
+    }
+    let log = export(&b).await;
+    let ids: HashSet<EventId> = log.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids.len(), log.len(), "no event twice in the tab's log");
+    let on_server = whole_additions(&log);
+    for product in &added {
+        assert!(on_server.contains(product), "{product} is in the log");
+    }
+    let server = server_log(&served.base).await;
+    let server_ids: HashSet<EventId> = server.iter().map(|e| e.event_id).collect();
+    assert_eq!(
+        server_ids.len(),
+        server.len(),
+        "no event twice on the server"
+    );
+    assert_eq!(server_ids, ids, "the server holds what the tabs hold");
+    assert_eq!(
+        counts,
+        vec![server.len() as u64; 2],
+        "both tabs count the server's events"
+    );
+    eprintln!(
+        "two tabs for a minute: {} products added, {} events on the server, one leader at each of {leader_checks} checks",
+        added.len(),
+        server.len()
+    );
+}
+
+async fn server_log(base: &str) -> Vec<Envelope> {
+    let client = reqwest::Client::new();
+    let (mut after, mut out) = (0, Vec::new());
+    loop {
+        let page: serde_json::Value = client
+            .get(format!("{base}/api/v1/pull?after={after}"))
+            .bearer_auth(portal_e2e::server::TOKEN)
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a page");
+        for event in page["events"].as_array().expect("events") {
+            out.push(portal_sync::decode(&event.to_string()).expect("an envelope"));
+        }
+        after = page["next"].as_u64().expect("next");
+        if page["more"] != serde_json::Value::Bool(true) {
+            return out;
+        }
+    }
+}
