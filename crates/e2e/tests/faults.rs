@@ -1,4 +1,4 @@
-//! Issue 6, item 1: the browser is killed (SIGKILL to every Chromium
+//! The browser's faults (issue 6). Item 1: the browser is killed (SIGKILL to every Chromium
 //! process) during a stream of commands, and again during a bulk import,
 //! then started on the same profile. "Nothing lost" here: every command the
 //! page had shown as done is in the log, whole (its business event and its
