@@ -133,5 +133,35 @@ pub fn settle_page(
             }
         }
     }
+    withdraw_effects(local, &placed_here, &mut out);
     out
+}
+
+/// What this device's process managers did because of a rejected event is
+/// rejected with it: a survey about a removal that never happened would
+/// mislead. Effects come after their causes in local order, so one pass
+/// follows whole chains.
+fn withdraw_effects(local: &[LocalEvent<'_>], placed: &HashSet<EventId>, out: &mut Settlement) {
+    if out.rejected.is_empty() {
+        return;
+    }
+    let mut withdrawn: HashSet<EventId> = out.rejected.iter().map(|(id, _)| *id).collect();
+    let settled: HashSet<EventId> = out.superseded.iter().map(|(id, _)| *id).collect();
+    for e in local {
+        let envelope = e.envelope;
+        let caused_by_rejected = envelope
+            .causation_id
+            .is_some_and(|cause| withdrawn.contains(&cause));
+        if e.pending
+            && caused_by_rejected
+            && !placed.contains(&envelope.event_id)
+            && !settled.contains(&envelope.event_id)
+            && withdrawn.insert(envelope.event_id)
+        {
+            out.rejected.push((
+                envelope.event_id,
+                "it followed from a change that was rejected".to_owned(),
+            ));
+        }
+    }
 }

@@ -203,6 +203,49 @@ fn a_pending_command_that_no_longer_holds_is_rejected_with_the_domains_reason() 
 }
 
 #[test]
+fn what_a_process_did_because_of_a_rejected_command_is_rejected_with_it() {
+    let (mut here, mut there, created) = two_devices();
+    let with_maps = placed(&here.run(add("Maps")), created.len() as u64 + 1);
+    there.see(&with_maps);
+    let synced: Vec<Envelope> = created.iter().chain(&with_maps).cloned().collect();
+    let theirs = placed(
+        &there.run(Action::DeleteApplication { app_id: APP }),
+        synced.len() as u64 + 1,
+    );
+    // Here, offline: Maps removed, and the survey process asks why.
+    let removal = here.run(remove("Maps"));
+    let mut mine = removal.clone();
+    let cause = removal
+        .iter()
+        .find(|e| e.event.event_type() == EventType::ApiProductRemoved)
+        .expect("the removal");
+    let issued = portal_domain::process::react(cause, &here.portal, here.id);
+    assert!(!issued.is_empty(), "the survey process reacts");
+    for reaction in issued {
+        let events = here
+            .portal
+            .execute(&reaction.command, &reaction.meta, &mut here.ids)
+            .expect("the reaction holds here");
+        here.see(&events);
+        mine.extend(events);
+    }
+    let reactions = &mine[removal.len()..];
+    assert!(reactions
+        .iter()
+        .all(|e| e.stream_id != removal[0].stream_id));
+
+    let settled = settle_page(&local(&synced, &mine), &theirs, &mut here.ids);
+    let rejected: Vec<EventId> = settled.rejected.iter().map(|(id, _)| *id).collect();
+    let expected: Vec<EventId> = mine.iter().map(|e| e.event_id).collect();
+    assert_eq!(rejected, expected, "the removal and what followed from it");
+    for (id, reason) in &settled.rejected {
+        if reactions.iter().any(|e| e.event_id == *id) {
+            assert_eq!(reason, "it followed from a change that was rejected");
+        }
+    }
+}
+
+#[test]
 fn each_pending_command_is_judged_on_its_own_in_order() {
     let (mut here, mut there, created) = two_devices();
     let base = placed(&there.run(add("Payments")), created.len() as u64 + 1);
