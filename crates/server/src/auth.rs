@@ -7,37 +7,69 @@ use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant(pub Arc<str>);
 
+/// What a token opens, and until when.
+#[derive(Clone, Debug)]
+struct Grant {
+    tenant: Tenant,
+    expires: Option<DateTime<Utc>>,
+}
+
 /// Token → tenant.
 #[derive(Clone, Debug, Default)]
-pub struct Tokens(HashMap<String, Tenant>);
+pub struct Tokens(HashMap<String, Grant>);
 
 impl Tokens {
-    /// Parses `token=tenant,token=tenant`.
+    /// Parses `token=tenant,token=tenant@2027-01-31T00:00:00Z`: a token
+    /// with an `@` time stops opening its tenant then.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut tokens = HashMap::new();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (token, tenant) = pair
+            let (token, grant) = pair
                 .split_once('=')
                 .ok_or_else(|| format!("\"{pair}\" is not token=tenant"))?;
+            let (tenant, expires) = match grant.split_once('@') {
+                None => (grant, None),
+                Some((tenant, at)) => {
+                    let at = DateTime::parse_from_rfc3339(at.trim()).map_err(|e| {
+                        format!("\"{pair}\": the expiry is not an RFC 3339 time ({e})")
+                    })?;
+                    (tenant, Some(at.with_timezone(&Utc)))
+                }
+            };
             let (token, tenant) = (token.trim(), tenant.trim());
             if token.len() < 8 || tenant.is_empty() {
                 return Err(format!(
                     "\"{pair}\": a token needs at least 8 characters and a tenant name"
                 ));
             }
-            tokens.insert(token.to_owned(), Tenant(Arc::from(tenant)));
+            let grant = Grant {
+                tenant: Tenant(Arc::from(tenant)),
+                expires,
+            };
+            tokens.insert(token.to_owned(), grant);
         }
         Ok(Tokens(tokens))
     }
 
+    /// The tenant `token` names, expired or not.
     pub fn tenant(&self, token: &str) -> Option<&Tenant> {
-        self.0.get(token)
+        self.0.get(token).map(|g| &g.tenant)
+    }
+
+    /// The tenant `token` opens at `now`, or why it opens nothing.
+    pub fn open(&self, token: &str, now: DateTime<Utc>) -> Result<&Tenant, String> {
+        let grant = self.0.get(token).ok_or("unknown token")?;
+        match grant.expires {
+            Some(at) if at <= now => Err(format!("the token expired at {}", at.to_rfc3339())),
+            _ => Ok(&grant.tenant),
+        }
     }
 }
 
@@ -62,9 +94,9 @@ impl FromRequestParts<AppState> for Tenant {
         let token = token.trim();
         let tenant = state
             .tokens
-            .tenant(token)
+            .open(token, Utc::now())
             .cloned()
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"))?;
+            .map_err(|why| ApiError::new(StatusCode::UNAUTHORIZED, why))?;
         state.limits.check(token).map_err(|wait| ApiError {
             retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
             ..ApiError::new(

@@ -23,7 +23,7 @@ pub struct Config {
 pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 const USAGE: &str =
-    "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant,...]
+    "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant[@expiry],...]
   the database is an SQLite file under --data-dir (./data) unless a postgres:// URL is given
 environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL";
 

@@ -18,6 +18,8 @@ use support::Backend;
 
 const ALPHA: &str = "alpha-token-123";
 const BETA: &str = "beta-token-456";
+const EXPIRED: &str = "expired-token-789";
+const LATER: &str = "later-token-012";
 const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 
 struct TestApp {
@@ -41,7 +43,13 @@ async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
         .expect("the database opens");
     let state = AppState {
         storage: Arc::new(storage),
-        tokens: Arc::new(Tokens::parse(&format!("{ALPHA}=alpha,{BETA}=beta")).unwrap()),
+        tokens: Arc::new(
+            Tokens::parse(&format!(
+                "{ALPHA}=alpha,{BETA}=beta,{EXPIRED}=alpha@2020-01-01T00:00:00Z,\
+                 {LATER}=alpha@2999-01-01T00:00:00Z"
+            ))
+            .unwrap(),
+        ),
         limits: Arc::new(Limits::per_second(rate)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -345,6 +353,20 @@ async fn a_missing_or_unknown_token_is_a_401() {
     let (status, reply) = app.push_json(Some("forged-token-000"), &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply["error"], "unknown token");
+    // A token one character off a real one is just as unknown.
+    let near = format!("{}x", &ALPHA[..ALPHA.len() - 1]);
+    let (status, _) = app.push_json(Some(&near), &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, reply) = app.push_json(Some(EXPIRED), &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        reply["error"].as_str().unwrap().contains("expired"),
+        "{reply}"
+    );
+    // None of those wrote anything; a token that expires later still works.
+    assert!(app.pull_all(ALPHA).await.is_empty());
+    let (status, _) = app.push_json(Some(LATER), &body).await;
+    assert_eq!(status, StatusCode::OK);
     let response = app
         .client
         .get(format!("{}/api/v1/pull", app.base))

@@ -1,5 +1,6 @@
 //! Settings from flags and the environment.
 
+use portal_server::auth::Tokens;
 use portal_server::storage::Database;
 use portal_server::Config;
 use std::path::PathBuf;
@@ -90,4 +91,16 @@ fn a_postgres_url_selects_postgresql_and_the_flag_wins() {
         from_flag.database,
         Database::Postgres("postgresql://other/portal".into())
     );
+}
+
+#[test]
+fn a_token_may_carry_an_expiry() {
+    let tokens = Tokens::parse("abcdefgh=team@2027-01-31T00:00:00Z").unwrap();
+    let before = "2027-01-30T23:59:59Z".parse().unwrap();
+    let after = "2027-01-31T00:00:00Z".parse().unwrap();
+    assert_eq!(tokens.open("abcdefgh", before).unwrap().0.as_ref(), "team");
+    let why = tokens.open("abcdefgh", after).unwrap_err();
+    assert!(why.contains("expired at 2027-01-31"), "{why}");
+    let bad = Tokens::parse("abcdefgh=team@next tuesday").unwrap_err();
+    assert!(bad.contains("RFC 3339"), "{bad}");
 }
