@@ -9,7 +9,8 @@ use crate::ledger::Ledger;
 use portal_domain::recover::commands;
 use portal_domain::{Envelope, EventId};
 use portal_store::{EventStore, SyncState};
-use portal_sync::rebase::{settle_page, LocalEvent, Settlement};
+use portal_sync::rebase::{refused, settle_page, LocalEvent, Settlement};
+use std::collections::HashSet;
 
 /// Pages asked for at once while catching up.
 const PAGES_AT_ONCE: u64 = 4;
@@ -242,18 +243,35 @@ async fn reject_refused(
     let Some(local) = ledger.local() else {
         return Ok(());
     };
-    // Latest first: only a stream's latest events may stop counting.
+    // Latest first: only a stream's latest events may stop counting. A
+    // refused command takes the later pending commands of its stream with it.
+    let mut rejected: HashSet<EventId> = HashSet::new();
     for command in commands(batch).into_iter().rev() {
+        if rejected.contains(&command[0].event_id) {
+            continue;
+        }
         if let Err(CallError::Invalid(why)) = client::push(settings, command).await {
-            let states: Vec<(EventId, SyncState)> = command
-                .iter()
-                .map(|e| {
-                    let reason = format!("the server refused it: {why}");
-                    (e.event_id, SyncState::Rejected { reason })
-                })
-                .collect();
+            let states: Vec<(EventId, SyncState)> = {
+                let machine = local.machine.borrow();
+                let sync = local.sync.borrow();
+                let events: Vec<LocalEvent<'_>> = machine
+                    .log()
+                    .iter()
+                    .zip(sync.iter())
+                    .map(|(envelope, state)| LocalEvent {
+                        envelope,
+                        pending: *state == SyncState::Pending
+                            && !rejected.contains(&envelope.event_id),
+                    })
+                    .collect();
+                refused(&events, command, &why)
+                    .into_iter()
+                    .map(|(id, reason)| (id, SyncState::Rejected { reason }))
+                    .collect()
+            };
             local.store.set_sync_states(&states).await?;
-            done.rejected += command.len();
+            done.rejected += states.len();
+            rejected.extend(states.iter().map(|(id, _)| *id));
         }
     }
     ledger.reload().await?;

@@ -165,3 +165,38 @@ fn withdraw_effects(local: &[LocalEvent<'_>], placed: &HashSet<EventId>, out: &m
         }
     }
 }
+
+/// The events to reject when the server refuses `command` outright (a 422):
+/// the command's own, then every pending event decided on top of it, later
+/// in its stream, which cannot stand without it. A stream only ever gives
+/// back its latest events, so the whole suffix goes together. Each comes
+/// with its reason.
+pub fn refused(
+    local: &[LocalEvent<'_>],
+    command: &[Envelope],
+    why: &str,
+) -> Vec<(EventId, String)> {
+    let Some(last) = command.last() else {
+        return Vec::new();
+    };
+    let own: HashSet<EventId> = command.iter().map(|e| e.event_id).collect();
+    let mut out: Vec<(EventId, String)> = command
+        .iter()
+        .map(|e| (e.event_id, format!("the server refused it: {why}")))
+        .collect();
+    out.extend(
+        local
+            .iter()
+            .filter(|e| {
+                e.pending
+                    && e.envelope.stream_id == last.stream_id
+                    && e.envelope.stream_version > last.stream_version
+                    && !own.contains(&e.envelope.event_id)
+            })
+            .map(|e| {
+                let reason = "it came after a change the server refused".to_owned();
+                (e.envelope.event_id, reason)
+            }),
+    );
+    out
+}

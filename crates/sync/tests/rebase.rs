@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use portal_domain::*;
-use portal_sync::rebase::{settle_page, LocalEvent};
+use portal_sync::rebase::{refused, settle_page, LocalEvent};
 use uuid::Uuid;
 
 fn t0() -> DateTime<Utc> {
@@ -313,4 +313,40 @@ fn a_skewed_clock_reorders_nothing() {
             assert!(app.record.has_product(&product(name)), "{name}");
         }
     }
+}
+
+#[test]
+fn a_command_the_server_refuses_takes_the_later_commands_of_its_stream_with_it() {
+    let (mut here, _, created) = two_devices();
+    let first = here.run(add("Maps"));
+    let second = here.run(add("Payments"));
+    let elsewhere = here.run(Action::CreateApplication {
+        app_id: AppId(Uuid::from_u128(0xA2)),
+        name: AppName::parse("Other").unwrap(),
+        owner: Owner::parse("ada@example.com").unwrap(),
+        plan: Plan::Free,
+        credential: NewCredential {
+            id: CredentialId(Uuid::from_u128(0xC2)),
+            key: CredentialKey::parse("pl_0002", &format!("{:064x}", 2)).unwrap(),
+            expires_at: t0() + Duration::days(90),
+        },
+    });
+    let pending: Vec<Envelope> = first
+        .iter()
+        .chain(&second)
+        .chain(&elsewhere)
+        .cloned()
+        .collect();
+    let rejected = refused(&local(&created, &pending), &first, "data: too long");
+    let ids: Vec<EventId> = rejected.iter().map(|(id, _)| *id).collect();
+    let expected: Vec<EventId> = first.iter().chain(&second).map(|e| e.event_id).collect();
+    assert_eq!(
+        ids, expected,
+        "the command and what came after it in its stream, nothing else"
+    );
+    assert_eq!(rejected[0].1, "the server refused it: data: too long");
+    assert_eq!(
+        rejected.last().unwrap().1,
+        "it came after a change the server refused"
+    );
 }

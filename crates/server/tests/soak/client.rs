@@ -12,11 +12,12 @@ use portal_domain::{
 };
 use portal_store::checkpoint::cold_start;
 use portal_store::{EventStore, MemoryStore, SyncState};
-use portal_sync::rebase::{settle_page, LocalEvent};
+use portal_sync::rebase::{refused, settle_page, LocalEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::collections::HashSet;
 
 const PRODUCTS: [&str; 6] = ["payments", "maps", "search", "weather", "sms", "storage"];
 const PUSH_BATCH: usize = 500;
@@ -376,25 +377,39 @@ impl Client {
             .map_err(|e| e.to_string())
     }
 
-    /// Each command of a refused batch is tried alone; the ones the server
-    /// refuses again become rejections, latest first.
+    /// Each command of a refused batch is tried alone, latest first; one
+    /// the server refuses again is rejected with the later commands of its
+    /// stream, as the app does.
     async fn reject_refused(&mut self, batch: &[Envelope]) -> Result<(), String> {
+        let mut rejected: HashSet<EventId> = HashSet::new();
         for command in commands(batch).into_iter().rev() {
+            if rejected.contains(&command[0].event_id) {
+                continue;
+            }
             let response = self.post(command).await?;
             if response.status().as_u16() == 422 {
                 let why = response.text().await.unwrap_or_default();
-                let states: Vec<(EventId, SyncState)> = command
+                let local: Vec<LocalEvent<'_>> = self
+                    .portal
+                    .log()
                     .iter()
-                    .map(|e| {
-                        let reason = format!("the server refused it: {why}");
-                        (e.event_id, SyncState::Rejected { reason })
+                    .zip(&self.states)
+                    .map(|(envelope, state)| LocalEvent {
+                        envelope,
+                        pending: *state == SyncState::Pending
+                            && !rejected.contains(&envelope.event_id),
                     })
+                    .collect();
+                let states: Vec<(EventId, SyncState)> = refused(&local, command, &why)
+                    .into_iter()
+                    .map(|(id, reason)| (id, SyncState::Rejected { reason }))
                     .collect();
                 self.store
                     .set_sync_states(&states)
                     .await
                     .map_err(|e| e.to_string())?;
-                self.tally.rejected += command.len();
+                self.tally.rejected += states.len();
+                rejected.extend(states.iter().map(|(id, _)| *id));
             }
         }
         Ok(())
