@@ -109,6 +109,7 @@ fn LogNotices() -> impl IntoView {
     let ledger = crate::ledger::use_ledger();
     view! {
         <section class="local-log" aria-label="On this device">
+            <HeldNotice />
             <Show when=move || ledger.blocked.get()>
                 <p role="alert">
                     "Another Portal Ledger tab is holding the local log open. Close it to finish upgrading."
@@ -149,5 +150,32 @@ fn LogNotices() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// Changes waiting for room to be stored, and a way to try again now.
+#[component]
+fn HeldNotice() -> impl IntoView {
+    let ledger = crate::ledger::use_ledger();
+    let try_again = move |_| {
+        leptos::task::spawn_local(async move { ledger.save_held().await });
+    };
+    view! {
+        <Show when=move || ledger.held.with(|h| !h.is_empty())>
+            <p role="status" class="held">
+                {move || {
+                    let n = ledger.held.with(Vec::len);
+                    format!(
+                        "{n} {} not saved yet: the browser has no room to store {}. {} kept on this page and saved as soon as there is room.",
+                        if n == 1 { "change is" } else { "changes are" },
+                        if n == 1 { "it" } else { "them" },
+                        if n == 1 { "It is" } else { "They are" },
+                    )
+                }}
+                " "
+                <button type="button" on:click=try_again>"Try saving again"</button>
+            </p>
+        </Show>
+        {move || ledger.held_note.get().map(|note| view! { <p role="alert">{note}</p> })}
     }
 }

@@ -20,6 +20,9 @@ use portal_store::{prefs, Change, EventStore, StoreError, StoredEvent, SyncState
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+mod held;
+pub use held::Held;
+
 /// The IndexedDB database the app keeps its log in.
 pub const DATABASE: &str = "portal-ledger";
 
@@ -71,6 +74,10 @@ pub enum Refused {
     NotReady,
     Domain(String),
     Store(String),
+    /// The browser has no room to store it (quota or disk full).
+    NoRoom(String),
+    /// No room to store it yet: the command is kept and stored later.
+    Held,
 }
 
 impl std::fmt::Display for Refused {
@@ -80,7 +87,11 @@ impl std::fmt::Display for Refused {
                 f.write_str("You are looking at the past. Return to Live to make changes.")
             }
             Refused::NotReady => f.write_str("The local log is not open yet."),
-            Refused::Domain(why) | Refused::Store(why) => f.write_str(why),
+            Refused::Domain(why) | Refused::Store(why) | Refused::NoRoom(why) => f.write_str(why),
+            Refused::Held => f.write_str(
+                "Not saved yet: the browser has no room to store it. The change is kept \
+                 on this page and saved as soon as there is room.",
+            ),
         }
     }
 }
@@ -93,7 +104,11 @@ impl From<DomainError> for Refused {
 
 impl From<StoreError> for Refused {
     fn from(e: StoreError) -> Self {
-        Refused::Store(format!("Nothing was saved: {e}"))
+        if e.is_out_of_room() {
+            Refused::NoRoom(format!("Nothing was saved: {e}"))
+        } else {
+            Refused::Store(format!("Nothing was saved: {e}"))
+        }
     }
 }
 
@@ -111,6 +126,11 @@ pub struct Ledger {
     pub actor: RwSignal<String>,
     /// Events the server refused, with why: the conflicts list.
     pub rejected: RwSignal<Vec<StoredEvent>>,
+    /// Commands waiting for room to be stored (`held.rs`).
+    pub held: RwSignal<Vec<Held>>,
+    /// Why a held command was dropped, if one was.
+    pub held_note: RwSignal<Option<String>>,
+    held_busy: RwSignal<bool>,
     local: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
@@ -157,6 +177,9 @@ impl Ledger {
             cursor: RwSignal::new(None),
             actor: RwSignal::new(saved_actor()),
             rejected: RwSignal::new(Vec::new()),
+            held: RwSignal::new(Vec::new()),
+            held_note: RwSignal::new(None),
+            held_busy: RwSignal::new(false),
             local: StoredValue::new_local(None),
         };
         provide_context(ledger);
@@ -271,6 +294,22 @@ impl Ledger {
         self.local.try_with_value(Clone::clone).flatten()
     }
 
+    /// The open log, opened again first if the browser closed it after a
+    /// failure (Chromium does when the disk is full).
+    async fn usable(&self) -> Option<Rc<Local>> {
+        let local = self.local()?;
+        if !local.store.is_closed() {
+            return Some(local);
+        }
+        match self.open().await {
+            Ok(quarantined) => {
+                self.status.try_set(LogStatus::Ready { quarantined });
+                self.local()
+            }
+            Err(_) => None,
+        }
+    }
+
     /// The slider's position (the head when live). Subscribes the caller.
     pub fn position(&self) -> u64 {
         self.cursor.get().unwrap_or_else(|| self.head.get())
@@ -330,7 +369,7 @@ impl Ledger {
         if !self.is_live() {
             return Err(Refused::Past);
         }
-        let local = self.local().ok_or(Refused::NotReady)?;
+        let local = self.usable().await.ok_or(Refused::NotReady)?;
         let actor = Actor::parse(&self.actor.get_untracked())?;
         let meta = CommandMeta {
             actor,
@@ -339,9 +378,26 @@ impl Ledger {
             correlation_id: None,
         };
         let command = Command::new(browser::now(), action);
-        let stored = self.store_command(&local, &command, &meta).await?;
-        self.react(&local, stored).await;
-        Ok(())
+        // Changes keep their order: while earlier ones wait for room, a
+        // new one waits behind them.
+        if !self.held.with_untracked(Vec::is_empty) {
+            self.save_held().await;
+            if !self.held.with_untracked(Vec::is_empty) {
+                self.hold(command, meta);
+                return Err(Refused::Held);
+            }
+        }
+        match self.store_command(&local, &command, &meta).await {
+            Ok(stored) => {
+                self.react(&local, stored).await;
+                Ok(())
+            }
+            Err(Refused::NoRoom(_)) => {
+                self.hold(command, meta);
+                Err(Refused::Held)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Records an owner's answer to a sent survey, as caused by its sending.

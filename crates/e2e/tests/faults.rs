@@ -364,3 +364,137 @@ async fn server_log(base: &str) -> Vec<Envelope> {
         }
     }
 }
+
+/// A small filesystem of its own (tmpfs), unmounted when dropped.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> SmallDisk {
+        let dir = tempfile::tempdir().expect("a mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "mounting a {megabytes} MB tmpfs failed: this test needs root (CI runs as root)"
+        );
+        SmallDisk(dir)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Fills the disk until `leave` bytes are free, with one file.
+    fn fill(&self, leave: u64) -> PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut file = std::fs::File::create(&filler).expect("the filler");
+        let block = vec![0u8; 64 * 1024];
+        for size in [64 * 1024, 4096, 512, 1] {
+            while free_bytes(self.path()) >= leave + size as u64 {
+                if file.write_all(&block[..size]).is_err() {
+                    break;
+                }
+            }
+        }
+        file.sync_all().ok();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+fn free_bytes(path: &Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(path)
+        .output()
+        .expect("df runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("df says how much is free")
+}
+
+/// Issue 6, item 3: the disk under the browser's profile fills up (a small
+/// tmpfs, filled to the last byte). "Nothing lost": an import is refused
+/// with a message that says the disk may be full and the log is exactly as
+/// before; a command made meanwhile is kept on the page, said to be waiting,
+/// and stored, whole, once there is room again, without the user doing it
+/// again; after a reload it is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
+    let served = serve(workspace().join("dist")).await;
+    let artifacts = workspace().join("target/e2e-artifacts/full-disk");
+    let disk = SmallDisk::mount(160);
+    let b = open(&served.base, &artifacts, &disk.path().join("profile"), true).await;
+    b.click("Create an application").await;
+    b.fill("Application name", "Tight").await;
+    b.fill("Owner", "ada@example.com").await;
+    b.click("Create application").await;
+    b.until_text("Application created.").await;
+    let before = export(&b).await;
+    let history = DemoGenerator::generate(DemoConfig::year(77, 20_000));
+    let spare = tempfile::tempdir().expect("a directory off the small disk");
+    let file = spare.path().join("big.ndjson");
+    std::fs::write(&file, portal_sync::encode_ndjson(history.iter())).expect("the file is written");
+
+    let filler = disk.fill(0);
+    let input = b.control("Import NDJSON").await;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file is chosen");
+    b.until_text("the disk may be full").await;
+    assert_eq!(
+        b.event_count().await as usize,
+        before.len(),
+        "the log is as before"
+    );
+
+    b.click("Applications").await;
+    b.click("Tight").await;
+    b.fill("API product to add", "payments").await;
+    b.click("Add product").await;
+    b.until_text("1 change is not saved yet").await;
+    b.screenshot("full").await;
+    assert_eq!(
+        b.event_count().await as usize,
+        before.len(),
+        "a change not stored is not shown as made"
+    );
+    assert!(b.page_text().await.contains("No API products yet."));
+
+    // Room again: the change is stored by itself.
+    std::fs::remove_file(filler).expect("the filler goes");
+    b.control("Remove payments").await;
+    b.until("the notice to go", || async {
+        (!b.page_text().await.contains("not saved yet")).then_some(())
+    })
+    .await;
+    b.client.refresh().await.expect("the page reloads");
+    b.text_of(".log-ready").await;
+    let after = export(&b).await;
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "what was there is untouched"
+    );
+    let added = whole_additions(&after);
+    assert_eq!(
+        added,
+        BTreeSet::from(["payments".to_owned()]),
+        "stored once, whole"
+    );
+}

@@ -19,8 +19,11 @@ pub enum StoreError {
     UnknownEvent { event_id: EventId },
     #[error("{0}")]
     InvalidBatch(String),
-    #[error("the browser's storage for this site is full, so nothing was saved: free some space and try again")]
+    #[error("the browser's storage for this site is full: free some space and try again")]
     QuotaExceeded,
+    /// The browser could not write its files: in practice, a full disk.
+    #[error("the browser could not write to disk ({0}); the disk may be full: free some space and try again")]
+    WriteFailed(String),
     #[error("the change was abandoned halfway and nothing of it was saved: {0}")]
     Aborted(String),
     #[error("local storage is not available ({0}); a private window or the browser's settings may block it")]
@@ -29,4 +32,12 @@ pub enum StoreError {
     Closed,
     #[error("local storage failed: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// Whether trying the same write again later may succeed once the
+    /// browser has room again.
+    pub fn is_out_of_room(&self) -> bool {
+        matches!(self, StoreError::QuotaExceeded | StoreError::WriteFailed(_))
+    }
 }

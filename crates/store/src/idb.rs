@@ -42,9 +42,11 @@ pub struct IdbBackend {
     db: Database,
     /// The same connection, for what the `idb` crate does not expose.
     raw: web_sys::IdbDatabase,
-    /// Set when another tab upgraded or deleted the database: this
-    /// connection has been closed so that it does not block them.
+    /// Set when another tab upgraded or deleted the database (this
+    /// connection has been closed so that it does not block them), or when
+    /// the browser closed it after a failure (a full disk).
     closed: Rc<Cell<bool>>,
+    _on_close: Closure<dyn FnMut()>,
     channel: BroadcastChannel,
     on_message: RefCell<Option<OnMessage>>,
 }
@@ -69,6 +71,18 @@ fn js_error(e: JsValue) -> StoreError {
 fn classify(text: &str) -> StoreError {
     if text.contains("QuotaExceeded") {
         StoreError::QuotaExceeded
+    } else if [
+        "IOError",
+        "IO error",
+        "FILE_ERROR_NO_SPACE",
+        "Failed to write",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
+    {
+        // What Chromium reports when the disk itself is full (it may also
+        // close the connection, which `closed` then says).
+        StoreError::WriteFailed(text.to_owned())
     } else if text.contains("InvalidStateError") || text.contains("connection is closing") {
         StoreError::Closed
     } else if text.contains("AbortError") {
@@ -156,12 +170,16 @@ impl IdbStore {
                 db.close();
             }
         });
+        let flag = closed.clone();
+        let on_close = Closure::<dyn FnMut()>::new(move || flag.set(true));
+        raw.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let channel = BroadcastChannel::new(&format!("portal-ledger:{name}"))
             .map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
         Engine::over(IdbBackend {
             db,
             raw,
             closed,
+            _on_close: on_close,
             channel,
             on_message: RefCell::default(),
         })

@@ -90,6 +90,24 @@ fn a_full_disk_reads_as_quota_exceeded() {
         StoreError::QuotaExceeded
     );
     assert!(StoreError::QuotaExceeded.to_string().contains("full"));
+    // A disk that is really full: Chromium fails the write itself.
+    let io = web_sys::DomException::new_with_message_and_name(
+        "Failed to write blobs (IOError)",
+        "DataError",
+    )
+    .expect("a DOMException");
+    let error = store_error(idb::Error::DomException(io));
+    assert!(matches!(error, StoreError::WriteFailed(_)), "{error:?}");
+    assert!(error.is_out_of_room() && StoreError::QuotaExceeded.is_out_of_room());
+    assert!(error.to_string().contains("disk may be full"), "{error}");
+    // Or it closes the connection, saying why.
+    let closing = web_sys::DomException::new_with_message_and_name(
+        "Connection is closing because of: IO error: 000003.log: FILE_ERROR_NO_SPACE",
+        "UnknownError",
+    )
+    .expect("a DOMException");
+    let error = store_error(idb::Error::DomException(closing));
+    assert!(matches!(error, StoreError::WriteFailed(_)), "{error:?}");
 }
 
 #[wasm_bindgen_test]
