@@ -8,8 +8,9 @@ use crate::browser::BrowserIds;
 use crate::ledger::Ledger;
 use portal_domain::recover::commands;
 use portal_domain::{Envelope, EventId};
+use portal_store::settle::{local_events, writes, Writes};
 use portal_store::{EventStore, SyncState};
-use portal_sync::rebase::{refused, settle_page, LocalEvent, Settlement};
+use portal_sync::rebase::{refused, settle_page, Settlement};
 use std::collections::HashSet;
 
 /// Pages asked for at once while catching up.
@@ -116,15 +117,7 @@ fn plan(ledger: Ledger, page: &[Envelope]) -> Settlement {
     };
     let machine = local.machine.borrow();
     let sync = local.sync.borrow();
-    let events: Vec<LocalEvent<'_>> = machine
-        .log()
-        .iter()
-        .zip(sync.iter())
-        .map(|(envelope, state)| LocalEvent {
-            envelope,
-            pending: *state == SyncState::Pending,
-        })
-        .collect();
+    let events = local_events(machine.log().iter(), &sync, &HashSet::new());
     settle_page(&events, page, &mut BrowserIds)
 }
 
@@ -132,40 +125,7 @@ async fn store(ledger: Ledger, s: Settlement, done: &mut Round) -> Result<(), Ro
     let Some(local) = ledger.local() else {
         return Ok(());
     };
-    let synced = |g: u64, at| SyncState::Synced {
-        global_position: g,
-        recorded_at: at,
-    };
-    let mut updates: Vec<(EventId, SyncState)> = s
-        .confirmed
-        .iter()
-        .map(|(id, g, at)| (*id, synced(*g, *at)))
-        .collect();
-    updates.extend(
-        s.superseded
-            .iter()
-            .map(|(id, by)| (*id, SyncState::Superseded { by: *by })),
-    );
-    updates.extend(s.rejected.iter().map(|(id, reason)| {
-        (
-            *id,
-            SyncState::Rejected {
-                reason: reason.clone(),
-            },
-        )
-    }));
-    let mut incoming: Vec<(Envelope, SyncState)> = s
-        .foreign
-        .iter()
-        .map(|e| {
-            let state = synced(
-                e.global_position.unwrap_or_default(),
-                e.recorded_at.unwrap_or_default(),
-            );
-            (e.clone(), state)
-        })
-        .collect();
-    incoming.extend(s.rebased.iter().cloned().map(|e| (e, SyncState::Pending)));
+    let Writes { updates, incoming } = writes(&s);
     done.rebased += commands(&s.rebased).len();
     done.rejected += s.rejected.len();
     local.store.settle(&updates, incoming).await?;
@@ -254,16 +214,7 @@ async fn reject_refused(
             let states: Vec<(EventId, SyncState)> = {
                 let machine = local.machine.borrow();
                 let sync = local.sync.borrow();
-                let events: Vec<LocalEvent<'_>> = machine
-                    .log()
-                    .iter()
-                    .zip(sync.iter())
-                    .map(|(envelope, state)| LocalEvent {
-                        envelope,
-                        pending: *state == SyncState::Pending
-                            && !rejected.contains(&envelope.event_id),
-                    })
-                    .collect();
+                let events = local_events(machine.log().iter(), &sync, &rejected);
                 refused(&events, command, &why)
                     .into_iter()
                     .map(|(id, reason)| (id, SyncState::Rejected { reason }))

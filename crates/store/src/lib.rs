@@ -10,6 +10,7 @@ pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod memory;
+pub mod settle;
 mod stored;
 
 #[cfg(target_arch = "wasm32")]

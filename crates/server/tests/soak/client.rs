@@ -11,8 +11,9 @@ use portal_domain::{
     Envelope, EventId, NewCredential, Owner, Plan, Portal, ProductName, SeededIds, Text,
 };
 use portal_store::checkpoint::cold_start;
+use portal_store::settle::{local_events, writes, Writes};
 use portal_store::{EventStore, MemoryStore, SyncState};
-use portal_sync::rebase::{refused, settle_page, LocalEvent};
+use portal_sync::rebase::{refused, settle_page};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
@@ -230,44 +231,9 @@ impl Client {
     }
 
     async fn settle(&mut self, page: &[Envelope]) -> Result<(), String> {
-        let local: Vec<LocalEvent<'_>> = self
-            .portal
-            .log()
-            .iter()
-            .zip(&self.states)
-            .map(|(envelope, state)| LocalEvent {
-                envelope,
-                pending: *state == SyncState::Pending,
-            })
-            .collect();
+        let local = local_events(self.portal.log().iter(), &self.states, &HashSet::new());
         let s = settle_page(&local, page, &mut self.ids);
-        let synced = |g: u64, at| SyncState::Synced {
-            global_position: g,
-            recorded_at: at,
-        };
-        let mut updates: Vec<(EventId, SyncState)> = s
-            .confirmed
-            .iter()
-            .map(|(id, g, at)| (*id, synced(*g, *at)))
-            .collect();
-        updates.extend(
-            s.superseded
-                .iter()
-                .map(|(id, by)| (*id, SyncState::Superseded { by: *by })),
-        );
-        updates.extend(s.rejected.iter().map(|(id, reason)| {
-            let reason = reason.clone();
-            (*id, SyncState::Rejected { reason })
-        }));
-        let mut incoming: Vec<(Envelope, SyncState)> = s
-            .foreign
-            .iter()
-            .map(|e| {
-                let state = synced(e.global_position.unwrap(), e.recorded_at.unwrap());
-                (e.clone(), state)
-            })
-            .collect();
-        incoming.extend(s.rebased.iter().cloned().map(|e| (e, SyncState::Pending)));
+        let Writes { updates, incoming } = writes(&s);
         self.tally.produced += s.rebased.len();
         self.tally.rebased_commands += commands(&s.rebased).len();
         self.tally.superseded += s.superseded.len();
@@ -389,17 +355,7 @@ impl Client {
             let response = self.post(command).await?;
             if response.status().as_u16() == 422 {
                 let why = response.text().await.unwrap_or_default();
-                let local: Vec<LocalEvent<'_>> = self
-                    .portal
-                    .log()
-                    .iter()
-                    .zip(&self.states)
-                    .map(|(envelope, state)| LocalEvent {
-                        envelope,
-                        pending: *state == SyncState::Pending
-                            && !rejected.contains(&envelope.event_id),
-                    })
-                    .collect();
+                let local = local_events(self.portal.log().iter(), &self.states, &rejected);
                 let states: Vec<(EventId, SyncState)> = refused(&local, command, &why)
                     .into_iter()
                     .map(|(id, reason)| (id, SyncState::Rejected { reason }))
