@@ -96,6 +96,30 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     );
     let ada_text = ada.page_text().await;
     assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
+
+    // A third, fresh browser pulls everything, and shows the same screen.
+    let carol = Browser::start(&artifacts.join("carol")).await;
+    carol
+        .client
+        .goto(&served.base)
+        .await
+        .expect("the app loads");
+    let counted = ada.event_count().await;
+    carol
+        .until("the fresh browser to pull everything", || async {
+            (carol.event_count().await == counted).then_some(())
+        })
+        .await;
+    // Ada is still on the application's page.
+    ada.until_text("deleted ·").await;
+    let page = ada.client.current_url().await.expect("a URL").to_string();
+    carol
+        .client
+        .goto(&page)
+        .await
+        .expect("the application loads");
+    carol.until_text("deleted ·").await;
+    assert!(!carol.page_text().await.contains("Conflicts ("));
 }
 
 /// How many events the server holds, paging through its log.
