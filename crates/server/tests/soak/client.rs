@@ -4,6 +4,7 @@
 //! pending in batches of whole commands; a 409 means pull again; a command
 //! the server refuses becomes a rejection.
 
+use crate::remote::Remote;
 use chrono::Utc;
 use portal_domain::recover::commands;
 use portal_domain::{
@@ -49,9 +50,7 @@ pub struct Client {
     pub online: bool,
     rng: ChaCha8Rng,
     ids: SeededIds,
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    remote: Remote,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +68,7 @@ enum Pushed {
 }
 
 impl Client {
-    pub async fn new(name: &str, seed: u64, base: &str, token: &str) -> Self {
+    pub async fn new(name: &str, seed: u64, remote: Remote) -> Self {
         let store_name = format!("soak-{name}-{seed}");
         MemoryStore::delete(&store_name);
         let mut ids = SeededIds::new(seed);
@@ -85,12 +84,7 @@ impl Client {
             online: true,
             rng: ChaCha8Rng::seed_from_u64(seed),
             ids,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            token: token.to_owned(),
+            remote,
         }
     }
 
@@ -198,18 +192,14 @@ impl Client {
     async fn pull(&mut self) -> Result<(), String> {
         let mut after = self.store.last_pulled().await.map_err(|e| e.to_string())?;
         loop {
-            let page: Page = self
-                .http
-                .get(format!("{}/api/v1/pull?after={after}", self.base))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .error_for_status()
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let (status, text) = self
+                .remote
+                .get(&format!("/api/v1/pull?after={after}"))
+                .await?;
+            if status != 200 {
+                return Err(format!("pull: {status} {text}"));
+            }
+            let page: Page = serde_json::from_str(&text).map_err(|e| e.to_string())?;
             let events: Vec<Envelope> = page
                 .events
                 .iter()
@@ -287,11 +277,11 @@ impl Client {
         }
         let mut outcome = Pushed::Done;
         for batch in batches {
-            let response = self.post(&batch).await?;
-            match response.status().as_u16() {
+            let (status, text) = self.post(&batch).await?;
+            match status {
                 200 => {
                     let reply: serde_json::Value =
-                        response.json().await.map_err(|e| e.to_string())?;
+                        serde_json::from_str(&text).map_err(|e| e.to_string())?;
                     let states: Vec<(EventId, SyncState)> = batch
                         .iter()
                         .zip(reply["events"].as_array().unwrap())
@@ -322,25 +312,16 @@ impl Client {
                     self.reject_refused(&batch).await?;
                     self.reload().await?;
                 }
-                status => {
-                    let text = response.text().await.unwrap_or_default();
-                    return Err(format!("push: {status} {text}"));
-                }
+                status => return Err(format!("push: {status} {text}")),
             }
         }
         Ok(outcome)
     }
 
-    async fn post(&self, batch: &[Envelope]) -> Result<reqwest::Response, String> {
+    async fn post(&self, batch: &[Envelope]) -> Result<(u16, String), String> {
         let lines: Vec<String> = batch.iter().map(portal_sync::encode).collect();
-        self.http
-            .post(format!("{}/api/v1/push", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(format!("{{\"events\":[{}]}}", lines.join(",")))
-            .send()
-            .await
-            .map_err(|e| e.to_string())
+        let body = format!("{{\"events\":[{}]}}", lines.join(","));
+        self.remote.post("/api/v1/push", body).await
     }
 
     /// Each command of a refused batch is tried alone, latest first; one
@@ -352,9 +333,8 @@ impl Client {
             if rejected.contains(&command[0].event_id) {
                 continue;
             }
-            let response = self.post(command).await?;
-            if response.status().as_u16() == 422 {
-                let why = response.text().await.unwrap_or_default();
+            let (status, why) = self.post(command).await?;
+            if status == 422 {
                 let local = local_events(self.portal.log().iter(), &self.states, &rejected);
                 let states: Vec<(EventId, SyncState)> = refused(&local, command, &why)
                     .into_iter()
