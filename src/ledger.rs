@@ -387,6 +387,8 @@ impl Ledger {
                 return Err(Refused::Held);
             }
         }
+        // Saving held changes may have opened the log again.
+        let local = self.usable().await.ok_or(Refused::NotReady)?;
         match self.store_command(&local, &command, &meta).await {
             Ok(stored) => {
                 self.react(&local, stored).await;
