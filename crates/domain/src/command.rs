@@ -5,7 +5,7 @@ use crate::event::SurveyTopic;
 use crate::ids::{AppId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId};
 use crate::records::CredentialKey;
 use crate::values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A credential to issue: its id and key come from the caller, who generated
@@ -125,7 +125,7 @@ impl Command {
     /// an event reads back from any of them exactly as it was decided.
     pub fn new(at: DateTime<Utc>, action: Action) -> Self {
         Self {
-            at: at.trunc_subsecs(6),
+            at: crate::precision::micros(at),
             action,
         }
     }

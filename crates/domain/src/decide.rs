@@ -11,7 +11,7 @@ use crate::records::{
     DeletedApplicationRecord,
 };
 use crate::state::{App, AppState, Credential, SurveyState, SurveyStatus};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// The state a command is decided against: that of the stream it targets.
@@ -70,7 +70,7 @@ fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> Credentia
         key: credential.key.clone(),
         issued_at: at,
         // Kept to the microsecond, like the command's time (`Command::new`).
-        expires_at: credential.expires_at.trunc_subsecs(6),
+        expires_at: crate::precision::micros(credential.expires_at),
         status: CredentialStatus::Active,
     }))
 }

@@ -20,6 +20,7 @@ pub mod intern;
 pub mod log;
 pub mod persistent;
 pub mod portal;
+pub mod precision;
 pub mod process;
 pub mod projections;
 pub mod records;

@@ -123,7 +123,9 @@ pub fn decode(line: &str) -> Result<Envelope, DecodeError> {
         device: incoming.device,
         recorded_at: incoming.recorded_at,
         global_position: incoming.global_position,
-    })
+    }
+    // Kept to the microsecond, as every store keeps it (ADR 12).
+    .into_microseconds())
 }
 
 pub fn encode_ndjson<'a>(log: impl IntoIterator<Item = &'a Envelope>) -> String {

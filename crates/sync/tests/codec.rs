@@ -143,3 +143,35 @@ fn repeated_product_names_and_reasons_share_one_copy_after_decoding() {
     }
     assert!(shared > 100, "{shared}");
 }
+
+#[test]
+fn times_are_read_to_the_microsecond() {
+    let log = sample();
+    // An application record and a credential: every time they carry.
+    for wanted in [
+        portal_domain::EventType::ApplicationInsert,
+        portal_domain::EventType::CredentialInsert,
+    ] {
+        let event = log.iter().find(|e| e.event_type() == wanted).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&encode(event)).unwrap();
+        let fine = serde_json::json!("2026-03-01T10:00:00.123456789Z");
+        value["occurred_at"] = fine.clone();
+        value["recorded_at"] = fine.clone();
+        for field in [
+            "plan_since",
+            "created_at",
+            "updated_at",
+            "issued_at",
+            "expires_at",
+        ] {
+            if value["data"].get(field).is_some() {
+                value["data"][field] = fine.clone();
+            }
+        }
+        let read = decode(&value.to_string()).unwrap();
+        let text = encode(&read);
+        assert!(!text.contains("123456789"), "{text}");
+        assert!(text.contains("2026-03-01T10:00:00.123456Z"), "{text}");
+        assert_eq!(decode(&text).unwrap(), read, "already canonical");
+    }
+}

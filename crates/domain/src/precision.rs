@@ -1,0 +1,74 @@
+//! Times are kept to the microsecond (ADR 12): the precision every store
+//! keeps, so an event reads back from any store exactly as it was decided
+//! or received.
+
+use crate::envelope::Envelope;
+use crate::event::Event;
+use chrono::{DateTime, SubsecRound, Utc};
+use std::sync::Arc;
+
+/// `at`, to the microsecond.
+pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+impl Envelope {
+    /// This envelope with every time in it, its event's included, kept to
+    /// the microsecond. What the codec reads goes through here.
+    pub fn into_microseconds(mut self) -> Envelope {
+        self.occurred_at = micros(self.occurred_at);
+        self.recorded_at = self.recorded_at.map(micros);
+        self.event = self.event.into_microseconds();
+        self
+    }
+}
+
+impl Event {
+    fn into_microseconds(self) -> Event {
+        match self {
+            Event::ApplicationInsert(mut r) => {
+                app_into_microseconds(&mut r);
+                Event::ApplicationInsert(r)
+            }
+            Event::ApplicationUpdate(mut r) => {
+                app_into_microseconds(&mut r);
+                Event::ApplicationUpdate(r)
+            }
+            Event::ApplicationDelete(mut d) => {
+                d.deleted_at = micros(d.deleted_at);
+                Event::ApplicationDelete(d)
+            }
+            Event::CredentialInsert(mut c) => {
+                credential_into_microseconds(&mut c.record);
+                Event::CredentialInsert(c)
+            }
+            Event::CredentialUpdate(mut c) => {
+                credential_into_microseconds(&mut c.record);
+                Event::CredentialUpdate(c)
+            }
+            Event::CredentialExpired {
+                app_id,
+                credential_id,
+                expired_at,
+            } => Event::CredentialExpired {
+                app_id,
+                credential_id,
+                expired_at: micros(expired_at),
+            },
+            other => other,
+        }
+    }
+}
+
+fn app_into_microseconds(record: &mut Arc<crate::records::ApplicationRecord>) {
+    let r = Arc::make_mut(record);
+    r.plan_since = micros(r.plan_since);
+    r.created_at = micros(r.created_at);
+    r.updated_at = micros(r.updated_at);
+}
+
+fn credential_into_microseconds(record: &mut Arc<crate::records::CredentialRecord>) {
+    let r = Arc::make_mut(record);
+    r.issued_at = micros(r.issued_at);
+    r.expires_at = micros(r.expires_at);
+}
