@@ -7,9 +7,10 @@ use crate::event::Event;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 
-/// `at`, to the microsecond.
+/// `at`, to the microsecond, as microseconds since the epoch hold it: a
+/// leap second (`23:59:60.5`) becomes the next second's (`00:00:00.5`).
 pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.trunc_subsecs(6)
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at.trunc_subsecs(6))
 }
 
 impl Envelope {
@@ -71,4 +72,26 @@ fn credential_into_microseconds(record: &mut Arc<crate::records::CredentialRecor
     let r = Arc::make_mut(record);
     r.issued_at = micros(r.issued_at);
     r.expires_at = micros(r.expires_at);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_time_is_cut_to_the_microsecond() {
+        let cut = micros(at("2026-03-01T10:00:00.123456789Z"));
+        assert_eq!(cut, at("2026-03-01T10:00:00.123456Z"));
+    }
+
+    #[test]
+    fn a_leap_second_reads_as_the_stores_read_it() {
+        let leap = at("2025-01-20T10:23:60.709Z");
+        assert_eq!(micros(leap), at("2025-01-20T10:24:00.709Z"));
+        assert_eq!(micros(micros(leap)), micros(leap));
+    }
 }
