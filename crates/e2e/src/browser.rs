@@ -214,6 +214,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("choosing {label:?} in {name:?}: {e}"));
     }
 
+    /// Creates an application from the applications page, as a person
+    /// would, and waits until the page says so.
+    pub async fn create_application(&self, name: &str, owner: &str) {
+        self.click("Create an application").await;
+        self.fill("Application name", name).await;
+        self.fill("Owner", owner).await;
+        self.click("Create application").await;
+        self.until_text("Application created.").await;
+    }
+
     pub async fn page_text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {
             Ok(body) => body.text().await.unwrap_or_default(),

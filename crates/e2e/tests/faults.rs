@@ -85,11 +85,7 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
     // A stream of commands; the browser dies just after the last click,
     // with that command on its way to IndexedDB.
     let b = open(&served.base, &artifacts, profile.path(), true).await;
-    b.click("Create an application").await;
-    b.fill("Application name", "Stream").await;
-    b.fill("Owner", "ada@example.com").await;
-    b.click("Create application").await;
-    b.until_text("Application created.").await;
+    b.create_application("Stream", "ada@example.com").await;
     b.click("Stream").await;
     b.until_text("API products").await;
     let mut acknowledged = BTreeSet::new();
@@ -249,11 +245,7 @@ async fn two_tabs_edit_and_sync_for_a_minute() {
     let b = Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
     b.text_of(".log-ready").await;
-    b.click("Create an application").await;
-    b.fill("Application name", "Shared").await;
-    b.fill("Owner", "ada@example.com").await;
-    b.click("Create application").await;
-    b.until_text("Application created.").await;
+    b.create_application("Shared", "ada@example.com").await;
     b.click("Shared").await;
     b.until_text("API products").await;
     let page = b.client.current_url().await.expect("a URL").to_string();
@@ -439,11 +431,7 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     let artifacts = workspace().join("target/e2e-artifacts/full-disk");
     let disk = SmallDisk::mount(160);
     let b = open(&served.base, &artifacts, &disk.path().join("profile"), true).await;
-    b.click("Create an application").await;
-    b.fill("Application name", "Tight").await;
-    b.fill("Owner", "ada@example.com").await;
-    b.click("Create application").await;
-    b.until_text("Application created.").await;
+    b.create_application("Tight", "ada@example.com").await;
     let before = export(&b).await;
     let history = DemoGenerator::generate(DemoConfig::year(77, 20_000));
     let spare = tempfile::tempdir().expect("a directory off the small disk");
