@@ -21,7 +21,7 @@ for arg in "$@"; do
     *) targets+=("$arg") ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(envelope push import)
+[ ${#targets[@]} -gt 0 ] || targets=(envelope push import page)
 
 for target in "${targets[@]}"; do
   printf '\n==> fuzzing %s for %s s\n' "$target" "$seconds"

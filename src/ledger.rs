@@ -16,7 +16,7 @@ use portal_domain::{
 };
 use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
-use portal_store::{prefs, Change, EventStore, StoreError, StoredEvent, SyncState};
+use portal_store::{prefs, Change, EventStore, Imported, StoreError, StoredEvent, SyncState};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -461,6 +461,37 @@ impl Ledger {
             }
         }
         unreachable!("the second attempt returns")
+    }
+
+    /// Folds what a sync settlement has just stored (`stored`, as handed to
+    /// the store), without reading it back, when the store placed exactly
+    /// those events right after what this tab holds; otherwise reads.
+    pub async fn fold_settled(
+        &self,
+        imported: &Imported,
+        stored: Vec<(Envelope, SyncState)>,
+    ) -> Result<(), StoreError> {
+        let Some(local) = self.local() else {
+            return Ok(());
+        };
+        let placed = imported.positions.end - imported.positions.start;
+        if imported.skipped > 0
+            || imported.positions.start != local.store_end.get()
+            || placed != stored.len() as u64
+        {
+            return self.catch_up().await;
+        }
+        {
+            let mut machine = local.machine.borrow_mut();
+            let mut sync = local.sync.borrow_mut();
+            for (envelope, state) in stored.into_iter().filter(|(_, s)| s.is_live()) {
+                machine.push(envelope);
+                sync.push(state);
+            }
+        }
+        local.store_end.set(imported.positions.end);
+        self.head.try_set(local.machine.borrow().len() as u64);
+        Ok(())
     }
 
     /// Folds events this tab has just stored.

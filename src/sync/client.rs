@@ -3,6 +3,7 @@
 use super::settings::Settings;
 use gloo_net::http::{Request, Response};
 use portal_domain::Envelope;
+use portal_sync::page;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -75,11 +76,8 @@ struct PullReply {
     more: bool,
 }
 
-pub struct Page {
-    pub events: Vec<Envelope>,
-    pub next: u64,
-    pub more: bool,
-}
+/// A page read, from either form.
+pub type Page = page::Pulled;
 
 /// The events after `after`, in `pages` pages asked for at once: positions
 /// are gap-free, so page k starts after `after + k × PAGE`. The answers
@@ -90,13 +88,13 @@ pub async fn pull_many(
     after: u64,
     pages: u64,
 ) -> Result<Vec<Page>, CallError> {
-    let texts = futures::future::join_all(
-        (0..pages).map(|k| pull_text(settings, after + k * u64::from(PAGE))),
+    let answers = futures::future::join_all(
+        (0..pages).map(|k| pull_page(settings, after + k * u64::from(PAGE))),
     )
     .await;
     let mut out = Vec::new();
-    for text in texts {
-        let page = decode_page(&text?)?;
+    for answer in answers {
+        let page = answer?;
         let last = !page.more;
         out.push(page);
         if last {
@@ -109,17 +107,33 @@ pub async fn pull_many(
 /// The most events a page holds (the server's maximum).
 pub const PAGE: u32 = 1_000;
 
-async fn pull_text(settings: &Settings, after: u64) -> Result<String, CallError> {
+/// One page, asked for in the binary form, which reads several times
+/// faster; a server that does not write this build's schema answers JSON.
+async fn pull_page(settings: &Settings, after: u64) -> Result<Page, CallError> {
     let url = format!("{}/pull?after={after}&limit={PAGE}", settings.api());
     let response = Request::get(&url)
         .header(
             "authorization",
             &format!("Bearer {}", settings.token.trim()),
         )
+        .header(
+            "accept",
+            &format!("{}, application/json;q=0.5", page::content_type()),
+        )
         .send()
         .await
         .map_err(unreachable)?;
-    check(response).await?.text().await.map_err(unreachable)
+    let response = check(response).await?;
+    let binary = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.starts_with(page::MEDIA_TYPE));
+    if binary {
+        let bytes = response.binary().await.map_err(unreachable)?;
+        page::decode(&bytes).map_err(|e| CallError::Server(format!("an unreadable page: {e}")))
+    } else {
+        decode_page(&response.text().await.map_err(unreachable)?)
+    }
 }
 
 fn decode_page(text: &str) -> Result<Page, CallError> {

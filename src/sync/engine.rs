@@ -15,8 +15,10 @@ use std::collections::HashSet;
 
 /// Pages asked for at once while catching up.
 const PAGES_AT_ONCE: u64 = 4;
-/// Pulled events are settled in groups of up to this many.
+/// Pulled events are settled in groups of about this many.
 const SETTLE_EVENTS: usize = 20_000;
+/// The first group of a pull: one request's worth.
+const FIRST_GROUP: usize = PAGES_AT_ONCE as usize * client::PAGE as usize;
 /// The most events one push carries.
 const PUSH_BATCH: usize = 500;
 /// A round pulls again after a push refused for a stream conflict, this
@@ -77,38 +79,74 @@ async fn pull(ledger: Ledger, settings: &Settings, done: &mut Round) -> Result<(
         return Ok(());
     };
     let mut after = local.store.last_pulled().await?;
-    let mut more = true;
-    while more {
-        // Pages are settled together, up to SETTLE_EVENTS at a time: each
-        // settlement costs a transaction and a look over the whole local log.
-        let mut events = Vec::new();
-        let mut next = after;
-        while more && events.len() < SETTLE_EVENTS {
-            let pages = client::pull_many(settings, next, PAGES_AT_ONCE).await?;
-            for (k, page) in pages.into_iter().enumerate() {
-                // A page asked for ahead that does not start where the one
-                // before ended is not taken: the next request asks again.
-                let starts = page.events.first().and_then(|e| e.global_position);
-                if k > 0 && starts.is_some_and(|p| p != next + 1) {
-                    more = true;
-                    break;
-                }
-                events.extend(page.events);
-                next = page.next;
-                more = page.more;
-            }
-        }
+    // The first group is small, so that storing starts early; later ones
+    // are stored while the next travels.
+    let mut group = fetch(settings, after, FIRST_GROUP).await?;
+    loop {
+        let Group { events, next, more } = group;
         done.pulled += events.len();
-        if !events.is_empty() {
-            let settlement = plan(ledger, &events);
-            store(ledger, settlement, done).await?;
-        }
+        // The next group travels while this one is stored: what the server
+        // placed never changes, so reading ahead cannot go stale.
+        let (ahead, stored) = futures::join!(
+            async {
+                match more {
+                    true => Some(fetch(settings, next, SETTLE_EVENTS).await),
+                    false => None,
+                }
+            },
+            settle(ledger, events, done),
+        );
+        stored?;
         if next != after {
             local.store.set_last_pulled(next).await?;
             after = next;
         }
+        match ahead {
+            Some(fetched) => group = fetched?,
+            None => return Ok(()),
+        }
     }
-    Ok(())
+}
+
+/// Pulled events, settled together: each settlement costs a transaction
+/// and a look over the whole local log.
+struct Group {
+    events: Vec<Envelope>,
+    next: u64,
+    more: bool,
+}
+
+/// About `size` events after `after` (whole requests of PAGES_AT_ONCE pages).
+async fn fetch(settings: &Settings, after: u64, size: usize) -> Result<Group, CallError> {
+    let mut group = Group {
+        events: Vec::new(),
+        next: after,
+        more: true,
+    };
+    while group.more && group.events.len() < size {
+        let pages = client::pull_many(settings, group.next, PAGES_AT_ONCE).await?;
+        for (k, page) in pages.into_iter().enumerate() {
+            // A page asked for ahead that does not start where the one
+            // before ended is not taken: the next request asks again.
+            let starts = page.events.first().and_then(|e| e.global_position);
+            if k > 0 && starts.is_some_and(|p| p != group.next + 1) {
+                group.more = true;
+                break;
+            }
+            group.events.extend(page.events);
+            group.next = page.next;
+            group.more = page.more;
+        }
+    }
+    Ok(group)
+}
+
+async fn settle(ledger: Ledger, events: Vec<Envelope>, done: &mut Round) -> Result<(), RoundError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let settlement = plan(ledger, &events);
+    store(ledger, settlement, done).await
 }
 
 fn plan(ledger: Ledger, page: &[Envelope]) -> Settlement {
@@ -128,12 +166,14 @@ async fn store(ledger: Ledger, s: Settlement, done: &mut Round) -> Result<(), Ro
     let Writes { updates, incoming } = writes(&s);
     done.rebased += commands(&s.rebased).len();
     done.rejected += s.rejected.len();
-    local.store.settle(&updates, incoming).await?;
-    if s.rewrites() {
-        ledger.reload().await?;
-    } else {
-        ledger.catch_up().await?;
-        ledger.mark_synced(&updates);
+    let stored = (!s.rewrites()).then(|| incoming.clone());
+    let imported = local.store.settle(&updates, incoming).await?;
+    match stored {
+        None => ledger.reload().await?,
+        Some(stored) => {
+            ledger.fold_settled(&imported, stored).await?;
+            ledger.mark_synced(&updates);
+        }
     }
     Ok(())
 }

@@ -140,11 +140,15 @@ impl SyncAgent {
     async fn run(self, ledger: Ledger, leader: Rc<Cell<bool>>, alive: Arc<AtomicBool>) {
         let mut failures: u32 = 0;
         let mut due = 0.0;
+        let mut opened = false;
         while alive.load(Ordering::Relaxed) {
-            browser::sleep(100).await;
+            // Closely watched until the log opens, so that a fresh device's
+            // first round starts at once.
+            browser::sleep(if opened { 100 } else { 10 }).await;
             let kicked = self.kick.try_get_value().is_some_and(|k| k.get());
             let settings = self.settings.get_untracked();
             let ready = matches!(ledger.status.get_untracked(), LogStatus::Ready { .. });
+            opened |= ready;
             if !settings.enabled {
                 self.phase.try_set(Phase::Paused);
                 continue;

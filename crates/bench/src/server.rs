@@ -136,6 +136,55 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
             at(0.95),
             times.len()
         );
+
+        let pull_url = url.replace("/push", "/pull");
+        for (form, accept) in [
+            ("JSON", "application/json".to_owned()),
+            ("binary", portal_sync::page::content_type()),
+        ] {
+            let (events, seconds) = pull_all(&client, &pull_url, &accept).await;
+            let rate = events as f64 / seconds;
+            println!(
+                "{}",
+                json!({"figure": "server pull, pages of 1000", "form": form, "backend": backend,
+                       "events": events, "seconds": seconds, "events_per_s": rate})
+            );
+            eprintln!("server pull, pages of 1000, {form}, {backend}: {rate:.0} events/s");
+        }
+    }
+}
+
+/// Pulls the whole log one page after another, as a fresh device does, and
+/// reads each page; how many events, and how long it took.
+async fn pull_all(client: &reqwest::Client, url: &str, accept: &str) -> (usize, f64) {
+    let start = Instant::now();
+    let (mut after, mut events) = (0, 0);
+    loop {
+        let response = client
+            .get(format!("{url}?after={after}&limit=1000"))
+            .bearer_auth(TOKEN)
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success());
+        let bytes = response.bytes().await.expect("a page");
+        let (count, next, more) = if accept == "application/json" {
+            let page: serde_json::Value = serde_json::from_slice(&bytes).expect("a JSON page");
+            (
+                page["events"].as_array().map_or(0, Vec::len),
+                page["next"].as_u64().unwrap_or(after),
+                page["more"].as_bool() == Some(true),
+            )
+        } else {
+            let page = portal_sync::page::decode(&bytes).expect("a binary page");
+            (page.events.len(), page.next, page.more)
+        };
+        events += count;
+        after = next;
+        if !more {
+            return (events, start.elapsed().as_secs_f64());
+        }
     }
 }
 

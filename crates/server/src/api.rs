@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::limits::Limits;
 use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
@@ -45,7 +45,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
     let api = Router::new()
         .route("/health", get(health))
         .route("/push", post(push))
-        .route("/pull", get(pull))
+        .route("/pull", get(crate::pull::pull))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
@@ -215,73 +215,4 @@ async fn push(
             })
             .collect(),
     }))
-}
-
-#[derive(Deserialize)]
-struct PullQuery {
-    #[serde(default)]
-    after: u64,
-    limit: Option<u32>,
-}
-
-async fn pull(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let limit = query.limit.unwrap_or(MAX_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("limit: from 1 to {MAX_PAGE}, not {limit}"),
-        ));
-    }
-    if query.after > i64::MAX as u64 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "after: out of range",
-        ));
-    }
-    let rows = state
-        .storage
-        .pull(&tenant.0, query.after, limit + 1)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the database failed: {e}"),
-            )
-        })?;
-    let more = rows.len() > limit as usize;
-    let mut next = query.after;
-    // The page is written out directly: each stored body is the canonical
-    // envelope, which ends with the two fields the server assigns, still
-    // empty; they are filled in as text, without a JSON tree per event.
-    const UNPLACED: &str = ",\"recorded_at\":null,\"global_position\":null}";
-    let mut body = String::with_capacity(rows.iter().map(|r| r.body.len() + 64).sum());
-    body.push_str("{\"events\":[");
-    for (i, row) in rows.into_iter().take(limit as usize).enumerate() {
-        let head = row.body.strip_suffix(UNPLACED).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!(
-                    "stored event {} is not in the canonical form",
-                    row.global_position
-                ),
-            )
-        })?;
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(head);
-        body.push_str(&format!(
-            ",\"recorded_at\":\"{}\",\"global_position\":{}}}",
-            row.recorded_at.to_rfc3339(),
-            row.global_position
-        ));
-        next = row.global_position;
-    }
-    body.push_str(&format!("],\"next\":{next},\"more\":{more}}}"));
-    Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }

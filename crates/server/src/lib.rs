@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod limits;
+pub mod pull;
 pub mod storage;
 
 pub use api::{router, AppState};

@@ -11,6 +11,7 @@ use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Incoming, Storage};
 use portal_server::{router, AppState};
+use portal_sync::page;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -424,6 +425,70 @@ async fn pull_pages_with_next_and_more(backend: Backend) {
     assert_eq!(beyond["next"], 10_000);
 }
 
+impl TestApp {
+    async fn pull_accepting(&self, accept: &str, after: u64, limit: u32) -> reqwest::Response {
+        let response = self
+            .client
+            .get(format!(
+                "{}/api/v1/pull?after={after}&limit={limit}",
+                self.base
+            ))
+            .bearer_auth(ALPHA)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["vary"], "accept");
+        response
+    }
+}
+
+async fn a_binary_page_holds_what_the_json_page_holds(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    app.push(ALPHA, &demo(250)).await;
+    let binary = page::content_type();
+    for (after, limit) in [(0, 100), (100, 1000), (250, 10)] {
+        let json = app.pull(ALPHA, after, limit).await;
+        let from_json: Vec<Envelope> = json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| portal_sync::decode(&e.to_string()).unwrap())
+            .collect();
+        let response = app
+            .pull_accepting(&format!("application/json;q=0.5, {binary}"), after, limit)
+            .await;
+        assert_eq!(response.headers()["content-type"], binary.as_str());
+        let read = page::decode(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(read.events, from_json, "after {after}");
+        assert_eq!(read.next, json["next"].as_u64().unwrap());
+        assert_eq!(read.more, json["more"].as_bool().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_client_asking_for_another_schema_or_anything_gets_json() {
+    let app = spawn_app().await;
+    let log = demo(5);
+    app.push(ALPHA, &log).await;
+    let other = format!(
+        "{}; schema={}",
+        page::MEDIA_TYPE,
+        portal_sync::binary::EVENT_SCHEMA + 1
+    );
+    for accept in [other.as_str(), "*/*", "application/json", page::MEDIA_TYPE] {
+        let response = app.pull_accepting(accept, 0, 1000).await;
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["events"].as_array().unwrap().len(),
+            log.len(),
+            "{accept}"
+        );
+    }
+}
+
 async fn concurrent_pushers_and_a_puller_skip_nothing(backend: Backend) {
     let app = Arc::new(spawn_app_on(backend).await);
     let log = demo(2_000);
@@ -527,6 +592,11 @@ async fn the_openapi_document_describes_what_the_server_does() {
     for path in ["/health", "/push", "/pull", "/openapi.json"] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    let pulled = &doc["paths"]["/pull"]["get"]["responses"]["200"]["content"];
+    assert!(
+        pulled[page::MEDIA_TYPE].is_object(),
+        "the binary page is documented"
+    );
     // Every field the document requires of an envelope is in what pull returns.
     let log = demo(3);
     app.push(ALPHA, &log).await;
@@ -748,6 +818,7 @@ contract!(
     a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing,
     a_tenant_sees_and_changes_only_its_own_log,
     pull_pages_with_next_and_more,
+    a_binary_page_holds_what_the_json_page_holds,
     concurrent_pushers_and_a_puller_skip_nothing,
     concurrent_copies_of_one_batch_are_stored_once,
     what_was_acknowledged_survives_a_restart,

@@ -6,8 +6,8 @@
 //! Frame: schema version (u16 LE), length (u32 LE), postcard bytes.
 
 use crate::contract::{Quarantined, StoredEvent, SyncState};
-use crate::stored::{self, EVENT_SCHEMA};
 use portal_domain::{Envelope, EventId, StreamId};
+use portal_sync::binary::{self as stored, EVENT_SCHEMA};
 use serde::Deserialize;
 
 /// No chunk holds more events than this (commands, imports and compaction

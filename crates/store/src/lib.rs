@@ -11,7 +11,6 @@ pub mod engine;
 pub mod error;
 pub mod memory;
 pub mod settle;
-mod stored;
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
@@ -24,4 +23,4 @@ pub use contract::{
 pub use engine::{Fault, Unmigrated, STORE_SCHEMA};
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use stored::EVENT_SCHEMA;
+pub use portal_sync::binary::EVENT_SCHEMA;

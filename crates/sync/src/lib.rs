@@ -2,9 +2,13 @@
 //!
 //! One envelope is one JSON object: the envelope's fields, the event's `type`,
 //! `schema_version` and `kind`, and its `data`. A log is NDJSON, one envelope
-//! per line. `rebase` settles a pulled page against this device's log.
+//! per line. `binary` is the compact shape the browser stores events in,
+//! which `page` also uses for pulls, and `rebase` settles a pulled page
+//! against this device's log.
 
+pub mod binary;
 pub mod codec;
+pub mod page;
 pub mod rebase;
 
 pub use codec::{decode, decode_ndjson, encode, encode_ndjson, DecodeError, LineError};

@@ -1,4 +1,5 @@
-//! The shape events have at rest: not the domain's types (convention 10 of
+//! The binary shape of an event, at rest in the browser's store and on the
+//! wire in binary pull pages (`page`): not the domain's types (convention 10 of
 //! DESIGN.md), but a mirror made for a compact binary encoding. It has no
 //! flattened or internally tagged parts, which a non-self-describing format
 //! cannot read, and timestamps are integers rather than RFC 3339 text. Every
@@ -22,7 +23,7 @@ pub const EVENT_SCHEMA: u16 = 1;
 
 /// Microseconds since the Unix epoch.
 #[derive(Clone, Copy, Serialize, Deserialize)]
-struct Micros(i64);
+pub struct Micros(i64);
 
 impl From<DateTime<Utc>> for Micros {
     fn from(at: DateTime<Utc>) -> Self {
@@ -48,7 +49,7 @@ pub enum StoredShapeError {
 /// Each distinct text of a decoded batch, checked once and then shared:
 /// events repeat the same owners, actors and products over and over.
 #[derive(Default)]
-pub(crate) struct Symbols<'a> {
+pub struct Symbols<'a> {
     names: FxHashMap<&'a str, AppName>,
     owners: FxHashMap<&'a str, Owner>,
     actors: FxHashMap<&'a str, Actor>,
@@ -92,7 +93,7 @@ impl<'a> Symbols<'a> {
 }
 
 #[derive(Serialize, Deserialize)]
-pub(crate) struct StoredEvent<'a> {
+pub struct StoredEvent<'a> {
     event_id: EventId,
     stream_id: StreamId,
     stream_version: u64,
@@ -484,10 +485,7 @@ impl<'a> From<&'a Envelope> for StoredEvent<'a> {
 
 impl<'a> StoredEvent<'a> {
     /// The envelope, without what the server assigns (the sync state holds that).
-    pub(crate) fn into_envelope(
-        self,
-        symbols: &mut Symbols<'a>,
-    ) -> Result<Envelope, StoredShapeError> {
+    pub fn into_envelope(self, symbols: &mut Symbols<'a>) -> Result<Envelope, StoredShapeError> {
         Ok(Envelope {
             event_id: self.event_id,
             stream_id: self.stream_id,

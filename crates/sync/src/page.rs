@@ -1,0 +1,134 @@
+//! The binary pull page: the events of a pull in their stored shape
+//! (`binary`), postcard-encoded. A fresh browser reads it several times
+//! faster than JSON and stores it without a second encoding step's worth of
+//! parsing; JSON stays the default and the documented form.
+//!
+//! A client asks for it with `Accept: application/vnd.portal-ledger.page;
+//! schema=N`. The server answers in it only when it writes that event
+//! schema; otherwise it answers JSON, which every client reads.
+
+use crate::binary::{Micros, StoredEvent, Symbols, EVENT_SCHEMA};
+use chrono::{DateTime, Utc};
+use portal_domain::Envelope;
+use serde::{Deserialize, Serialize};
+
+pub const MEDIA_TYPE: &str = "application/vnd.portal-ledger.page";
+
+/// The `Accept` and `Content-Type` value for this build's event schema.
+pub fn content_type() -> String {
+    format!("{MEDIA_TYPE}; schema={EVENT_SCHEMA}")
+}
+
+/// Whether an `Accept` header asks for the binary page in the schema this
+/// build writes. Anything else (`*/*`, JSON, another schema) gets JSON.
+pub fn accepts(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        parts
+            .next()
+            .is_some_and(|t| t.eq_ignore_ascii_case(MEDIA_TYPE))
+            && parts.any(|param| {
+                param.split_once('=').is_some_and(|(k, v)| {
+                    k.trim() == "schema" && v.trim().parse() == Ok(EVENT_SCHEMA)
+                })
+            })
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+struct Page<'a> {
+    /// Read first, so that a page written in another schema is refused by
+    /// name instead of misread.
+    schema: u16,
+    next: u64,
+    more: bool,
+    #[serde(borrow)]
+    events: Vec<Placed<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Placed<'a> {
+    global_position: u64,
+    recorded_at: Micros,
+    #[serde(borrow)]
+    event: StoredEvent<'a>,
+}
+
+/// A page of pulled events, read.
+#[derive(Debug, PartialEq)]
+pub struct Pulled {
+    pub events: Vec<Envelope>,
+    pub next: u64,
+    pub more: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PageError {
+    #[error("every pulled event needs its global position and recorded time (event {0})")]
+    Unplaced(portal_domain::EventId),
+    #[error("the page is in event schema {0}, and this build reads {EVENT_SCHEMA}")]
+    Schema(u16),
+    #[error("the page cannot be read: {0}")]
+    Unreadable(String),
+    #[error("event {index} of the page is invalid: {why}")]
+    Invalid { index: usize, why: String },
+}
+
+/// Writes a page of placed events (each with its global position and
+/// recorded time).
+pub fn encode(events: &[Envelope], next: u64, more: bool) -> Result<Vec<u8>, PageError> {
+    let events = events
+        .iter()
+        .map(|e| match (e.global_position, e.recorded_at) {
+            (Some(global_position), Some(recorded_at)) => Ok(Placed {
+                global_position,
+                recorded_at: recorded_at.into(),
+                event: StoredEvent::from(e),
+            }),
+            _ => Err(PageError::Unplaced(e.event_id)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = Page {
+        schema: EVENT_SCHEMA,
+        next,
+        more,
+        events,
+    };
+    Ok(postcard::to_allocvec(&page).expect("postcard encodes a page into a Vec"))
+}
+
+/// Reads a page, checking every event as the JSON codec would.
+pub fn decode(bytes: &[u8]) -> Result<Pulled, PageError> {
+    let (schema, _) = postcard::take_from_bytes::<u16>(bytes)
+        .map_err(|e| PageError::Unreadable(e.to_string()))?;
+    if schema != EVENT_SCHEMA {
+        return Err(PageError::Schema(schema));
+    }
+    let page: Page<'_> =
+        postcard::from_bytes(bytes).map_err(|e| PageError::Unreadable(e.to_string()))?;
+    let mut symbols = Symbols::default();
+    let events = page
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(index, placed)| {
+            let invalid = |why: String| PageError::Invalid { index, why };
+            let mut envelope = placed
+                .event
+                .into_envelope(&mut symbols)
+                .map_err(|e| invalid(e.to_string()))?;
+            let recorded_at: DateTime<Utc> = placed
+                .recorded_at
+                .try_into()
+                .map_err(|e: crate::binary::StoredShapeError| invalid(e.to_string()))?;
+            envelope.recorded_at = Some(recorded_at);
+            envelope.global_position = Some(placed.global_position);
+            Ok(envelope)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Pulled {
+        events,
+        next: page.next,
+        more: page.more,
+    })
+}

@@ -1,0 +1,123 @@
+//! The binary pull page: what the JSON page says, in fewer bytes, and
+//! refusals that name the problem.
+
+use chrono::{TimeZone, Utc};
+use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::Envelope;
+use portal_sync::binary::EVENT_SCHEMA;
+use portal_sync::page::{self, PageError};
+
+/// A demo history as a server hands it out: placed, in order.
+fn placed() -> Vec<Envelope> {
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    DemoGenerator::generate(DemoConfig::year(5, 2000))
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.global_position = Some(i as u64 + 1);
+            e.recorded_at = Some(start + chrono::Duration::microseconds(i as i64 * 1_234_567));
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_reads_back_event_for_event() {
+    let events = placed();
+    let bytes = page::encode(&events, 2000, true).unwrap();
+    let read = page::decode(&bytes).unwrap();
+    assert_eq!(read.next, 2000);
+    assert!(read.more);
+    assert_eq!(read.events, events);
+}
+
+#[test]
+fn an_empty_last_page_reads_back() {
+    let read = page::decode(&page::encode(&[], 17, false).unwrap()).unwrap();
+    assert_eq!((read.events.len(), read.next, read.more), (0, 17, false));
+}
+
+#[test]
+fn a_page_is_several_times_smaller_than_the_same_events_as_json() {
+    let events = placed();
+    let binary = page::encode(&events, 2000, false).unwrap().len();
+    let json: usize = events
+        .iter()
+        .map(|e| portal_sync::encode(e).len() + 1)
+        .sum();
+    assert!(binary * 2 < json, "binary {binary} B against JSON {json} B");
+}
+
+#[test]
+fn an_event_without_its_place_is_not_written() {
+    let mut events = placed();
+    events[3].global_position = None;
+    assert_eq!(
+        page::encode(&events, 4, false),
+        Err(PageError::Unplaced(events[3].event_id))
+    );
+}
+
+#[test]
+fn a_page_in_another_schema_is_refused_by_name() {
+    let mut bytes = page::encode(&placed()[..3], 3, false).unwrap();
+    // The schema is the first field: a u16 varint, one byte below 128.
+    bytes[0] = (EVENT_SCHEMA + 1) as u8;
+    let err = page::decode(&bytes).unwrap_err();
+    assert_eq!(err, PageError::Schema(EVENT_SCHEMA + 1));
+    assert!(err.to_string().contains("schema"));
+}
+
+#[test]
+fn a_cut_short_page_is_an_error_at_every_length() {
+    let bytes = page::encode(&placed()[..20], 20, false).unwrap();
+    for cut in 0..bytes.len() {
+        assert!(
+            page::decode(&bytes[..cut]).is_err(),
+            "{cut} of {} bytes read as a page",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn an_invalid_event_inside_a_page_is_named_by_its_index() {
+    let events = placed();
+    let bytes = page::encode(&events[..10], 10, false).unwrap();
+    // Blank the first byte of every occurrence of the first event's actor:
+    // the text is still UTF-8 of the same length, but not a valid actor.
+    let actor = events[0].actor.as_str().as_bytes().to_vec();
+    let mut broken = bytes.clone();
+    let at = broken
+        .windows(actor.len())
+        .position(|w| w == actor.as_slice())
+        .expect("the actor is in the page");
+    broken[at..at + actor.len()].fill(b' ');
+    match page::decode(&broken) {
+        Err(PageError::Invalid { index, why }) => {
+            assert_eq!(index, 0, "{why}");
+        }
+        other => panic!("expected an invalid event, got {other:?}"),
+    }
+}
+
+#[test]
+fn only_a_request_for_this_schema_gets_the_binary_page() {
+    let this = page::content_type();
+    assert!(page::accepts(&this));
+    assert!(page::accepts(&format!("application/json;q=0.5, {this}")));
+    assert!(page::accepts(&format!(
+        "{}; q=1 ; schema = {EVENT_SCHEMA}",
+        page::MEDIA_TYPE.to_uppercase()
+    )));
+    for other in [
+        "",
+        "*/*",
+        "application/json",
+        page::MEDIA_TYPE,
+        &format!("{}; schema={}", page::MEDIA_TYPE, EVENT_SCHEMA + 1),
+        &format!("application/json; schema={EVENT_SCHEMA}"),
+    ] {
+        assert!(!page::accepts(other), "{other:?}");
+    }
+}
