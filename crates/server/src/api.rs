@@ -139,12 +139,7 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
         recorded_at: None,
         ..envelope
     };
-    Ok(Incoming {
-        event_id: canonical.event_id.0,
-        stream_id: canonical.stream_id.0,
-        stream_version: canonical.stream_version,
-        body: portal_sync::codec::encode(&canonical),
-    })
+    Ok(Incoming::of(&canonical))
 }
 
 /// Reads a push body and checks it whole, as `push` does before anything

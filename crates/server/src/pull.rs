@@ -5,12 +5,14 @@
 use crate::api::{AppState, MAX_PAGE};
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::storage::Pulled;
+use crate::storage::{Pulled, Reading};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portal_sync::page;
+use portal_sync::binary;
+use portal_sync::page::{self, Shaped};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Deserialize)]
 pub struct PullQuery {
@@ -39,9 +41,17 @@ pub async fn pull(
             "after: out of range",
         ));
     }
+    let binary = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(page::accepts);
+    let reading = match binary {
+        true => Reading::Shapes,
+        false => Reading::Bodies,
+    };
     let mut rows = state
         .storage
-        .pull(&tenant.0, query.after, limit + 1)
+        .pull(&tenant.0, query.after, limit + 1, reading)
         .await
         .map_err(|e| {
             ApiError::new(
@@ -52,10 +62,6 @@ pub async fn pull(
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = rows.last().map_or(query.after, |r| r.global_position);
-    let binary = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(page::accepts);
     let (content_type, body) = if binary {
         (page::content_type(), binary_page(&rows, next, more)?)
     } else {
@@ -112,16 +118,28 @@ fn json_page(rows: &[Pulled], next: u64, more: bool) -> Result<String, ApiError>
     Ok(body)
 }
 
+/// Each event's stored shape where it has one in this build's schema;
+/// otherwise (stored before shapes were kept, or in another schema) its
+/// body, decoded and shaped again.
 fn binary_page(rows: &[Pulled], next: u64, more: bool) -> Result<Vec<u8>, ApiError> {
-    let events = rows
+    let shapes = rows
         .iter()
-        .map(|row| {
-            let mut envelope = portal_sync::decode(&row.body).map_err(|_| not_canonical(row))?;
-            envelope.global_position = Some(row.global_position);
-            envelope.recorded_at = Some(row.recorded_at);
-            Ok(envelope)
+        .map(|row| match row.shape.as_deref().and_then(binary::untag) {
+            Some(shape) => Ok(Cow::Borrowed(shape)),
+            None => {
+                let envelope = portal_sync::decode(&row.body).map_err(|_| not_canonical(row))?;
+                Ok(Cow::Owned(binary::encode(&envelope)))
+            }
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    page::encode(&events, next, more)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    let shaped: Vec<Shaped<'_>> = rows
+        .iter()
+        .zip(&shapes)
+        .map(|(row, shape)| Shaped {
+            global_position: row.global_position,
+            recorded_at: row.recorded_at,
+            shape,
+        })
+        .collect();
+    Ok(page::encode_shaped(&shaped, next, more))
 }

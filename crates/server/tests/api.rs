@@ -9,7 +9,7 @@ use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
-use portal_server::storage::{Incoming, Storage};
+use portal_server::storage::{Incoming, Reading, Storage};
 use portal_server::{router, AppState};
 use portal_sync::page;
 use reqwest::StatusCode;
@@ -26,6 +26,7 @@ const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 struct TestApp {
     base: String,
     client: reqwest::Client,
+    database: portal_server::storage::Database,
     _dir: tempfile::TempDir,
 }
 
@@ -39,9 +40,8 @@ async fn spawn_app_on(backend: Backend) -> TestApp {
 
 async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage = Storage::open(&backend.database(dir.path()).await)
-        .await
-        .expect("the database opens");
+    let database = backend.database(dir.path()).await;
+    let storage = Storage::open(&database).await.expect("the database opens");
     let state = AppState {
         storage: Arc::new(storage),
         tokens: Arc::new(
@@ -65,6 +65,7 @@ async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
     TestApp {
         base,
         client: reqwest::Client::new(),
+        database,
         _dir: dir,
     }
 }
@@ -467,6 +468,34 @@ async fn a_binary_page_holds_what_the_json_page_holds(backend: Backend) {
     }
 }
 
+/// Events stored before shapes were kept have none, and a shape written in
+/// another schema cannot be sent as this one: both are shaped again from
+/// their bodies, and the page is still the JSON page's events.
+async fn events_without_a_usable_shape_are_shaped_from_their_bodies(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    app.push(ALPHA, &demo(60)).await;
+    support::execute(
+        &app.database,
+        "UPDATE events SET shape = NULL WHERE global_position <= 10",
+    )
+    .await;
+    let foreign = match backend {
+        Backend::Sqlite => "UPDATE events SET shape = X'6300FFFF' WHERE global_position > 20",
+        Backend::Postgres => {
+            "UPDATE events SET shape = '\\x6300ffff'::bytea WHERE global_position > 20"
+        }
+    };
+    support::execute(&app.database, foreign).await;
+    let json = app.pull_all(ALPHA).await;
+    let from_json: Vec<Envelope> = json
+        .iter()
+        .map(|e| portal_sync::decode(&e.to_string()).unwrap())
+        .collect();
+    let response = app.pull_accepting(&page::content_type(), 0, 1000).await;
+    let read = page::decode(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(read.events, from_json);
+}
+
 #[tokio::test]
 async fn a_client_asking_for_another_schema_or_anything_gets_json() {
     let app = spawn_app().await;
@@ -676,22 +705,17 @@ async fn what_was_acknowledged_survives_a_restart(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database = backend.database(dir.path()).await;
     let log = demo(80);
-    let batch: Vec<Incoming> = log
-        .iter()
-        .map(|e| Incoming {
-            event_id: e.event_id.0,
-            stream_id: e.stream_id.0,
-            stream_version: e.stream_version,
-            body: portal_sync::codec::encode(e),
-        })
-        .collect();
+    let batch: Vec<Incoming> = log.iter().map(Incoming::of).collect();
     let placed = {
         let storage = Storage::open(&database).await.unwrap();
         storage.push("alpha", &batch).await.unwrap()
     };
     // Opened again, as after a restart: the migrations run again, harmlessly.
     let storage = Storage::open(&database).await.unwrap();
-    let pulled = storage.pull("alpha", 0, 1_000).await.unwrap();
+    let pulled = storage
+        .pull("alpha", 0, 1_000, Reading::Bodies)
+        .await
+        .unwrap();
     assert_eq!(pulled.len(), log.len());
     for ((row, event), place) in pulled.iter().zip(&batch).zip(&placed) {
         assert_eq!(row.body, event.body);
@@ -819,6 +843,7 @@ contract!(
     a_tenant_sees_and_changes_only_its_own_log,
     pull_pages_with_next_and_more,
     a_binary_page_holds_what_the_json_page_holds,
+    events_without_a_usable_shape_are_shaped_from_their_bodies,
     concurrent_pushers_and_a_puller_skip_nothing,
     concurrent_copies_of_one_batch_are_stored_once,
     what_was_acknowledged_survives_a_restart,

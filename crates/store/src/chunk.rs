@@ -29,8 +29,7 @@ pub struct Chunk {
 }
 
 pub fn frame_of(envelope: &Envelope) -> Vec<u8> {
-    let payload = postcard::to_allocvec(&stored::StoredEvent::from(envelope))
-        .expect("postcard encodes every stored shape into a Vec");
+    let payload = stored::encode(envelope);
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(&EVENT_SCHEMA.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());

@@ -501,3 +501,28 @@ impl<'a> StoredEvent<'a> {
         })
     }
 }
+
+/// An event's shape, postcard-encoded.
+pub fn encode(envelope: &Envelope) -> Vec<u8> {
+    postcard::to_allocvec(&StoredEvent::from(envelope))
+        .expect("postcard encodes every stored shape into a Vec")
+}
+
+/// An event's shape after the schema that wrote it (u16 LE): what the
+/// server keeps beside each canonical body, so that a binary pull page is
+/// written without decoding the body again.
+pub fn tagged(envelope: &Envelope) -> Vec<u8> {
+    let shape = encode(envelope);
+    let mut out = Vec::with_capacity(2 + shape.len());
+    out.extend_from_slice(&EVENT_SCHEMA.to_le_bytes());
+    out.extend_from_slice(&shape);
+    out
+}
+
+/// The shape inside `tagged` bytes, if this build's schema wrote them.
+pub fn untag(tagged: &[u8]) -> Option<&[u8]> {
+    match tagged {
+        [lo, hi, shape @ ..] if u16::from_le_bytes([*lo, *hi]) == EVENT_SCHEMA => Some(shape),
+        _ => None,
+    }
+}

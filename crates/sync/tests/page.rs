@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
-use portal_sync::binary::EVENT_SCHEMA;
+use portal_sync::binary::{self, EVENT_SCHEMA};
 use portal_sync::page::{self, PageError};
 
 /// A demo history as a server hands it out: placed, in order.
@@ -120,4 +120,43 @@ fn only_a_request_for_this_schema_gets_the_binary_page() {
     ] {
         assert!(!page::accepts(other), "{other:?}");
     }
+}
+
+#[test]
+fn a_page_written_from_shapes_is_the_page_written_from_events() {
+    let events = placed();
+    let shapes: Vec<Vec<u8>> = events.iter().map(binary::encode).collect();
+    let shaped: Vec<page::Shaped<'_>> = events
+        .iter()
+        .zip(&shapes)
+        .map(|(e, shape)| page::Shaped {
+            global_position: e.global_position.unwrap(),
+            recorded_at: e.recorded_at.unwrap(),
+            shape,
+        })
+        .collect();
+    for (range, next, more) in [
+        (0..0, 0, false),
+        (0..1, 1, true),
+        (0..events.len(), 9, false),
+    ] {
+        assert_eq!(
+            page::encode_shaped(&shaped[range.clone()], next, more),
+            page::encode(&events[range], next, more).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_tagged_shape_is_read_only_in_this_builds_schema() {
+    let event = &placed()[0];
+    let tagged = binary::tagged(event);
+    assert_eq!(
+        binary::untag(&tagged),
+        Some(binary::encode(event).as_slice())
+    );
+    let mut newer = tagged.clone();
+    newer[..2].copy_from_slice(&(EVENT_SCHEMA + 1).to_le_bytes());
+    assert_eq!(binary::untag(&newer), None);
+    assert_eq!(binary::untag(&tagged[..1]), None);
 }

@@ -12,20 +12,47 @@ mod postgres;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
+use portal_domain::Envelope;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use uuid::Uuid;
 
-/// One validated event to store: its ids and its canonical body (the
-/// envelope without what the server assigns).
+/// One validated event to store: its ids, its canonical body (the
+/// envelope without what the server assigns), and the same event in its
+/// binary shape, tagged with its schema (`portal_sync::binary::tagged`),
+/// from which binary pull pages are written without decoding the body.
 #[derive(Clone, Debug)]
 pub struct Incoming {
     pub event_id: Uuid,
     pub stream_id: Uuid,
     pub stream_version: u64,
     pub body: String,
+    pub shape: Vec<u8>,
+}
+
+impl Incoming {
+    /// `canonical` must hold no global position or recorded time.
+    pub fn of(canonical: &Envelope) -> Self {
+        Incoming {
+            event_id: canonical.event_id.0,
+            stream_id: canonical.stream_id.0,
+            stream_version: canonical.stream_version,
+            body: portal_sync::codec::encode(canonical),
+            shape: portal_sync::binary::tagged(canonical),
+        }
+    }
+}
+
+/// What a pull reads of each event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// The canonical bodies (for JSON pages).
+    Bodies,
+    /// The shapes, and the body only of an event stored without one
+    /// (before shapes were kept).
+    Shapes,
 }
 
 /// Where an event stands in the tenant's log.
@@ -35,10 +62,21 @@ pub struct Placed {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// The first two bytes of a shape this build reads: for
+/// `Reading::Shapes`, an event whose shape another schema wrote comes with
+/// its body.
+fn schema_tag() -> Vec<u8> {
+    portal_sync::binary::EVENT_SCHEMA.to_le_bytes().to_vec()
+}
+
 pub struct Pulled {
     pub global_position: u64,
     pub recorded_at: DateTime<Utc>,
+    /// Empty when shapes were read and this event has one.
     pub body: String,
+    /// Read only for `Reading::Shapes`; absent for events stored before
+    /// shapes were kept.
+    pub shape: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,10 +160,11 @@ impl Storage {
         tenant: &str,
         after: u64,
         limit: u32,
+        reading: Reading,
     ) -> Result<Vec<Pulled>, sqlx::Error> {
         match self {
-            Storage::Sqlite(db) => db.pull(tenant, after, limit).await,
-            Storage::Postgres(db) => db.pull(tenant, after, limit).await,
+            Storage::Sqlite(db) => db.pull(tenant, after, limit, reading).await,
+            Storage::Postgres(db) => db.pull(tenant, after, limit, reading).await,
         }
     }
 

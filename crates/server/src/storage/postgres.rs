@@ -3,17 +3,23 @@
 //! run one after another (so positions are gap-free and become visible in
 //! order), while other tenants' pushes go on in parallel.
 
-use super::{migrator, plan, Incoming, Known, Placed, Pulled, PushError};
+use super::{migrator, plan, schema_tag, Incoming, Known, Placed, Pulled, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "events",
-    include_str!("../../migrations/postgres/0001_events.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "events",
+        include_str!("../../migrations/postgres/0001_events.sql"),
+    ),
+    (
+        "shapes",
+        include_str!("../../migrations/postgres/0002_shapes.sql"),
+    ),
+];
 
 pub struct Postgres {
     pool: PgPool,
@@ -96,19 +102,21 @@ impl Postgres {
             let mut stream_ids = Vec::with_capacity(plan.new.len());
             let mut versions = Vec::with_capacity(plan.new.len());
             let mut bodies = Vec::with_capacity(plan.new.len());
+            let mut shapes = Vec::with_capacity(plan.new.len());
             for (position, event) in &plan.new {
                 positions.push(*position as i64);
                 event_ids.push(event.event_id);
                 stream_ids.push(event.stream_id);
                 versions.push(event.stream_version as i64);
                 bodies.push(event.body.as_str());
+                shapes.push(event.shape.as_slice());
             }
             sqlx::query(
                 "INSERT INTO events
-                   (tenant, global_position, event_id, stream_id, stream_version, recorded_at, body)
-                 SELECT $1, p, e, s, v, $2, b
-                 FROM UNNEST($3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::text[])
-                   AS t(p, e, s, v, b)",
+                   (tenant, global_position, event_id, stream_id, stream_version, recorded_at, body, shape)
+                 SELECT $1, p, e, s, v, $2, b, h
+                 FROM UNNEST($3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::text[], $8::bytea[])
+                   AS t(p, e, s, v, b, h)",
             )
             .bind(tenant)
             .bind(now)
@@ -117,6 +125,7 @@ impl Postgres {
             .bind(&stream_ids)
             .bind(&versions)
             .bind(&bodies)
+            .bind(&shapes)
             .execute(&mut *tx)
             .await?;
         }
@@ -129,22 +138,33 @@ impl Postgres {
         tenant: &str,
         after: u64,
         limit: u32,
+        reading: Reading,
     ) -> Result<Vec<Pulled>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT global_position, recorded_at, body FROM events
-             WHERE tenant = $1 AND global_position > $2 ORDER BY global_position LIMIT $3",
-        )
-        .bind(tenant)
-        .bind(after as i64)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let columns = match reading {
+            Reading::Bodies => "NULL::bytea, body",
+            Reading::Shapes => {
+                "shape, CASE WHEN shape IS NULL OR substring(shape from 1 for 2) <> $4 THEN body ELSE '' END"
+            }
+        };
+        let sql = format!(
+            "SELECT global_position, recorded_at, {columns} FROM events
+             WHERE tenant = $1 AND global_position > $2 ORDER BY global_position LIMIT $3"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(after as i64)
+            .bind(i64::from(limit));
+        if reading == Reading::Shapes {
+            query = query.bind(schema_tag());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|row| Pulled {
                 global_position: row.get::<i64, _>(0) as u64,
                 recorded_at: row.get(1),
-                body: row.get(2),
+                shape: row.get(2),
+                body: row.get(3),
             })
             .collect())
     }

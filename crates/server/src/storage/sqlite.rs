@@ -1,7 +1,7 @@
 //! The SQLite backend: one file in WAL mode with full sync. One writing
 //! connection serialises writers; readers have their own pool.
 
-use super::{migrator, plan, Incoming, Known, Placed, Pulled, PushError};
+use super::{migrator, plan, schema_tag, Incoming, Known, Placed, Pulled, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite as Db, SqlitePool};
@@ -10,10 +10,16 @@ use std::path::Path;
 use std::str::FromStr;
 use uuid::Uuid;
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "events",
-    include_str!("../../migrations/sqlite/0001_events.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "events",
+        include_str!("../../migrations/sqlite/0001_events.sql"),
+    ),
+    (
+        "shapes",
+        include_str!("../../migrations/sqlite/0002_shapes.sql"),
+    ),
+];
 
 /// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.
 fn tenant_rows_where<'a>(
@@ -121,7 +127,7 @@ impl Sqlite {
         let plan = plan(batch, known, now)?;
         if !plan.new.is_empty() {
             let mut insert = QueryBuilder::<Db>::new(
-                "INSERT INTO events (tenant, global_position, event_id, stream_id, stream_version, recorded_at, body) ",
+                "INSERT INTO events (tenant, global_position, event_id, stream_id, stream_version, recorded_at, body, shape) ",
             );
             insert.push_values(plan.new, |mut row, (position, event)| {
                 row.push_bind(tenant)
@@ -130,7 +136,8 @@ impl Sqlite {
                     .push_bind(event.stream_id.as_bytes().as_slice())
                     .push_bind(event.stream_version as i64)
                     .push_bind(now)
-                    .push_bind(&event.body);
+                    .push_bind(&event.body)
+                    .push_bind(&event.shape);
             });
             insert.build().execute(&mut *tx).await?;
         }
@@ -144,22 +151,33 @@ impl Sqlite {
         tenant: &str,
         after: u64,
         limit: u32,
+        reading: Reading,
     ) -> Result<Vec<Pulled>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT global_position, recorded_at, body FROM events
-             WHERE tenant = ? AND global_position > ? ORDER BY global_position LIMIT ?",
-        )
-        .bind(tenant)
-        .bind(after as i64)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?;
+        let columns = match reading {
+            Reading::Bodies => "NULL, body",
+            Reading::Shapes => {
+                "shape, CASE WHEN shape IS NULL OR substr(shape, 1, 2) <> ?4 THEN body ELSE '' END"
+            }
+        };
+        let sql = format!(
+            "SELECT global_position, recorded_at, {columns} FROM events
+             WHERE tenant = ?1 AND global_position > ?2 ORDER BY global_position LIMIT ?3"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(after as i64)
+            .bind(i64::from(limit));
+        if reading == Reading::Shapes {
+            query = query.bind(schema_tag());
+        }
+        let rows = query.fetch_all(&self.readers).await?;
         Ok(rows
             .into_iter()
             .map(|row| Pulled {
                 global_position: row.get::<i64, _>(0) as u64,
                 recorded_at: row.get(1),
-                body: row.get(2),
+                shape: row.get(2),
+                body: row.get(3),
             })
             .collect())
     }

@@ -1,4 +1,5 @@
 //! The databases the contract suite runs against.
+#![allow(dead_code)] // Each test crate uses part of it.
 
 pub mod binary;
 
@@ -33,6 +34,27 @@ impl Backend {
                     .await
                     .unwrap_or_else(|e| panic!("cannot make a database on {admin}: {e}"))
             }
+        }
+    }
+}
+
+/// Runs `sql` on `database` behind the server's back: to set up a state
+/// only an older server, or a damaged database, leaves behind.
+pub async fn execute(database: &Database, sql: &str) {
+    match database {
+        Database::Sqlite(path) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("the SQLite file opens");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+            pool.close().await;
+        }
+        Database::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url)
+                .await
+                .expect("PostgreSQL answers");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+            pool.close().await;
         }
     }
 }
