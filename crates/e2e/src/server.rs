@@ -23,10 +23,22 @@ pub struct Served {
     dist: PathBuf,
     data: tempfile::TempDir,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    /// Answers as a server from before binary pull pages: the `Accept`
+    /// header never reaches the API, so every pull is JSON.
+    json_only: bool,
 }
 
 /// Serves `dist` on a free port of 127.0.0.1.
 pub async fn serve(dist: PathBuf) -> Served {
+    serve_with(dist, false).await
+}
+
+/// Serves `dist` as a server that writes only JSON pull pages would.
+pub async fn serve_json_only(dist: PathBuf) -> Served {
+    serve_with(dist, true).await
+}
+
+async fn serve_with(dist: PathBuf, json_only: bool) -> Served {
     assert!(
         dist.join("index.html").exists(),
         "{} holds no built app: run `trunk build --release` first",
@@ -43,6 +55,7 @@ pub async fn serve(dist: PathBuf) -> Served {
         dist,
         data,
         running: None,
+        json_only,
     };
     served.run(listener).await;
     served
@@ -59,7 +72,15 @@ impl Served {
             limits: Arc::new(Limits::per_second(200)),
         };
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
-        let app = router(state, Some(self.dist.clone()), &[origin]);
+        let mut app = router(state, Some(self.dist.clone()), &[origin]);
+        if self.json_only {
+            app = app.layer(axum::middleware::map_request(
+                |mut request: axum::extract::Request| async move {
+                    request.headers_mut().remove(axum::http::header::ACCEPT);
+                    request
+                },
+            ));
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

@@ -4,7 +4,7 @@
 //! holds is shown as a conflict, with why, and applied nowhere.
 
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::server::{serve, serve_json_only};
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -120,6 +120,34 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
         .expect("the application loads");
     carol.until_text("deleted ·").await;
     assert!(!carol.page_text().await.contains("Conflicts ("));
+}
+
+/// A server from before binary pull pages answers every pull in JSON: a
+/// fresh browser still catches up with all of it, and its own change still
+/// goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
+    let served = serve_json_only(workspace().join("dist")).await;
+    let total = served.preload(11, 3_000).await;
+    let artifacts = workspace().join("target/e2e-artifacts/json-only");
+    let browser = Browser::start(&artifacts).await;
+    browser
+        .client
+        .goto(&served.base)
+        .await
+        .expect("the app loads");
+    browser
+        .until("every event to arrive", || async {
+            (browser.event_count().await == total).then_some(())
+        })
+        .await;
+    browser
+        .create_application("Ledger Classic", "dana@example.com")
+        .await;
+    sent_everything(&browser).await;
+    let count = browser.event_count().await;
+    assert!(count > total, "the new application is in the log");
+    assert_eq!(server_count(&served.base).await, count);
 }
 
 /// How many events the server holds, paging through its log.
