@@ -264,6 +264,15 @@ impl Browser {
             .unwrap_or_else(|| panic!("no count in {status:?}"))
     }
 
+    /// Waits until the status line counts `events` events; `what` names
+    /// the wait in the failure message.
+    pub async fn until_event_count(&self, what: &str, events: u64) {
+        self.until(what, || async {
+            (self.event_count().await == events).then_some(())
+        })
+        .await
+    }
+
     /// Saves the page as `<name>.png` among the test's artifacts.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");

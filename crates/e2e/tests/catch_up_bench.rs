@@ -42,9 +42,7 @@ async fn catch_up() {
         .await
         .expect("the app loads");
     browser
-        .until("every event to arrive", || async {
-            (browser.event_count().await == total).then_some(())
-        })
+        .until_event_count("every event to arrive", total)
         .await;
     let arrived = start.elapsed().as_secs_f64();
     let navigation_start = browser

@@ -106,9 +106,7 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
         .expect("the app loads");
     let counted = ada.event_count().await;
     carol
-        .until("the fresh browser to pull everything", || async {
-            (carol.event_count().await == counted).then_some(())
-        })
+        .until_event_count("the fresh browser to pull everything", counted)
         .await;
     // Ada is still on the application's page.
     ada.until_text("deleted ·").await;
@@ -137,9 +135,7 @@ async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
         .await
         .expect("the app loads");
     browser
-        .until("every event to arrive", || async {
-            (browser.event_count().await == total).then_some(())
-        })
+        .until_event_count("every event to arrive", total)
         .await;
     browser
         .create_application("Ledger Classic", "dana@example.com")
@@ -182,10 +178,8 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     b.client.goto(&served.base).await.expect("the app loads");
     // A fresh device pulls the shared history: several pages, asked for
     // together.
-    b.until("the shared history to arrive", || async {
-        (b.event_count().await == shared).then_some(())
-    })
-    .await;
+    b.until_event_count("the shared history to arrive", shared)
+        .await;
     b.until("the service worker to control the page", || async {
         let controlled = b
             .client
@@ -232,10 +226,8 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     b.click("Yes, delete everything").await;
     b.until_text("Everything this device kept was deleted.")
         .await;
-    b.until("the log to come back from the server", || async {
-        (b.event_count().await == stored).then_some(())
-    })
-    .await;
+    b.until_event_count("the log to come back from the server", stored)
+        .await;
     sent_everything(b).await;
     assert_eq!(
         server_count(&served.base).await,
