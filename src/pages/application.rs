@@ -130,6 +130,12 @@ pub fn ApplicationPage() -> impl IntoView {
             })
             .flatten()
     });
+    // The frame (which sections there are) changes only when the
+    // application appears, goes or is deleted, or the slider leaves the
+    // head; each section follows its own part of `shown`, so a command
+    // redraws the section it changed and nothing else.
+    let frame = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.deleted)));
+    let at_head = Memo::new(move |_| ledger.is_live());
     let error = RwSignal::new(None::<String>);
     let drafts = Drafts::default();
     view! {
@@ -138,32 +144,59 @@ pub fn ApplicationPage() -> impl IntoView {
                 return view! { <p role="alert">"This address does not name an application."</p> }
                     .into_any();
             };
-            let Some(app) = shown.get() else {
+            let Some(deleted) = frame.get() else {
                 return view! {
                     <p role="alert">"There is no such application at this point of the log."</p>
                 }
                     .into_any();
             };
-            let live = ledger.is_live() && !app.deleted;
+            let Some(first) = shown.get_untracked() else {
+                return ().into_any();
+            };
+            let live = at_head.get() && !deleted;
+            let name = part(shown, first.name.clone(), |s| s.name.clone());
+            let plan = part(shown, first.plan, |s| s.plan);
+            let created_at = first.created_at;
             view! {
                 <article class="application" aria-labelledby="app-heading">
-                    <h2 id="app-heading">{app.name.clone()}</h2>
+                    <h2 id="app-heading">{move || name.get()}</h2>
                     <p class="meta">
-                        {format!(
-                            "{} · {} plan · created {}",
-                            if app.deleted { "deleted" } else { "active" },
-                            app.plan.label(),
-                            app.created_at.format("%Y-%m-%d"),
-                        )}
+                        {move || {
+                            format!(
+                                "{} · {} plan · created {}",
+                                if deleted { "deleted" } else { "active" },
+                                plan.get().label(),
+                                created_at.format("%Y-%m-%d"),
+                            )
+                        }}
                     </p>
                     <Show when=move || error.with(Option::is_some)>
                         <p role="alert" class="refused">{move || error.get().unwrap_or_default()}</p>
                     </Show>
-                    <Products id=id products=app.products.clone() live=live error=error drafts=drafts />
-                    <OwnerAndPlan id=id owner=app.owner.clone() plan=app.plan live=live error=error drafts=drafts />
-                    <Credentials id=id rows=app.credentials.clone() live=live error=error drafts=drafts />
+                    <Products
+                        id=id
+                        products=part(shown, first.products, |s| s.products.clone())
+                        live=live
+                        error=error
+                        drafts=drafts
+                    />
+                    <OwnerAndPlan
+                        id=id
+                        owner=part(shown, first.owner, |s| s.owner.clone())
+                        plan=plan
+                        live=live
+                        error=error
+                        drafts=drafts
+                    />
+                    <Credentials
+                        id=id
+                        rows=part(shown, first.credentials, |s| s.credentials.clone())
+                        live=live
+                        error=error
+                        drafts=drafts
+                    />
                     <Show when=move || live>
-                        <DeleteApplication id=id name=app.name.clone() error=error drafts=drafts />
+                        <DeleteApplication id=id name=name error=error drafts=drafts />
                     </Show>
                     <History id=id />
                 </article>
@@ -173,10 +206,25 @@ pub fn ApplicationPage() -> impl IntoView {
     }
 }
 
+/// One part of what the page shows, as a memo that changes only when that
+/// part does. While the application is not there (the frame is then being
+/// replaced), it keeps its last value.
+fn part<T>(shown: Memo<Option<Shown>>, first: T, pick: fn(&Shown) -> T) -> Memo<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    Memo::new(move |last: Option<&T>| {
+        shown.with(|s| match s {
+            Some(s) => pick(s),
+            None => last.cloned().unwrap_or_else(|| first.clone()),
+        })
+    })
+}
+
 #[component]
 fn Products(
     id: AppId,
-    products: Vec<String>,
+    products: Memo<Vec<String>>,
     live: bool,
     error: RwSignal<Option<String>>,
     drafts: Drafts,
@@ -241,9 +289,11 @@ fn Products(
     view! {
         <section aria-labelledby="products-heading">
             <h3 id="products-heading">"API products"</h3>
-            {if products.is_empty() {
-                view! { <p class="empty">"No API products yet."</p> }.into_any()
-            } else {
+            {move || {
+                let products = products.get();
+                if products.is_empty() {
+                    return view! { <p class="empty">"No API products yet."</p> }.into_any();
+                }
                 view! {
                     <ul class="products">
                         {products
@@ -311,16 +361,15 @@ fn Products(
 #[component]
 fn OwnerAndPlan(
     id: AppId,
-    owner: String,
-    plan: Plan,
+    owner: Memo<String>,
+    plan: Memo<Plan>,
     live: bool,
     error: RwSignal<Option<String>>,
     drafts: Drafts,
 ) -> impl IntoView {
     let ledger = use_ledger();
     let new_owner = drafts.new_owner;
-    let current = StoredValue::new(owner.clone());
-    let typed = move || new_owner.get().unwrap_or_else(|| current.get_value());
+    let typed = move || new_owner.get().unwrap_or_else(|| owner.get());
     let owner_error = move || {
         new_owner
             .get()
@@ -341,14 +390,14 @@ fn OwnerAndPlan(
             Err(e) => error.set(Some(e.to_string())),
         }
     };
-    let other = match plan {
+    let other = move || match plan.get() {
         Plan::Free => Plan::Paid,
         Plan::Paid => Plan::Free,
     };
     view! {
         <section aria-labelledby="owner-heading">
             <h3 id="owner-heading">"Owner and plan"</h3>
-            <p>{format!("Owned by {owner}, on the {} plan.", plan.label())}</p>
+            <p>{move || format!("Owned by {}, on the {} plan.", owner.get(), plan.get().label())}</p>
             <Show when=move || live>
                 <form on:submit=change_owner aria-label="Change owner">
                     <label>
@@ -365,9 +414,11 @@ fn OwnerAndPlan(
                 </form>
                 <button
                     type="button"
-                    on:click=move |_| run(ledger, Action::ChangePlan { app_id: id, plan: other }, error, || {})
+                    on:click=move |_| {
+                        run(ledger, Action::ChangePlan { app_id: id, plan: other() }, error, || {})
+                    }
                 >
-                    {format!("Move to the {} plan", other.label())}
+                    {move || format!("Move to the {} plan", other().label())}
                 </button>
             </Show>
         </section>
@@ -377,7 +428,7 @@ fn OwnerAndPlan(
 #[component]
 fn Credentials(
     id: AppId,
-    rows: Vec<CredentialRow>,
+    rows: Memo<Vec<CredentialRow>>,
     live: bool,
     error: RwSignal<Option<String>>,
     drafts: Drafts,
@@ -423,7 +474,8 @@ fn Credentials(
                     </tr>
                 </thead>
                 <tbody>
-                    {rows
+                    {move || {
+                        rows.get()
                         .into_iter()
                         .map(|c| {
                             let credential_id = c.id;
@@ -457,7 +509,8 @@ fn Credentials(
                                 </tr>
                             }
                         })
-                        .collect_view()}
+                        .collect_view()
+                    }}
                 </tbody>
             </table>
             <Show when=move || live>
@@ -484,7 +537,7 @@ fn Credentials(
 #[component]
 fn DeleteApplication(
     id: AppId,
-    name: String,
+    name: Memo<String>,
     error: RwSignal<Option<String>>,
     drafts: Drafts,
 ) -> impl IntoView {
@@ -504,7 +557,12 @@ fn DeleteApplication(
                 }
             >
                 <p role="alert">
-                    {format!("Delete {name}? Its credentials stop working. Its history stays in the log.")}
+                    {move || {
+                        format!(
+                            "Delete {}? Its credentials stop working. Its history stays in the log.",
+                            name.get(),
+                        )
+                    }}
                 </p>
                 <button
                     type="button"
@@ -527,66 +585,75 @@ fn DeleteApplication(
 /// application has thousands, and each costs the page a row.
 const HISTORY_SHOWN: usize = 50;
 
+/// One line of an application's history.
+#[derive(Clone, PartialEq)]
+struct HistoryRow {
+    /// 1-based, as the timeline counts.
+    position: usize,
+    name: &'static str,
+    kind: &'static str,
+    at: String,
+    actor: String,
+}
+
 #[component]
 fn History(id: AppId) -> impl IntoView {
     let ledger = use_ledger();
     let all = RwSignal::new(false);
-    let rows = move || {
+    // Keyed by position, so an appended event adds its line and the lines
+    // already drawn stay.
+    let listed = Memo::new(move |_| {
         let limit = if all.get() { usize::MAX } else { HISTORY_SHOWN };
         ledger
             .with_machine(|machine, k| {
                 let history = machine.app_history(id, k);
                 let total = history.len();
-                let shown = history
+                let rows = history
                     .into_iter()
                     .rev()
                     .take(limit)
-                    .map(|(p, e)| {
-                        (
-                            p + 1,
-                            e.event_type().name(),
-                            e.kind().label(),
-                            e.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
-                            e.actor.to_string(),
-                        )
+                    .map(|(p, e)| HistoryRow {
+                        position: p + 1,
+                        name: e.event_type().name(),
+                        kind: e.kind().label(),
+                        at: e.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                        actor: e.actor.to_string(),
                     })
                     .collect::<Vec<_>>();
-                (total, shown)
+                (total, rows)
             })
             .unwrap_or_default()
-    };
+    });
     view! {
         <section aria-labelledby="history-heading">
             <h3 id="history-heading">"History"</h3>
+            <ol class="history" reversed>
+                <For
+                    each=move || listed.with(|(_, rows)| rows.clone())
+                    key=|row| row.position
+                    children=|row| {
+                        view! {
+                            <li>
+                                <span class="position">{format!("#{}", row.position)}</span>
+                                <code>{row.name}</code>
+                                <span class=format!("badge {}", row.kind.replace(' ', "-"))>{row.kind}</span>
+                                <span>{row.at}</span>
+                                <span>{row.actor}</span>
+                            </li>
+                        }
+                    }
+                />
+            </ol>
             {move || {
-                let (total, shown) = rows();
-                let hidden = total - shown.len();
-                view! {
-                    <ol class="history" reversed>
-                        {shown
-                            .into_iter()
-                            .map(|(position, name, kind, at, actor)| {
-                                view! {
-                                    <li>
-                                        <span class="position">{format!("#{position}")}</span>
-                                        <code>{name}</code>
-                                        <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
-                                        <span>{at}</span>
-                                        <span>{actor}</span>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ol>
-                    {(hidden > 0)
-                        .then(|| {
-                            view! {
-                                <button type="button" on:click=move |_| all.set(true)>
-                                    {format!("Show all {total} events")}
-                                </button>
-                            }
-                        })}
-                }
+                let (total, drawn) = listed.with(|(total, rows)| (*total, rows.len()));
+                (total > drawn)
+                    .then(|| {
+                        view! {
+                            <button type="button" on:click=move |_| all.set(true)>
+                                {format!("Show all {total} events")}
+                            </button>
+                        }
+                    })
             }}
         </section>
     }
