@@ -160,6 +160,19 @@ fn HeldNotice() -> impl IntoView {
     let try_again = move |_| {
         leptos::task::spawn_local(async move { ledger.save_held().await });
     };
+    // Held changes live only in this page: leaving it while any wait would
+    // lose them, so the browser asks first.
+    let guard = window_event_listener_untyped("beforeunload", move |ev| {
+        if ledger.held.try_with_untracked(|h| !h.is_empty()) == Some(true) {
+            ev.prevent_default();
+            let _ = js_sys::Reflect::set(
+                &ev,
+                &"returnValue".into(),
+                &"Changes are not saved yet.".into(),
+            );
+        }
+    });
+    on_cleanup(move || guard.remove());
     view! {
         <Show when=move || ledger.held.with(|h| !h.is_empty())>
             <p role="status" class="held">

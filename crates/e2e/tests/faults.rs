@@ -406,6 +406,21 @@ impl Drop for SmallDisk {
     }
 }
 
+/// Whether the page objects to being left: a `beforeunload` it cancels.
+async fn leaving_is_questioned(b: &Browser) -> bool {
+    b.client
+        .execute(
+            "const e = new Event('beforeunload', { cancelable: true });
+             window.dispatchEvent(e);
+             return e.defaultPrevented;",
+            vec![],
+        )
+        .await
+        .expect("the script runs")
+        .as_bool()
+        .expect("a boolean")
+}
+
 fn free_bytes(path: &Path) -> u64 {
     let out = std::process::Command::new("df")
         .args(["-B1", "--output=avail"])
@@ -463,6 +478,10 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
         "a change not stored is not shown as made"
     );
     assert!(b.page_text().await.contains("No API products yet."));
+    assert!(
+        leaving_is_questioned(&b).await,
+        "leaving the page while a change waits asks first"
+    );
 
     // Room again: the change is stored by itself.
     std::fs::remove_file(filler).expect("the filler goes");
@@ -471,6 +490,10 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
         (!b.page_text().await.contains("not saved yet")).then_some(())
     })
     .await;
+    assert!(
+        !leaving_is_questioned(&b).await,
+        "with nothing waiting, the page is left without a question"
+    );
     b.client.refresh().await.expect("the page reloads");
     b.text_of(".log-ready").await;
     let after = export(&b).await;
