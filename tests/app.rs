@@ -393,3 +393,29 @@ async fn two_marked_positions_are_compared() {
     let search = web_sys::window().unwrap().location().search().unwrap();
     assert!(search.contains(&format!("from={mark}")), "{search}");
 }
+
+/// Every test unmounts its app. What the app left running (the sync loop,
+/// asleep between rounds) must end without touching what was disposed: a
+/// panic in wasm is a trap that can leave the whole module unusable.
+#[wasm_bindgen_test]
+async fn an_unmounted_app_ends_its_work_without_a_panic() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+    drop(fresh_app().await);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| PANICKED.store(true, Ordering::SeqCst)));
+    // Mounted and unmounted at different moments of the sync loop's waits.
+    for wait in [0, 30, 60, 90, 120] {
+        let app = mount();
+        text_of(".log-ready").await;
+        sleep(wait).await;
+        drop(app);
+        sleep(50).await;
+    }
+    sleep(300).await;
+    std::panic::set_hook(previous);
+    assert!(
+        !PANICKED.load(Ordering::SeqCst),
+        "a task of the unmounted app panicked"
+    );
+}

@@ -145,9 +145,15 @@ impl SyncAgent {
             // Closely watched until the log opens, so that a fresh device's
             // first round starts at once.
             browser::sleep(if opened { 100 } else { 10 }).await;
+            // The app may have gone during the sleep, and its signals with it.
+            let (Some(settings), Some(status)) = (
+                self.settings.try_get_untracked(),
+                ledger.status.try_get_untracked(),
+            ) else {
+                return;
+            };
             let kicked = self.kick.try_get_value().is_some_and(|k| k.get());
-            let settings = self.settings.get_untracked();
-            let ready = matches!(ledger.status.get_untracked(), LogStatus::Ready { .. });
+            let ready = matches!(status, LogStatus::Ready { .. });
             opened |= ready;
             if !settings.enabled {
                 self.phase.try_set(Phase::Paused);
