@@ -160,8 +160,8 @@ fn HeldNotice() -> impl IntoView {
     let try_again = move |_| {
         leptos::task::spawn_local(async move { ledger.save_held().await });
     };
-    // Held changes live only in this page: leaving it while any wait would
-    // lose them, so the browser asks first.
+    // Held changes live only in this page: leaving it while some still wait
+    // would lose them, so the browser asks first.
     let guard = window_event_listener_untyped("beforeunload", move |ev| {
         if ledger.held.try_with_untracked(|h| !h.is_empty()) == Some(true) {
             ev.prevent_default();
