@@ -46,7 +46,10 @@ impl SharedLog {
         self.0.iter()
     }
 
-    pub(crate) fn push(&self, envelope: Envelope) -> usize {
+    /// Appends `envelope` and returns its position. A log is built this
+    /// way while it is loaded, before any state folds it; after that, a
+    /// state appends (`Portal::append`), so that it stays at the head.
+    pub fn push(&self, envelope: Envelope) -> usize {
         self.0.push(envelope)
     }
 

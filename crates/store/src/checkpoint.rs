@@ -80,20 +80,25 @@ pub fn restore(log: &SharedLog, checkpoint: &Checkpoint) -> Result<Portal, Strin
 /// Loads the log and brings every projection to its head, saving a new
 /// checkpoint when the stored one is missing, distrusted or far behind.
 pub async fn cold_start(store: &impl EventStore) -> Result<ColdStart, StoreError> {
-    let loaded = store.read_all().await?;
-    let checkpoint = store.load_checkpoint().await?;
-    let mut entries = Vec::with_capacity(loaded.events.len());
-    // Rejected and superseded events are kept for the record only: the
-    // projections never count them.
-    let (live, set_aside): (Vec<_>, Vec<_>) =
-        loaded.events.into_iter().partition(|e| e.sync.is_live());
-    let log: SharedLog = live
-        .into_iter()
-        .map(|e| {
-            entries.push((e.position, e.sync));
-            e.envelope
+    let mut entries = Vec::new();
+    let mut set_aside = Vec::new();
+    // Each event goes straight into the log as it is decoded: a copy of the
+    // whole loaded log on the way would double a start's peak memory, and
+    // wasm memory never shrinks after a peak.
+    let log = SharedLog::new();
+    let loaded = store
+        .read_all_each(&mut |event| {
+            // Rejected and superseded events are kept for the record only:
+            // the projections never count them.
+            if event.sync.is_live() {
+                entries.push((event.position, event.sync));
+                log.push(event.envelope);
+            } else {
+                set_aside.push(event);
+            }
         })
-        .collect();
+        .await?;
+    let checkpoint = store.load_checkpoint().await?;
     let (mut portal, warmth) = match checkpoint.as_ref().map(|c| restore(&log, c)) {
         Some(Ok(portal)) => {
             let from = portal.position();

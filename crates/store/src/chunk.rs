@@ -181,6 +181,17 @@ pub(crate) fn decode_frame<'a>(
 
 /// Decodes the events of `chunks` from position `from` on, into `out`.
 pub fn decode_chunks(chunks: &[Chunk], from: u64, out: &mut crate::contract::Loaded) {
+    let events = &mut out.events;
+    decode_chunks_each(chunks, from, &mut out.quarantined, &mut |e| events.push(e));
+}
+
+/// Like `decode_chunks`, handing each event to `each` as it is decoded.
+pub fn decode_chunks_each(
+    chunks: &[Chunk],
+    from: u64,
+    quarantined: &mut Vec<Quarantined>,
+    each: &mut dyn FnMut(StoredEvent),
+) {
     let mut symbols = stored::Symbols::default();
     for chunk in chunks {
         if chunk.end() <= from {
@@ -205,13 +216,13 @@ pub fn decode_chunks(chunks: &[Chunk], from: u64, out: &mut crate::contract::Loa
                         envelope.global_position = Some(*global_position);
                         envelope.recorded_at = Some(*recorded_at);
                     }
-                    out.events.push(StoredEvent {
+                    each(StoredEvent {
                         position,
                         envelope,
                         sync: state,
                     });
                 }
-                Err(reason) => out.quarantined.push(Quarantined { position, reason }),
+                Err(reason) => quarantined.push(Quarantined { position, reason }),
             }
         }
     }

@@ -122,6 +122,13 @@ pub trait EventStore {
     /// The whole log, in local order.
     async fn read_all(&self) -> Result<Loaded, StoreError>;
 
+    /// The whole log, in local order, handed to `each` event by event as it
+    /// is decoded; the `Loaded` returned holds everything else and no
+    /// events. A cold start builds its log this way, so that it never holds
+    /// a second copy of the whole log: in wasm, memory taken at a peak is
+    /// never given back.
+    async fn read_all_each(&self, each: &mut dyn FnMut(StoredEvent)) -> Result<Loaded, StoreError>;
+
     /// The log from local position `from` on.
     async fn read_from(&self, from: u64) -> Result<Loaded, StoreError>;
 

@@ -649,6 +649,21 @@ impl<B: Backend> Engine<B> {
     }
 
     async fn read(&self, from: u64, to: Option<u64>) -> Result<Loaded, StoreError> {
+        let mut events = Vec::new();
+        let mut loaded = self.read_each(from, to, &mut |e| events.push(e)).await?;
+        loaded.events = events;
+        Ok(loaded)
+    }
+
+    /// Reads positions `from` to `to` (or the end), handing each event to
+    /// `each` in position order as its page is decoded; the returned
+    /// `Loaded` has the rest (quarantined records, head) and no events.
+    async fn read_each(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        each: &mut dyn FnMut(StoredEvent),
+    ) -> Result<Loaded, StoreError> {
         let tx = self.backend.begin(Mode::Read).await?;
         let compacted = tx.meta(meta::COMPACTED);
         let len = tx.log_end().await?;
@@ -658,7 +673,48 @@ impl<B: Backend> Engine<B> {
             ..Loaded::default()
         };
         let until = to.map_or(len, |to| to.min(len));
-        loaded.events.reserve(until.saturating_sub(from) as usize);
+        // Appended chunks not yet compacted all start at or after
+        // `compacted`. They are few, and read first so that they can be
+        // merged in as the segments stream by: an import may have landed
+        // segments after them.
+        let tail: Vec<Chunk> = tx
+            .chunks_from(compacted.max(from.saturating_sub(MAX_CHUNK_EVENTS - 1)))
+            .await?
+            .into_iter()
+            .filter(|c| c.count > 0 && c.end() > from)
+            .collect();
+        let mut appended = Loaded::default();
+        decode_chunks(&tail, from, &mut appended);
+        drop(tail);
+        loaded.quarantined = appended.quarantined;
+        let mut appended = appended.events.into_iter().peekable();
+        // A read to the end teaches the catalog what it did not know yet; a
+        // read of everything teaches it afresh. What it learns is applied
+        // after the commit, so other tasks never see it half learnt.
+        let afresh = from == 0 && to.is_none();
+        let mut learnt = afresh.then(Catalog::default);
+        let mut seen = Vec::new();
+        let mut emit = |event: StoredEvent| {
+            if event.position >= until {
+                return;
+            }
+            let e_ = &event.envelope;
+            let observed = (
+                event.position,
+                e_.event_id,
+                e_.stream_id,
+                e_.stream_version,
+                event.sync.is_live(),
+            );
+            match learnt.as_mut() {
+                Some(catalog) => {
+                    catalog.observe(observed.0, observed.1, observed.2, observed.3, observed.4)
+                }
+                None if to.is_none() => seen.push(observed),
+                None => {}
+            }
+            each(event);
+        };
         // A segment holding positions before `until` ends before `until + MAX`.
         let span = match to {
             Some(to) => to.min(len) + MAX_CHUNK_EVENTS,
@@ -667,45 +723,28 @@ impl<B: Backend> Engine<B> {
         .saturating_sub(from);
         let pages = span.div_ceil(READ_PAGE).max(1);
         tx.segment_pages(from, READ_PAGE, pages, &mut |segments| {
-            decode_chunks(&segments, from, &mut loaded);
+            chunk::decode_chunks_each(&segments, from, &mut loaded.quarantined, &mut |event| {
+                while let Some(earlier) = appended.next_if(|a| a.position < event.position) {
+                    emit(earlier);
+                }
+                emit(event);
+            });
         })
         .await?;
-        // Appended chunks not yet compacted all start at or after `compacted`.
-        let tail: Vec<Chunk> = tx
-            .chunks_from(compacted.max(from.saturating_sub(MAX_CHUNK_EVENTS - 1)))
-            .await?
-            .into_iter()
-            .filter(|c| c.count > 0 && c.end() > from)
-            .collect();
-        let last_segment_position = loaded.events.last().map(|e| e.position);
-        decode_chunks(&tail, from, &mut loaded);
-        if tail
-            .first()
-            .is_some_and(|c| last_segment_position.is_some_and(|p| c.first < p))
-        {
-            // An import landed after appends that were not compacted yet.
-            loaded.events.sort_by_key(|e| e.position);
-            loaded.quarantined.sort_by_key(|q| q.position);
-        }
-        loaded.events.retain(|e| e.position < until);
+        appended.for_each(&mut emit);
+        loaded.quarantined.sort_by_key(|q| q.position);
         loaded.quarantined.retain(|q| q.position < until);
         tx.commit().await?;
-        // A read to the end teaches the catalog what it did not know yet.
         let mut catalog = self.catalog.borrow_mut();
-        if from == 0 && to.is_none() {
-            *catalog = Catalog::default();
-        }
-        if to.is_none() && from <= catalog.len && catalog.len != len {
+        if let Some(learnt) = learnt {
+            *catalog = learnt;
+            catalog.len = len;
+        } else if to.is_none() && from <= catalog.len && catalog.len != len {
             let known = catalog.len;
-            for event in loaded.events.iter().filter(|e| e.position >= known) {
-                let e_ = &event.envelope;
-                catalog.observe(
-                    event.position,
-                    e_.event_id,
-                    e_.stream_id,
-                    e_.stream_version,
-                    event.sync.is_live(),
-                );
+            for (position, id, stream, version, live) in seen {
+                if position >= known {
+                    catalog.observe(position, id, stream, version, live);
+                }
             }
             catalog.len = len;
         }
@@ -864,6 +903,10 @@ impl<B: Backend> EventStore for Engine<B> {
 
     async fn read_all(&self) -> Result<Loaded, StoreError> {
         self.read(0, None).await
+    }
+
+    async fn read_all_each(&self, each: &mut dyn FnMut(StoredEvent)) -> Result<Loaded, StoreError> {
+        self.read_each(0, None, each).await
     }
 
     async fn read_from(&self, from: u64) -> Result<Loaded, StoreError> {

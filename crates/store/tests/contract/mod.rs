@@ -671,6 +671,74 @@ pub async fn a_cold_start_restores_the_checkpoint_and_folds_the_rest<H: Harness>
     assert_eq!(second.entries.len(), log.len());
 }
 
+/// Appends not yet compacted, then an import after them: the import's
+/// segment is read before the appends' chunks, and a read must still hand
+/// the events over in position order, whole.
+pub async fn an_import_after_appends_loads_in_position_order<H: Harness>(h: &H) {
+    let store = fresh(h, "import-after-appends").await;
+    let mut f = Fixture::new(23);
+    let a = f.create(1);
+    let b = f.add(1, "Maps");
+    append_ok(&store, &a).await;
+    append_ok(&store, &b).await;
+    let log = demo(23, 1_500);
+    import_pending(&store, &log).await;
+    let rejected = SyncState::Rejected {
+        reason: "Application App 1 was deleted on another device".into(),
+    };
+    let updates: Vec<_> = b
+        .events
+        .iter()
+        .map(|e| (e.event_id, rejected.clone()))
+        .collect();
+    store.set_sync_states(&updates).await.unwrap();
+
+    let loaded = store.read_all().await.unwrap();
+    let everything: Vec<Envelope> = a
+        .events
+        .iter()
+        .chain(&b.events)
+        .chain(&log)
+        .cloned()
+        .collect();
+    assert_eq!(envelopes(&loaded), everything);
+    let positions: Vec<u64> = loaded.events.iter().map(|e| e.position).collect();
+    assert_eq!(positions, (0..everything.len() as u64).collect::<Vec<_>>());
+    let mut streamed = Vec::new();
+    let rest = store
+        .read_all_each(&mut |e| streamed.push(e))
+        .await
+        .unwrap();
+    assert_eq!(streamed, loaded.events);
+    assert_eq!((rest.head, rest.events.len()), (loaded.head, 0));
+
+    let start = cold_start(&store).await.unwrap();
+    let live: Vec<Envelope> = a.events.iter().chain(&log).cloned().collect();
+    assert_eq!(start.portal, Portal::fold(&live));
+    assert_eq!(start.entries.len(), live.len());
+    let aside: Vec<EventId> = start
+        .set_aside
+        .iter()
+        .map(|e| e.envelope.event_id)
+        .collect();
+    assert_eq!(
+        aside,
+        b.events.iter().map(|e| e.event_id).collect::<Vec<_>>()
+    );
+    // Another handle, started cold, takes the next command where the
+    // rejected one was: its stream version was given back.
+    let other = h.open("import-after-appends").await;
+    cold_start(&other).await.unwrap();
+    let mut g = Fixture::new(24);
+    g.create(1);
+    let next = g.add(1, "Search");
+    assert_eq!(next.expected, b.expected);
+    other
+        .append(next.expected, &next.events)
+        .await
+        .expect("it fits after the rejected command");
+}
+
 pub async fn a_checkpoint_from_other_projection_code_is_rebuilt<H: Harness>(h: &H) {
     let store = fresh(h, "cold-version").await;
     let log = demo(22, 2_500);
@@ -1030,6 +1098,7 @@ macro_rules! contract_cases {
             the_log_survives_reopening,
             a_checkpoint_round_trips,
             a_cold_start_restores_the_checkpoint_and_folds_the_rest,
+            an_import_after_appends_loads_in_position_order,
             a_checkpoint_from_other_projection_code_is_rebuilt,
             a_checkpoint_from_another_log_is_rebuilt,
             an_unreadable_checkpoint_is_rebuilt,
