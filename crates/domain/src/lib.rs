@@ -42,7 +42,7 @@ pub use ids::{
 pub use intern::Interner;
 pub use log::SharedLog;
 pub use portal::{NotAtHead, Portal};
-pub use projections::applications::{AppQuery, AppStatus};
+pub use projections::applications::{AppQuery, AppStatus, NameOrder};
 pub use projections::timeline::{CausationChain, LogIndex, TimelineFilter};
 pub use records::{
     ApplicationRecord, CredentialImage, CredentialKey, CredentialRecord, CredentialStatus,

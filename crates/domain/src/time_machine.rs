@@ -8,6 +8,13 @@
 //! A machine resumed from a head state (a cold start restores the head from
 //! a stored snapshot) has no checkpoints yet: they are folded on the first
 //! question about the past, so that opening the portal does not pay for them.
+//!
+//! Checkpoints cost memory, so a large log wants them far apart; but then
+//! each answer folds many events. A window of finer states, every
+//! `every / 32` events across the one interval the last question fell in,
+//! makes the questions a slider asks (neighbouring positions) cheap: the
+//! first question in an interval folds up to `every` events, the next ones
+//! at most `every / 32`.
 
 use crate::diff::PortalDiff;
 use crate::envelope::Envelope;
@@ -28,8 +35,21 @@ pub struct TimeMachine {
     /// folded are missing from the end.
     checkpoints: RefCell<Vec<Portal>>,
     every: usize,
+    window: RefCell<Window>,
     head: Portal,
 }
+
+/// Finer states inside one checkpoint interval: `states[j]` is the state
+/// after `interval * every + j * step` events; those not yet folded are
+/// missing from the end.
+#[derive(Clone, Debug, Default)]
+struct Window {
+    interval: Option<usize>,
+    states: Vec<Portal>,
+}
+
+/// How many finer states the window keeps across one interval.
+const WINDOW_STATES: usize = 32;
 
 impl Default for TimeMachine {
     fn default() -> Self {
@@ -47,6 +67,7 @@ impl TimeMachine {
             log,
             index: LogIndex::default(),
             every: every.max(1),
+            window: RefCell::default(),
             head,
         }
     }
@@ -68,6 +89,7 @@ impl TimeMachine {
             checkpoints: RefCell::new(vec![Portal::over(log.clone())]),
             index: LogIndex::over(log.len()),
             every: every.max(1),
+            window: RefCell::default(),
             log,
             head,
         }
@@ -124,7 +146,23 @@ impl TimeMachine {
         if k == self.log.len() {
             return self.head.clone();
         }
-        let mut state = self.checkpoint(k / self.every);
+        let interval = k / self.every;
+        let step = (self.every / WINDOW_STATES).max(1);
+        let start = interval * self.every;
+        let j = (k - start) / step;
+        let mut window = self.window.borrow_mut();
+        if window.interval != Some(interval) {
+            *window = Window {
+                interval: Some(interval),
+                states: vec![self.checkpoint(interval)],
+            };
+        }
+        while window.states.len() <= j {
+            let mut next = window.states[window.states.len() - 1].clone();
+            next.advance_to((start + window.states.len() * step) as u64);
+            window.states.push(next);
+        }
+        let mut state = window.states[j].clone();
         state.advance_to(k as u64);
         state
     }

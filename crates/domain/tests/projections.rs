@@ -80,6 +80,68 @@ fn applications_filter_by_owner_product_plan_and_status() {
 }
 
 #[test]
+fn a_page_of_applications_is_the_start_of_the_whole_list() {
+    let log = demo::DemoGenerator::generate(demo::DemoConfig::year(5, 20_000));
+    let portal = Portal::fold(&log);
+    let query = AppQuery::default();
+    let all = portal.applications(&query);
+    assert!(
+        all.len() > 100,
+        "enough applications to page: {}",
+        all.len()
+    );
+    for n in [0, 1, 50, all.len() - 1, all.len(), all.len() + 10] {
+        let (total, page) = portal.first_applications(&query, n);
+        assert_eq!(total, all.len());
+        let ids = |apps: &[App<'_>]| apps.iter().map(|a| a.id()).collect::<Vec<_>>();
+        assert_eq!(ids(&page), ids(&all[..n.min(all.len())]), "first {n}");
+    }
+    // Names compare ignoring case, and the id settles equal names.
+    let s = portfolio();
+    let (total, page) = s.portal.first_applications(&AppQuery::default(), 2);
+    assert_eq!(
+        (total, names(&page)),
+        (3, vec!["Checkout Service".into(), "Mobile CHECKOUT".into()])
+    );
+}
+
+#[test]
+fn the_heads_name_order_pages_every_earlier_state() {
+    let log = demo::DemoGenerator::generate(demo::DemoConfig::year(6, 20_000));
+    let machine = TimeMachine::from_log(log.clone(), 512);
+    let order = NameOrder::of(machine.head());
+    assert_eq!(
+        order.len(),
+        machine.head().applications(&AppQuery::default()).len()
+    );
+    let ids = |apps: &[App<'_>]| apps.iter().map(|a| a.id()).collect::<Vec<_>>();
+    let paid = AppQuery {
+        plan: Some(Plan::Paid),
+        ..AppQuery::default()
+    };
+    for k in (0..=log.len()).step_by(997).chain([log.len()]) {
+        let state = machine.state_at(k);
+        for query in [AppQuery::default(), paid.clone()] {
+            let (total, page) = state.first_applications_in(&order, &query, 50);
+            let (expected_total, expected) = state.first_applications(&query, 50);
+            assert_eq!(
+                (total, ids(&page)),
+                (expected_total, ids(&expected)),
+                "at {k}"
+            );
+        }
+    }
+    // An order taken earlier lacks the applications created since: it is
+    // not used for a later state.
+    let early = NameOrder::of(&machine.state_at(log.len() / 2));
+    let (total, page) = machine
+        .head()
+        .first_applications_in(&early, &AppQuery::default(), 50);
+    let (expected_total, expected) = machine.head().first_applications(&AppQuery::default(), 50);
+    assert_eq!((total, ids(&page)), (expected_total, ids(&expected)));
+}
+
+#[test]
 fn an_applications_history_includes_its_surveys() {
     let mut s = given([create(1, Plan::Free), add(1, "maps"), create(2, Plan::Free)]);
     let removed = s.attempt(remove(1, "maps", "")).unwrap().remove(0);

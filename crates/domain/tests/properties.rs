@@ -129,6 +129,23 @@ proptest! {
     }
 
     #[test]
+    fn the_owner_choices_are_the_owners_of_live_applications(actions in actions()) {
+        let log = run(&actions).log();
+        let mut portal = Portal::new();
+        for envelope in log {
+            portal.append(envelope).unwrap();
+            let mut expected: Vec<&Owner> = portal
+                .apps()
+                .filter(|a| !a.is_deleted())
+                .map(|a| &a.record.owner)
+                .collect();
+            expected.sort();
+            expected.dedup();
+            prop_assert_eq!(portal.owners(), expected);
+        }
+    }
+
+    #[test]
     fn command_sequences_make_valid_histories(actions in actions()) {
         let log = run(&actions).log();
         prop_assert_eq!(validate(&log), Ok(()));
@@ -143,6 +160,20 @@ proptest! {
         let log = DemoGenerator::generate(DemoConfig::year(seed, size));
         prop_assert!(log.len() >= size);
         prop_assert_eq!(validate(&log), Ok(()));
+    }
+
+    #[test]
+    fn the_time_machine_answers_positions_in_any_order(
+        seed in any::<u64>(),
+        every in 1usize..400,
+        picks in proptest::collection::vec(0.0f64..=1.0, 1..40),
+    ) {
+        let log = DemoGenerator::generate(DemoConfig::year(seed, 1_500));
+        let machine = TimeMachine::from_log(log.clone(), every);
+        for pick in picks {
+            let k = (log.len() as f64 * pick) as usize;
+            prop_assert_eq!(machine.state_at(k), Portal::fold(&log[..k]), "position {}", k);
+        }
     }
 
     #[test]
