@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use portal_domain::process::{self, Issued};
 use portal_domain::{
     Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, Rating, SurveyId,
-    Text, TimeMachine, DEFAULT_CHECKPOINT_EVERY,
+    Text, TimeMachine,
 };
 use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
@@ -134,6 +134,13 @@ pub struct Ledger {
     local: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
+/// The slider's checkpoint interval. Every checkpoint copies what changed
+/// since the one before: at 100k events, 300 steps back with one every 512
+/// events took the tab from 46 to 80 MB of wasm memory, and with one every
+/// 8,192 to 56 MB, while a step, which then folds up to 8,191 events, still
+/// took a p95 of 5.5 ms (`scripts/bench-app.sh`).
+const SLIDER_CHECKPOINT_EVERY: usize = 8_192;
+
 /// What a cold start read, in the shape the ledger keeps it: opening and
 /// reloading both install it.
 struct Rebuilt {
@@ -153,7 +160,7 @@ impl From<ColdStart> for Rebuilt {
             store_end: live.max(aside).unwrap_or(0),
             sync: start.entries.into_iter().map(|(_, s)| s).collect(),
             len: start.portal.log().len() as u64,
-            machine: TimeMachine::resume(start.portal, DEFAULT_CHECKPOINT_EVERY),
+            machine: TimeMachine::resume(start.portal, SLIDER_CHECKPOINT_EVERY),
             rejected: start
                 .set_aside
                 .into_iter()

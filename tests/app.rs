@@ -35,6 +35,15 @@ fn press(key: &str) {
     slider.dispatch_event(&event).unwrap();
 }
 
+fn owner_choices() -> Vec<String> {
+    let options = document()
+        .query_selector_all("select[aria-label='Filter by owner'] option")
+        .unwrap();
+    (0..options.length())
+        .filter_map(|i| options.item(i)?.text_content())
+        .collect()
+}
+
 fn slider_value() -> String {
     document()
         .query_selector("input.slider")
@@ -205,6 +214,8 @@ async fn the_slider_shows_the_past_and_turns_commands_off() {
     let after_first = event_count().await;
     create_app("Late", "grace@example.com").await;
     let head = event_count().await;
+    let both = ["Any", "ada@example.com", "grace@example.com"];
+    eventually("both owners", || (owner_choices() == both).then_some(())).await;
 
     press("Home");
     eventually("the empty past", || listed_apps().is_empty().then_some(())).await;
@@ -221,6 +232,12 @@ async fn the_slider_shows_the_past_and_turns_commands_off() {
     })
     .await;
     assert_eq!(slider_value(), after_first.to_string());
+    // The owner filter offers the owners of that moment, once the slider
+    // rests.
+    eventually("the owners then", || {
+        (owner_choices() == ["Any", "ada@example.com"]).then_some(())
+    })
+    .await;
 
     press("PageUp");
     eventually("the head", || (listed_apps().len() == 2).then_some(())).await;

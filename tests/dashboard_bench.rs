@@ -144,30 +144,6 @@ fn where_text() -> String {
         .unwrap_or_default()
 }
 
-/// Runs a full garbage collection, when the browser offers one.
-fn collect_garbage() -> bool {
-    let gc = js_sys::Reflect::get(&js_sys::global(), &"gc".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    gc.is_some_and(|gc| gc.call0(&wasm_bindgen::JsValue::NULL).is_ok())
-}
-
-/// JS heap (Chromium's `performance.memory`) and wasm linear memory, in MB.
-fn memory_mb() -> (f64, f64) {
-    let performance = web_sys::window().unwrap().performance().unwrap();
-    let heap = js_sys::Reflect::get(&performance, &"memory".into())
-        .and_then(|m| js_sys::Reflect::get(&m, &"usedJSHeapSize".into()))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-    let wasm = wasm_bindgen::memory()
-        .unchecked_into::<js_sys::WebAssembly::Memory>()
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length();
-    (heap / 1e6, f64::from(wasm) / 1e6)
-}
-
 #[wasm_bindgen_test]
 async fn dashboard_budgets() {
     // A returning user's device: the demo log, and the checkpoint its first
@@ -185,9 +161,6 @@ async fn dashboard_budgets() {
             .unwrap();
         cold_start(&store).await.unwrap();
     }
-
-    collect_garbage();
-    let before_mounting = memory_mb();
 
     // Cold start: mounting until the applications list shows the log.
     let mut cold = Vec::new();
@@ -210,25 +183,10 @@ async fn dashboard_budgets() {
         "median_ms": percentile(&cold, 0.5),
     }));
 
+    // Memory is measured in a page that only opens the stored log
+    // (`crates/e2e/tests/returning_user_bench.rs`): this page generated it.
     let _app = mount();
     eventually("the list", || (!listed_apps().is_empty()).then_some(())).await;
-    let (heap, wasm) = memory_mb();
-    // What stays: garbage goes once the collector runs (webdriver.json
-    // exposes `gc`); wasm-bindgen's finalizers need a second pass.
-    let collected = collect_garbage() && collect_garbage();
-    let (live_heap, _) = memory_mb();
-    report(json!({
-        "figure": "memory with the log loaded", "events": EVENTS,
-        "js_heap_mb": heap, "wasm_memory_mb": wasm, "total_mb": heap + wasm,
-        "after_gc": collected.then(|| json!({
-            "js_heap_mb": live_heap, "total_mb": live_heap + wasm,
-        })),
-        // Wasm memory never shrinks: what the benchmark itself reached by
-        // generating and importing the log, before the app was mounted.
-        "before_mounting": json!({
-            "js_heap_mb": before_mounting.0, "wasm_memory_mb": before_mounting.1,
-        }),
-    }));
 
     // Commands: the plan of one application, back and forth, from the
     // click to the page saying so.

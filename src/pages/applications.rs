@@ -10,12 +10,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use portal_domain::{
-    Action, AppId, AppName, AppQuery, AppStatus, CredentialId, NewCredential, Owner, Plan,
-    ProductName,
+    Action, AppId, AppName, AppQuery, AppStatus, CredentialId, NameOrder, NewCredential, Owner,
+    Plan, ProductName,
 };
+use std::rc::Rc;
 
 /// Applications drawn at first, and added by each "Show more".
 const PAGE_ROWS: usize = 50;
+
+/// How long the slider rests before the filters' choices follow it.
+const CHOICES_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// The filters a URL can carry, and their query-string names.
 const FILTERS: [&str; 5] = ["q", "owner", "product", "plan", "status"];
@@ -58,16 +62,25 @@ pub fn ApplicationsPage() -> impl IntoView {
     // Pages of rows: a long list is drawn a page at a time, so that a slider
     // step redraws what is on screen, not every application.
     let limit = RwSignal::new(PAGE_ROWS);
+    // The head's order of names serves every position of the slider; it is
+    // taken again only when an application has been created since.
+    let order: StoredValue<Rc<NameOrder>, LocalStorage> = StoredValue::new_local(Rc::default());
     let rows = move || {
         let query = query_of(param);
         let limit = limit.get();
+        let order = ledger
+            .with_machine(|machine, _| {
+                if !order.with_value(|o| o.covers(machine.head())) {
+                    order.set_value(Rc::new(NameOrder::of(machine.head())));
+                }
+                order.get_value()
+            })
+            .unwrap_or_default();
         ledger
             .with_state(|portal, _| {
-                let matching = portal.applications(&query);
-                let total = matching.len();
-                let rows = matching
+                let (total, shown) = portal.first_applications_in(&order, &query, limit);
+                let rows = shown
                     .into_iter()
-                    .take(limit)
                     .map(|app| Row {
                         id: app.id(),
                         name: app.record.name.to_string(),
@@ -87,21 +100,44 @@ pub fn ApplicationsPage() -> impl IntoView {
             })
             .unwrap_or_default()
     };
+    // The filters' choices follow the slider once it rests (at the head, at
+    // once): listing every owner is a pass over every application, which at
+    // a million events was a third of a slider step, and a closed drop-down
+    // shows none of them meanwhile.
+    let rested = RwSignal::new(0u64);
+    Effect::new(move |pending: Option<Option<TimeoutHandle>>| {
+        let k = ledger.position();
+        if let Some(Some(handle)) = pending {
+            handle.clear();
+        }
+        if ledger.is_live() {
+            rested.set(k);
+            return None;
+        }
+        let settle = move || {
+            rested.try_set(k);
+        };
+        set_timeout_with_handle(settle, CHOICES_SETTLE).ok()
+    });
     // Kept apart, so the filters' options are redrawn only when the owners or
     // products themselves change, not on every step of the slider.
     let choices = Memo::new(move |_| {
-        ledger
-            .with_state(|portal, _| {
-                let owners: Vec<String> = portal.owners().iter().map(|o| o.to_string()).collect();
-                let products: Vec<String> = portal
-                    .adoption()
-                    .apps_per_product()
-                    .into_iter()
-                    .map(|(p, _)| p.to_string())
-                    .collect();
-                (owners, products)
-            })
-            .unwrap_or_default()
+        rested.track();
+        untrack(move || {
+            ledger
+                .with_state(|portal, _| {
+                    let owners: Vec<String> =
+                        portal.owners().iter().map(|o| o.to_string()).collect();
+                    let products: Vec<String> = portal
+                        .adoption()
+                        .apps_per_product()
+                        .into_iter()
+                        .map(|(p, _)| p.to_string())
+                        .collect();
+                    (owners, products)
+                })
+                .unwrap_or_default()
+        })
     });
     let select = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
         view! {
