@@ -9,6 +9,10 @@ WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --profile wasm-release --locked -p port
   --test dashboard_bench -- --nocapture 2>&1 | grep -E '^\{' || true
 # What the browser downloads: the release build's wasm and JS, gzipped.
 trunk build --release --skip-version-check >&2
+# A returning user's page, which only opens the stored log: cold start from
+# navigation, memory, slider steps. DASHBOARD_EVENTS=1000000 for the 1M log.
+cargo test --release --locked -p portal-e2e --test returning_user_bench -- --nocapture 2>&1 \
+  | grep -E '^\{' || true
 wasm=$(gzip -9c dist/*.wasm | wc -c)
 js=$(gzip -9c dist/*.js | wc -c)
 echo "{\"figure\":\"download size\",\"wasm_gz_bytes\":$wasm,\"js_gz_bytes\":$js,\"total_gz_kb\":$(( (wasm + js) / 1024 ))}"

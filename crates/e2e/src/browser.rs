@@ -72,6 +72,25 @@ impl Browser {
     /// `profile`, which outlives the browser: a later browser started in
     /// the same directory opens the same IndexedDB.
     pub async fn start_in(artifacts: &Path, profile: &Path) -> Browser {
+        Self::launch(artifacts, profile, &[]).await
+    }
+
+    /// Like `start`, with Chromium's memory figures made exact and a full
+    /// garbage collection offered to the page as `gc()`, for benchmarks
+    /// that read how much memory a page keeps.
+    pub async fn start_measuring(artifacts: &Path) -> Browser {
+        let profile = tempfile::tempdir().expect("a temporary profile");
+        let mut browser = Self::launch(
+            artifacts,
+            profile.path(),
+            &["--js-flags=--expose-gc", "--enable-precise-memory-info"],
+        )
+        .await;
+        browser._profile = Some(profile);
+        browser
+    }
+
+    async fn launch(artifacts: &Path, profile: &Path, extra_args: &[&str]) -> Browser {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port();
         // A process group of its own, which Chromium's processes join, so
@@ -87,16 +106,31 @@ impl Browser {
         let downloads = profile.join("downloads");
         std::fs::create_dir_all(&downloads).expect("a downloads directory");
         std::fs::create_dir_all(artifacts).expect("an artifacts directory");
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+        ]
+        .iter()
+        .chain(extra_args)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!(
+            "--user-data-dir={}",
+            profile.join("chrome").display()
+        ));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.join("chrome").display()),
-                ],
+                "args": args,
                 "prefs": {
                     "download.default_directory": downloads.display().to_string(),
                     "download.prompt_for_download": false,
@@ -273,11 +307,49 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` in every page this browser opens from now on, before
+    /// the page's own scripts (Chromium's DevTools protocol, through
+    /// chromedriver).
+    pub async fn before_each_page(&self, script: &str) {
+        self.client
+            .issue_cmd(DevTools {
+                method: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": script }),
+            })
+            .await
+            .expect("chromedriver runs the DevTools command");
+    }
+
     /// Saves the page as `<name>.png` among the test's artifacts.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");
         let path = self.artifacts.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("the screenshot is saved");
         path
+    }
+}
+
+/// A DevTools protocol command, sent through chromedriver's own endpoint.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -4,6 +4,7 @@
 
 use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
@@ -104,7 +105,13 @@ impl Served {
     /// (seed `seed`) through the API, as that device would have pushed it.
     /// Returns how many events it holds.
     pub async fn preload(&self, seed: u64, events: usize) -> u64 {
-        let log = DemoGenerator::generate(DemoConfig::year(seed, events));
+        self.preload_log(&DemoGenerator::generate(DemoConfig::year(seed, events)))
+            .await
+    }
+
+    /// Pushes `log` to the server, in batches as a device would, and
+    /// returns how many events it holds.
+    pub async fn preload_log(&self, log: &[Envelope]) -> u64 {
         let client = reqwest::Client::new();
         for batch in log.chunks(500) {
             let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
