@@ -36,12 +36,7 @@ fn press(key: &str) {
 }
 
 fn owner_choices() -> Vec<String> {
-    let options = document()
-        .query_selector_all("select[aria-label='Filter by owner'] option")
-        .unwrap();
-    (0..options.length())
-        .filter_map(|i| options.item(i)?.text_content())
-        .collect()
+    texts("select[aria-label='Filter by owner'] option")
 }
 
 fn slider_value() -> String {

@@ -180,14 +180,17 @@ pub async fn text_of(selector: &str) -> String {
     .await
 }
 
+/// The text of every element matching `selector`, in page order.
+pub fn texts(selector: &str) -> Vec<String> {
+    let found = document().query_selector_all(selector).unwrap();
+    (0..found.length())
+        .filter_map(|i| found.item(i)?.text_content())
+        .collect()
+}
+
 /// Rows of the applications table, as their names.
 pub fn listed_apps() -> Vec<String> {
-    let rows = document()
-        .query_selector_all("table.apps tbody tr td:first-child")
-        .unwrap();
-    (0..rows.length())
-        .filter_map(|i| rows.item(i)?.text_content())
-        .collect()
+    texts("table.apps tbody tr td:first-child")
 }
 
 /// Creates an application through the form and waits until it is listed.

@@ -4,3 +4,8 @@
 
 pub mod browser;
 pub mod server;
+
+/// The workspace root, where `dist/` and `target/` are.
+pub fn workspace() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -9,12 +9,9 @@
 
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
+use portal_e2e::workspace;
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn epoch_ms() -> f64 {
     std::time::SystemTime::now()

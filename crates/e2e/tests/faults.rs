@@ -9,15 +9,12 @@ use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::{Envelope, EventId, EventType};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
+use portal_e2e::workspace;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Events in the imported file: enough that storing them takes a while.
 const IMPORTED: usize = 100_000;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Opens the app in a browser on `profile`, ready, with sync paused so the
 /// log is this device's alone.

@@ -6,15 +6,12 @@
 use fantoccini::Locator;
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
+use portal_e2e::workspace;
 use std::path::PathBuf;
 
 const HOME: &str = "\u{e011}";
 const END: &str = "\u{e010}";
 const RIGHT: &str = "\u{e014}";
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The slider's position.
 async fn slider(browser: &Browser) -> u64 {

@@ -16,16 +16,13 @@
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
+use portal_e2e::workspace;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const STEPS: usize = 300;
 const LOADS: usize = 3;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Keeps the app's wasm memory where a benchmark can read it, and notes
 /// when the dashboard first became usable (the log's status line and a
