@@ -32,7 +32,7 @@ fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
 fn adoption(portal: &Portal) -> Report {
     let mut report = Report::new(vec!["API product", "Applications using it"]);
     let mut products = portal.adoption().apps_per_product();
-    products.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    products.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     for (product, apps) in products {
         report.row(vec![product.to_string(), apps.to_string()]);
     }

@@ -66,7 +66,7 @@ fn hashed_diff<'a, K: Ord + Hash + Clone, V: PartialEq + Clone>(
             DiffItem::Update { new: (k, _), .. } => k,
         }
     };
-    items.sort_by(|a, b| key(a).cmp(key(b)));
+    items.sort_unstable_by(|a, b| key(a).cmp(key(b)));
     items
 }
 

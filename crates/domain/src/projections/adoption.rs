@@ -86,7 +86,7 @@ impl Adoption {
             .filter(|(_, s)| s.apps > 0)
             .map(|(p, s)| (p, s.apps))
             .collect();
-        counts.sort();
+        counts.sort_unstable();
         counts
     }
 
@@ -101,7 +101,7 @@ impl Adoption {
             .iter()
             .flat_map(|(p, s)| s.daily.iter().map(move |(d, c)| (*d, p, *c)))
             .collect();
-        days.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        days.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         days
     }
 
@@ -112,7 +112,7 @@ impl Adoption {
             .iter()
             .flat_map(|(p, s)| s.removals.iter().map(move |(r, n)| (p, r.as_ref(), *n)))
             .collect();
-        removals.sort();
+        removals.sort_unstable();
         removals
     }
 
@@ -123,7 +123,7 @@ impl Adoption {
             *by_reason.entry(reason.cloned()).or_default() += n;
         }
         let mut reasons: Vec<_> = by_reason.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        reasons.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         reasons
     }
 

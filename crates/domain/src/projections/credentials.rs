@@ -63,7 +63,7 @@ impl Portal {
             .credentials_at(at)
             .filter(|c| c.is_usable() && c.record.expires_at <= horizon)
             .collect();
-        soon.sort_by_key(|c| (c.record.expires_at, c.record.id));
+        soon.sort_unstable_by_key(|c| (c.record.expires_at, c.record.id));
         soon
     }
 

@@ -44,7 +44,7 @@ impl Funnel {
     /// Answers per product, by product name.
     pub fn answers_by_product(&self) -> Vec<(&ProductName, ProductAnswers)> {
         let mut answers: Vec<_> = self.by_product.iter().map(|(p, a)| (p, *a)).collect();
-        answers.sort_by(|a, b| a.0.cmp(b.0));
+        answers.sort_unstable_by(|a, b| a.0.cmp(b.0));
         answers
     }
 }
@@ -60,7 +60,7 @@ impl Portal {
             .surveys()
             .filter(|s| s.is_pending() && owner.is_none_or(|o| s.owner == o))
             .collect();
-        pending.sort_by_key(|s| (s.added_at, s.id));
+        pending.sort_unstable_by_key(|s| (s.added_at, s.id));
         pending
     }
 }

@@ -26,7 +26,7 @@ impl Portal {
             })
             .filter(|t| t.free_for > UPSELL_AFTER)
             .collect();
-        targets.sort_by_key(|t| (std::cmp::Reverse(t.free_for), t.app.id()));
+        targets.sort_unstable_by_key(|t| (std::cmp::Reverse(t.free_for), t.app.id()));
         targets
     }
 }
