@@ -133,10 +133,9 @@ pub struct NameOrder {
 
 impl NameOrder {
     pub fn of(portal: &Portal) -> Self {
-        let mut all = portal.matching(&AppQuery::default());
-        all.sort_unstable_by(by_name);
+        let all = portal.applications(&AppQuery::default());
         Self {
-            ids: all.into_iter().map(|(_, app)| app.id()).collect(),
+            ids: all.iter().map(App::id).collect(),
         }
     }
 
