@@ -9,7 +9,7 @@
 
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
-use portal_e2e::workspace;
+use portal_e2e::{events_from_env, workspace};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -23,10 +23,7 @@ fn epoch_ms() -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_up() {
-    let size: usize = std::env::var("CATCH_UP_EVENTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
+    let size = events_from_env("CATCH_UP_EVENTS");
     let served = serve(workspace().join("dist")).await;
     let total = served.preload(42, size).await;
     let artifacts = workspace().join("target/e2e-artifacts/catch-up");

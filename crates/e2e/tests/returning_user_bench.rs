@@ -16,7 +16,7 @@
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
-use portal_e2e::workspace;
+use portal_e2e::{events_from_env, workspace};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -129,10 +129,7 @@ async fn load_again(browser: &Browser) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn returning_user() {
-    let size: usize = std::env::var("DASHBOARD_EVENTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
+    let size = events_from_env("DASHBOARD_EVENTS");
     let today = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive();
     let served = serve(workspace().join("dist")).await;
     let total = served
