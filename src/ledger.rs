@@ -376,7 +376,7 @@ impl Ledger {
         if !self.is_live() {
             return Err(Refused::Past);
         }
-        let local = self.usable().await.ok_or(Refused::NotReady)?;
+        let local = self.local().ok_or(Refused::NotReady)?;
         let actor = Actor::parse(&self.actor.get_untracked())?;
         let meta = CommandMeta {
             actor,
@@ -385,28 +385,7 @@ impl Ledger {
             correlation_id: None,
         };
         let command = Command::new(browser::now(), action);
-        // Changes keep their order: while earlier ones wait for room, a
-        // new one waits behind them.
-        if !self.held.with_untracked(Vec::is_empty) {
-            self.save_held().await;
-            if !self.held.with_untracked(Vec::is_empty) {
-                self.hold(command, meta);
-                return Err(Refused::Held);
-            }
-        }
-        // Saving held changes may have opened the log again.
-        let local = self.usable().await.ok_or(Refused::NotReady)?;
-        match self.store_command(&local, &command, &meta).await {
-            Ok(stored) => {
-                self.react(&local, stored).await;
-                Ok(())
-            }
-            Err(Refused::NoRoom(_)) => {
-                self.hold(command, meta);
-                Err(Refused::Held)
-            }
-            Err(other) => Err(other),
-        }
+        self.store_or_hold(command, meta).await
     }
 
     /// Records an owner's answer to a sent survey, as caused by its sending.
@@ -431,11 +410,46 @@ impl Ledger {
                 local.device,
             )?
         };
-        let stored = self
-            .store_command(&local, &issued.command, &issued.meta)
-            .await?;
-        self.react(&local, stored).await;
-        Ok(())
+        self.store_or_hold(issued.command, issued.meta).await
+    }
+
+    /// Stores `command` and lets the process managers react; when the
+    /// browser has no room, keeps it on the page to store later (`held.rs`).
+    async fn store_or_hold(&self, command: Command, meta: CommandMeta) -> Result<(), Refused> {
+        // Changes keep their order: while earlier ones wait for room, a
+        // new one waits behind them.
+        if !self.held.with_untracked(Vec::is_empty) {
+            self.save_held().await;
+            if !self.held.with_untracked(Vec::is_empty) {
+                self.hold(command, meta);
+                return Err(Refused::Held);
+            }
+        }
+        // Saving held changes may have opened the log again.
+        let Some(local) = self.usable().await else {
+            // The browser closed the log (a full disk does) and cannot open
+            // it again yet. What is shown is what the command would be
+            // decided against, so one that cannot apply is refused now.
+            let local = self.local().ok_or(Refused::NotReady)?;
+            local
+                .machine
+                .borrow()
+                .head()
+                .execute(&command, &meta, &mut BrowserIds)?;
+            self.hold(command, meta);
+            return Err(Refused::Held);
+        };
+        match self.store_command(&local, &command, &meta).await {
+            Ok(stored) => {
+                self.react(&local, stored).await;
+                Ok(())
+            }
+            Err(Refused::NoRoom(_)) => {
+                self.hold(command, meta);
+                Err(Refused::Held)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn store_command(

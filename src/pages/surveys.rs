@@ -1,10 +1,10 @@
 //! The feedback surveys waiting for an answer, and the form that records one.
 
-use crate::ledger::use_ledger;
+use crate::ledger::{use_ledger, Refused};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use portal_domain::{Rating, SurveyId, SurveyTopic, Text};
+use portal_domain::{Action, Rating, SurveyId, SurveyTopic, Text};
 
 #[derive(Clone, PartialEq)]
 struct Pending {
@@ -14,6 +14,8 @@ struct Pending {
     owner: String,
     topic: String,
     sent: String,
+    /// Answered while the browser had no room: the answer waits on the page.
+    waiting: bool,
 }
 
 fn describe(topic: &SurveyTopic) -> String {
@@ -36,6 +38,14 @@ fn describe(topic: &SurveyTopic) -> String {
 pub fn SurveysPage() -> impl IntoView {
     let ledger = use_ledger();
     let pending = move || {
+        let waiting: Vec<SurveyId> = ledger.held.with(|held| {
+            held.iter()
+                .filter_map(|h| match h.command.action {
+                    Action::RecordSurveyFeedback { survey_id, .. } => Some(survey_id),
+                    _ => None,
+                })
+                .collect()
+        });
         ledger
             .with_state(|portal, _| {
                 portal
@@ -55,6 +65,7 @@ pub fn SurveysPage() -> impl IntoView {
                             }
                             _ => String::new(),
                         },
+                        waiting: waiting.contains(&s.id),
                     })
                     .collect::<Vec<_>>()
             })
@@ -91,6 +102,13 @@ pub fn SurveysPage() -> impl IntoView {
                     comment.set(String::new());
                     outcome.set(Some(Ok("Thank you: the answer was recorded.".into())));
                 }
+                Err(e @ Refused::Held) => {
+                    // Kept, and stored once there is room: answering again
+                    // would only be refused then.
+                    answering.set(None);
+                    comment.set(String::new());
+                    outcome.set(Some(Err(e.to_string())));
+                }
                 Err(e) => outcome.set(Some(Err(e.to_string()))),
             }
         });
@@ -116,6 +134,19 @@ pub fn SurveysPage() -> impl IntoView {
                             .map(|s| {
                                 let id = s.id;
                                 let label = format!("Answer the survey for {}", s.app);
+                                if s.waiting {
+                                    return view! {
+                                        <li>
+                                            <p>
+                                                <A href=s.app_href>{s.app.clone()}</A>
+                                                {format!(" · {} · sent {}", s.owner, s.sent)}
+                                            </p>
+                                            <p>{s.topic}</p>
+                                            <p class="waiting">"Answered: the answer is saved as soon as there is room."</p>
+                                        </li>
+                                    }
+                                        .into_any();
+                                }
                                 view! {
                                     <li>
                                         <p>
@@ -133,6 +164,7 @@ pub fn SurveysPage() -> impl IntoView {
                                         </button>
                                     </li>
                                 }
+                                    .into_any()
                             })
                             .collect_view()}
                     </ul>

@@ -441,7 +441,8 @@ fn free_bytes(path: &Path) -> u64 {
 /// with a message that says the disk may be full and the log is exactly as
 /// before; a command made meanwhile is kept on the page, said to be waiting,
 /// and stored, whole, once there is room again, without the user doing it
-/// again; after a reload it is still there.
+/// again; so is a survey answer given meanwhile; after a reload both are
+/// still there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     let served = serve(workspace().join("dist")).await;
@@ -449,6 +450,14 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     let disk = SmallDisk::mount(160);
     let b = open(&served.base, &artifacts, &disk.path().join("profile"), true).await;
     b.create_application("Tight", "ada@example.com").await;
+    // A removal with a reason, so that a survey waits for an answer.
+    b.click("Tight").await;
+    b.fill("API product to add", "legacy").await;
+    b.click("Add product").await;
+    b.click("Remove legacy").await;
+    b.fill("Reason for removal", "too slow").await;
+    b.click("Confirm removal").await;
+    b.until_text("No API products yet.").await;
     let before = export(&b).await;
     let history = DemoGenerator::generate(DemoConfig::year(77, 20_000));
     let spare = tempfile::tempdir().expect("a directory off the small disk");
@@ -486,9 +495,24 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
         leaving_is_questioned(&b).await,
         "leaving the page while a change waits asks first"
     );
+    b.click("Surveys").await;
+    b.click("Answer the survey for Tight").await;
+    b.fill("Comment", "faster, please").await;
+    b.click("Record answer").await;
+    b.until_text("the answer is saved as soon as there is room")
+        .await;
+    b.until_text("2 changes are not saved yet").await;
+    b.screenshot("survey-waiting").await;
+    assert!(
+        b.page_text().await.contains("Not saved yet"),
+        "the answer is said to be waiting"
+    );
+    assert_eq!(b.event_count().await as usize, before.len());
 
-    // Room again: the change is stored by itself.
+    // Room again: the change and the answer are stored by themselves.
     std::fs::remove_file(filler).expect("the filler goes");
+    b.until_text("No survey is waiting for an answer.").await;
+    b.client.back().await.expect("back to the application");
     b.control("Remove payments").await;
     b.until("the notice to go", || async {
         (!b.page_text().await.contains("not saved yet")).then_some(())
@@ -509,7 +533,20 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     let added = whole_additions(&after);
     assert_eq!(
         added,
-        BTreeSet::from(["payments".to_owned()]),
+        BTreeSet::from(["legacy".to_owned(), "payments".to_owned()]),
         "stored once, whole"
+    );
+    let answers: Vec<_> = after[before.len()..]
+        .iter()
+        .filter_map(|e| match &e.event {
+            portal_domain::Event::SurveyFeedbackRecorded { comment, .. } => Some(comment.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "the answer is stored once");
+    assert_eq!(
+        answers[0].as_ref().map(|c| c.as_str()),
+        Some("faster, please"),
+        "as it was given"
     );
 }
