@@ -322,8 +322,17 @@ impl Ledger {
         self.cursor.get().unwrap_or_else(|| self.head.get())
     }
 
+    /// Whether the slider is at the head. Subscribes the caller.
     pub fn is_live(&self) -> bool {
         self.cursor.try_with(Option::is_none).unwrap_or(false)
+    }
+
+    /// The same, read once by a command or a handler, which has nothing to
+    /// subscribe (reading a signal there is reported as a mistake).
+    pub fn is_live_now(&self) -> bool {
+        self.cursor
+            .try_with_untracked(Option::is_none)
+            .unwrap_or(false)
     }
 
     /// Runs `f` on the portal at the slider's position and the time there
@@ -373,7 +382,7 @@ impl Ledger {
     /// Decides `action` at the head and stores its events, then lets the
     /// process managers react. Nothing changes when it is refused.
     pub async fn execute(&self, action: Action) -> Result<(), Refused> {
-        if !self.is_live() {
+        if !self.is_live_now() {
             return Err(Refused::Past);
         }
         let local = self.local().ok_or(Refused::NotReady)?;
@@ -395,7 +404,7 @@ impl Ledger {
         rating: Rating,
         comment: Option<Text>,
     ) -> Result<(), Refused> {
-        if !self.is_live() {
+        if !self.is_live_now() {
             return Err(Refused::Past);
         }
         let local = self.local().ok_or(Refused::NotReady)?;
@@ -584,7 +593,7 @@ impl Ledger {
     /// The timed processes (credential expiry, the paid-plan survey), run at
     /// the head only: a look into the past never fires a side effect.
     pub async fn tick(&self) {
-        if !self.is_live() {
+        if !self.is_live_now() {
             return;
         }
         let Some(local) = self.local() else {
@@ -597,7 +606,7 @@ impl Ledger {
         for Issued { command, meta } in issued {
             // Stop once the app is gone or the log was reset: the rest
             // belongs to a log no one is looking at.
-            if self.local().is_none_or(|now| !Rc::ptr_eq(&now, &local)) || !self.is_live() {
+            if self.local().is_none_or(|now| !Rc::ptr_eq(&now, &local)) || !self.is_live_now() {
                 return;
             }
             if let Ok(stored) = self.store_command(&local, &command, &meta).await {
@@ -626,7 +635,7 @@ impl Ledger {
     /// transaction: all of them or, on any failure, none. Events already in
     /// the log are skipped. Returns how many were new.
     pub async fn import(&self, events: Vec<Envelope>) -> Result<usize, Refused> {
-        if !self.is_live() {
+        if !self.is_live_now() {
             return Err(Refused::Past);
         }
         let local = self.local().ok_or(Refused::NotReady)?;

@@ -103,7 +103,7 @@ pub fn TimeTravel() -> impl IntoView {
                     type="button"
                     aria-pressed=move || playing.get().to_string()
                     on:click=move |_| {
-                        if !playing.get_untracked() && ledger.is_live() {
+                        if !playing.get_untracked() && ledger.is_live_now() {
                             ledger.travel(0);
                         }
                         playing.update(|p| *p = !*p);

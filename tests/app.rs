@@ -115,6 +115,7 @@ async fn an_invalid_name_shows_the_domain_error_as_you_type_and_stores_nothing()
 #[wasm_bindgen_test]
 async fn filters_narrow_the_list_and_live_in_the_address() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     create_app("Alpha", "ada@example.com").await;
     create_app("Beta", "grace@example.com").await;
     choose("Filter by owner", "grace@example.com").await;
@@ -125,11 +126,13 @@ async fn filters_narrow_the_list_and_live_in_the_address() {
     eventually("no app", || listed_apps().is_empty().then_some(())).await;
     choose("Filter by owner", "").await;
     eventually("Alpha", || (listed_apps() == ["Alpha"]).then_some(())).await;
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 #[wasm_bindgen_test]
 async fn an_application_is_managed_from_its_page() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     create_app("Payments Hub", "ada@example.com").await;
     click("Payments Hub").await;
     until_text("API products").await;
@@ -183,6 +186,7 @@ async fn an_application_is_managed_from_its_page() {
     ] {
         assert!(history.contains(name), "{name} missing from {history}");
     }
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 #[wasm_bindgen_test]
@@ -205,6 +209,7 @@ async fn a_refused_command_says_why_and_changes_nothing() {
 #[wasm_bindgen_test]
 async fn the_slider_shows_the_past_and_turns_commands_off() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     create_app("Early", "ada@example.com").await;
     let after_first = event_count().await;
     create_app("Late", "grace@example.com").await;
@@ -243,17 +248,20 @@ async fn the_slider_shows_the_past_and_turns_commands_off() {
     click("Live").await;
     eventually("both apps", || (listed_apps().len() == 2).then_some(())).await;
     assert!(!page_text().contains("Changes are turned off"));
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 #[wasm_bindgen_test]
 async fn an_ndjson_file_with_a_bad_line_is_refused_whole_with_its_line_number() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     click("Data").await;
     import_file("{\"this is\": \"not an envelope\"}\n").await;
     let refusal = text_of(".refused").await;
     assert!(refusal.contains("Nothing was imported"), "{refusal}");
     assert!(refusal.contains("line 1"), "{refusal}");
     assert_eq!(event_count().await, 0);
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 /// Chooses a file holding `text` in the NDJSON import.
@@ -330,6 +338,7 @@ async fn without_indexeddb_the_app_says_events_cannot_be_kept() {
 #[wasm_bindgen_test]
 async fn a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     create_app("Survey Me", "ada@example.com").await;
     click("Survey Me").await;
     fill("API product to add", "maps").await;
@@ -358,6 +367,7 @@ async fn a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
     let reasons = text_of("section[aria-labelledby='report-removal-reasons-csv'] table").await;
     assert!(reasons.contains("switched vendor"), "{reasons}");
     control("Export Survey funnel as CSV").await;
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 #[wasm_bindgen_test]
@@ -374,6 +384,7 @@ fn reports_export_as_csv_with_quoting() {
 #[wasm_bindgen_test]
 async fn two_marked_positions_are_compared() {
     let _app = fresh_app().await;
+    let warnings = Warnings::capture();
     create_app("Before", "ada@example.com").await;
     let mark = event_count().await;
     create_app("After", "grace@example.com").await;
@@ -404,6 +415,7 @@ async fn two_marked_positions_are_compared() {
     assert!(!apps.contains("Before"), "{apps}");
     let search = web_sys::window().unwrap().location().search().unwrap();
     assert!(search.contains(&format!("from={mark}")), "{search}");
+    assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
 /// Every test unmounts its app. What the app left running (the sync loop,

@@ -215,3 +215,38 @@ pub async fn create_app(name: &str, owner: &str) {
     })
     .await;
 }
+
+/// What the page writes with `console.warn` while this lives. Leptos
+/// reports misuse of its signals there (a read outside any reactive
+/// context), in debug builds such as the tests'.
+pub struct Warnings {
+    original: wasm_bindgen::JsValue,
+    seen: js_sys::Array,
+}
+
+impl Warnings {
+    pub fn capture() -> Self {
+        let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        let original = js_sys::Reflect::get(&console, &"warn".into()).unwrap();
+        let seen = js_sys::Array::new();
+        let recorder = js_sys::Function::new_with_args(
+            "seen",
+            "return (...args) => { seen.push(args.map(String).join(' ')); };",
+        )
+        .call1(&wasm_bindgen::JsValue::NULL, &seen)
+        .unwrap();
+        js_sys::Reflect::set(&console, &"warn".into(), &recorder).unwrap();
+        Self { original, seen }
+    }
+
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.iter().filter_map(|v| v.as_string()).collect()
+    }
+}
+
+impl Drop for Warnings {
+    fn drop(&mut self) {
+        let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        js_sys::Reflect::set(&console, &"warn".into(), &self.original).unwrap();
+    }
+}
