@@ -14,6 +14,7 @@ source "$here/env.sh"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
+WASM_SPLIT_VERSION=0.2.4
 CARGO_FUZZ_VERSION=0.13.2
 SCHEMATHESIS_VERSION=4.32.5
 
@@ -72,6 +73,12 @@ if [ "$want_wasm" -eq 1 ]; then
   if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
     cargo install --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+  fi
+
+  # Moves the release build's pages into modules loaded on demand (scripts/split.sh).
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    log "installing wasm-split-cli $WASM_SPLIT_VERSION"
+    cargo install --locked --force "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
   fi
 
   # Debian's binaryen is too old and emits wasm that crashes in the browser; use npm's.

@@ -1,17 +1,9 @@
 //! The application shell: navigation, the log's status, the time-travel
 //! slider (always visible) and the pages, one URL each.
 
+use crate::lazy;
 use crate::ledger::{Ledger, LogStatus};
-use crate::pages::{
-    analytics::AnalyticsPage,
-    application::ApplicationPage,
-    applications::ApplicationsPage,
-    data::DataPage,
-    diff::DiffPage,
-    surveys::SurveysPage,
-    sync::{ConflictsPage, SettingsPage, SyncStatus},
-    timeline::TimelinePage,
-};
+use crate::pages::{applications::ApplicationsPage, sync::SyncStatus};
 use crate::sync::SyncAgent;
 use crate::time_travel::{PastBanner, TimeTravel};
 use leptos::prelude::*;
@@ -67,14 +59,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p role="alert">"There is no page at this address."</p> }>
                     <Route path=path!("/") view=ApplicationsPage />
                     <Route path=path!("/applications") view=ApplicationsPage />
-                    <Route path=path!("/applications/:id") view=ApplicationPage />
-                    <Route path=path!("/timeline") view=TimelinePage />
-                    <Route path=path!("/analytics") view=AnalyticsPage />
-                    <Route path=path!("/surveys") view=SurveysPage />
-                    <Route path=path!("/data") view=DataPage />
-                    <Route path=path!("/diff") view=DiffPage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/conflicts") view=ConflictsPage />
+                    <Route path=path!("/applications/:id") view=|| lazy::on_demand(lazy::application_page) />
+                    <Route path=path!("/timeline") view=|| lazy::on_demand(lazy::timeline_page) />
+                    <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page) />
+                    <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page) />
+                    <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page) />
+                    <Route path=path!("/diff") view=|| lazy::on_demand(lazy::diff_page) />
+                    <Route path=path!("/settings") view=|| lazy::on_demand(lazy::settings_page) />
+                    <Route path=path!("/conflicts") view=|| lazy::on_demand(lazy::conflicts_page) />
                 </Routes>
             </main>
         </Router>

@@ -136,6 +136,9 @@ async fn an_application_is_managed_from_its_page() {
     create_app("Payments Hub", "ada@example.com").await;
     click("Payments Hub").await;
     until_text("API products").await;
+    // The page arrives on demand (src/lazy.rs); the log growing under it
+    // must not build it again, which would drop what is typed and shown.
+    let heading = document().query_selector("#app-heading").unwrap().unwrap();
 
     fill("API product to add", "payments").await;
     click("Add product").await;
@@ -173,6 +176,12 @@ async fn an_application_is_managed_from_its_page() {
     click("Delete application…").await;
     click("Yes, delete it").await;
     until_text("deleted ·").await;
+
+    let still = document().query_selector("#app-heading").unwrap().unwrap();
+    assert!(
+        heading.is_same_node(Some(&still)),
+        "the page was built again"
+    );
 
     let history = text_of("ol.history").await;
     for name in [

@@ -22,6 +22,26 @@ async fn slider(browser: &Browser) -> u64 {
         .expect("the slider holds a number")
 }
 
+/// The files the page has fetched so far whose names contain `part`.
+async fn fetched(browser: &Browser, part: &str) -> Vec<String> {
+    let names = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    names
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.contains(part))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Moves the slider with its keys, as a keyboard user would, to `k`.
 async fn slide_to(browser: &Browser, k: u64) {
     let handle = browser.control("Position in the log").await;
@@ -51,6 +71,12 @@ async fn a_day_with_the_portal() {
         b.event_count().await,
         0,
         "a fresh browser keeps nothing yet"
+    );
+    // Pages other than the list arrive on demand (ADR 17).
+    assert_eq!(
+        fetched(b, "/split_").await,
+        Vec::<String>::new(),
+        "no page's module is fetched before it opens"
     );
     // One device on its own: sync is paused here (two devices syncing
     // have their own journey, tests/sync.rs).
@@ -198,6 +224,12 @@ async fn a_day_with_the_portal() {
     let demo = b.event_count().await;
     assert!(demo >= 100_000, "{demo} demo events");
     b.click("Analytics").await;
+    b.until_text("Upsell targets").await;
+    assert_eq!(
+        fetched(b, "/split_analytics-").await.len(),
+        1,
+        "the analytics page's module is fetched once it opens"
+    );
     let charts = b
         .client
         .find_all(Locator::Css("figure.chart svg rect"))

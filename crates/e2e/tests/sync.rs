@@ -203,6 +203,15 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     .await;
     let offline = b.event_count().await;
     b.screenshot("offline").await;
+    // Pages never opened while online open too: the service worker kept
+    // their modules when it installed (ADR 17).
+    b.click("Timeline").await;
+    b.text_of("#timeline-heading").await;
+    b.click("Analytics").await;
+    b.until_text("Upsell targets").await;
+    b.click("Applications").await;
+    b.click("Field notes").await;
+    b.until_text("API products").await;
 
     // The server is back: asked to, the device sends what it kept.
     served.start().await;

@@ -1,0 +1,84 @@
+//! Pages loaded on demand. In the shipped build (the `split` feature, in
+//! release), each page below is moved by `wasm-split` into a module of its
+//! own, which the browser fetches the first time the page opens and the
+//! service worker keeps for offline use (`scripts/split.sh`, ADR 17). In
+//! tests and debug builds, the same pages are plain functions, reached the
+//! same asynchronous way.
+
+use crate::pages::{
+    analytics::AnalyticsPage,
+    application::ApplicationPage,
+    data::DataPage,
+    diff::DiffPage,
+    surveys::SurveysPage,
+    sync::{ConflictsPage, SettingsPage},
+    timeline::TimelinePage,
+};
+use leptos::prelude::*;
+use std::future::Future;
+
+/// A page's module could not be fetched (no network, and not kept yet).
+#[derive(Debug)]
+pub struct NotLoaded;
+
+#[cfg(all(feature = "split", not(debug_assertions)))]
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
+/// Declares `$name`, an async function returning the page `$page`, split
+/// into the module `$module`.
+macro_rules! lazy_page {
+    ($module:ident, $name:ident, $page:ident) => {
+        #[cfg(all(feature = "split", not(debug_assertions)))]
+        #[leptos::wasm_split::wasm_split($module, fallible, wasm_split_path = ::leptos::wasm_split)]
+        pub fn $name() -> Result<AnyView, NotLoaded> {
+            Ok(view! { <$page /> }.into_any())
+        }
+
+        #[cfg(not(all(feature = "split", not(debug_assertions))))]
+        pub async fn $name() -> Result<AnyView, NotLoaded> {
+            Ok(view! { <$page /> }.into_any())
+        }
+    };
+}
+
+lazy_page!(application, application_page, ApplicationPage);
+lazy_page!(timeline, timeline_page, TimelinePage);
+lazy_page!(analytics, analytics_page, AnalyticsPage);
+lazy_page!(surveys, surveys_page, SurveysPage);
+lazy_page!(data, data_page, DataPage);
+lazy_page!(diff, diff_page, DiffPage);
+lazy_page!(settings, settings_page, SettingsPage);
+lazy_page!(conflicts, conflicts_page, ConflictsPage);
+
+/// Shows the page `load` brings once it has arrived, or says why not.
+pub fn on_demand<F>(load: fn() -> F) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, NotLoaded>> + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading the page…"</p> }>
+            {move || Suspend::new(send_wrapper::SendWrapper::new(arrived(load)))}
+        </Suspense>
+    }
+}
+
+async fn arrived<F>(load: fn() -> F) -> AnyView
+where
+    F: Future<Output = Result<AnyView, NotLoaded>>,
+{
+    match load().await {
+        Ok(page) => page,
+        Err(NotLoaded) => view! {
+            <p role="alert" class="refused">
+                "This page could not be loaded: the network is unreachable and the page \
+                 was not kept on this device yet. The rest of the portal works; open \
+                 the page again once you are online."
+            </p>
+        }
+        .into_any(),
+    }
+}
