@@ -28,16 +28,14 @@ hashed() { # file stem ext -> stem-<hash>.ext
 wasm-split-cli "$linked" "$work/split" --out-name "$name"
 wasm-bindgen --target web --keep-lld-exports --no-typescript \
   --out-dir "$work/bindgen" --out-name "$name" "$work/split/$name.wasm"
-wasm-opt -Oz \
-  "$work/bindgen/${name}_bg.wasm" -o "$staging/${name}_bg.wasm"
+wasm-opt -Oz "$work/bindgen/${name}_bg.wasm" -o "$staging/${name}_bg.wasm"
 
 loader="$work/split/__wasm_split.js"
 lazy=()
 for chunk in "$work"/split/*.wasm; do
   base=$(basename "$chunk" .wasm)
   [ "$base" = "$name" ] && continue
-  wasm-opt -Oz \
-    "$chunk" -o "$work/$base.wasm"
+  wasm-opt -Oz "$chunk" -o "$work/$base.wasm"
   file=$(hashed "$work/$base.wasm" "$base" wasm)
   mv "$work/$base.wasm" "$staging/$file"
   sed -i "s|\"./$base.wasm\"|\"./$file\"|" "$loader"
