@@ -498,16 +498,23 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     b.click("Surveys").await;
     b.click("Answer the survey for Tight").await;
     b.fill("Comment", "faster, please").await;
+    // Whatever the browser freed meanwhile is taken again (the waiting
+    // change may have been stored with it; the end checks both ways).
+    disk.fill(0);
     b.click("Record answer").await;
     b.until_text("the answer is saved as soon as there is room")
         .await;
-    b.until_text("2 changes are not saved yet").await;
     b.screenshot("survey-waiting").await;
     assert!(
         b.page_text().await.contains("Not saved yet"),
         "the answer is said to be waiting"
     );
-    assert_eq!(b.event_count().await as usize, before.len());
+    assert!(
+        b.page_text()
+            .await
+            .contains("not saved yet: the browser has no room"),
+        "the log notices count what waits"
+    );
 
     // Room again: the change and the answer are stored by themselves.
     std::fs::remove_file(filler).expect("the filler goes");
