@@ -96,21 +96,19 @@ pub fn SurveysPage() -> impl IntoView {
             Err(e) => return outcome.set(Some(Err(e))),
         };
         spawn_local(async move {
-            match ledger.answer_survey(id, r, c).await {
-                Ok(()) => {
-                    answering.set(None);
-                    comment.set(String::new());
-                    outcome.set(Some(Ok("Thank you: the answer was recorded.".into())));
-                }
-                Err(e @ Refused::Held) => {
-                    // Kept, and stored once there is room: answering again
-                    // would only be refused then.
-                    answering.set(None);
-                    comment.set(String::new());
-                    outcome.set(Some(Err(e.to_string())));
-                }
-                Err(e) => outcome.set(Some(Err(e.to_string()))),
+            let result = ledger.answer_survey(id, r, c).await;
+            // A held answer is kept and stored once there is room, so the
+            // form closes as for a recorded one: answering again would only
+            // be refused then.
+            if matches!(result, Ok(()) | Err(Refused::Held)) {
+                answering.set(None);
+                comment.set(String::new());
             }
+            outcome.set(Some(
+                result
+                    .map(|()| "Thank you: the answer was recorded.".to_owned())
+                    .map_err(|e| e.to_string()),
+            ));
         });
     };
     view! {
@@ -134,26 +132,13 @@ pub fn SurveysPage() -> impl IntoView {
                             .map(|s| {
                                 let id = s.id;
                                 let label = format!("Answer the survey for {}", s.app);
-                                if s.waiting {
-                                    return view! {
-                                        <li>
-                                            <p>
-                                                <A href=s.app_href>{s.app.clone()}</A>
-                                                {format!(" · {} · sent {}", s.owner, s.sent)}
-                                            </p>
-                                            <p>{s.topic}</p>
-                                            <p class="waiting">"Answered: the answer is saved as soon as there is room."</p>
-                                        </li>
+                                let answer = if s.waiting {
+                                    view! {
+                                        <p class="waiting">"Answered: the answer is saved as soon as there is room."</p>
                                     }
-                                        .into_any();
-                                }
-                                view! {
-                                    <li>
-                                        <p>
-                                            <A href=s.app_href>{s.app.clone()}</A>
-                                            {format!(" · {} · sent {}", s.owner, s.sent)}
-                                        </p>
-                                        <p>{s.topic}</p>
+                                        .into_any()
+                                } else {
+                                    view! {
                                         <button
                                             type="button"
                                             aria-label=label
@@ -162,9 +147,19 @@ pub fn SurveysPage() -> impl IntoView {
                                         >
                                             "Answer…"
                                         </button>
+                                    }
+                                        .into_any()
+                                };
+                                view! {
+                                    <li>
+                                        <p>
+                                            <A href=s.app_href>{s.app.clone()}</A>
+                                            {format!(" · {} · sent {}", s.owner, s.sent)}
+                                        </p>
+                                        <p>{s.topic}</p>
+                                        {answer}
                                     </li>
                                 }
-                                    .into_any()
                             })
                             .collect_view()}
                     </ul>
