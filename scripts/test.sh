@@ -25,6 +25,9 @@ cargo fmt --all -- --check
 # The app at the root is a wasm crate; natively, only the crates are checked.
 step "clippy (native crates)"
 cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D warnings
+# The browser tests and benchmarks are `test = false`, which --all-targets skips.
+cargo clippy -p portal-e2e --test journey --test sync --test faults --test catch_up_bench \
+  --test returning_user_bench --locked -- -D warnings
 
 step "clippy (the browser app)"
 cargo clippy -p portal-ledger --target wasm32-unknown-unknown --all-targets --locked -- -D warnings

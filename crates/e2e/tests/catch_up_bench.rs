@@ -10,7 +10,6 @@
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use portal_e2e::{events_from_env, workspace};
-use std::path::PathBuf;
 use std::time::Instant;
 
 fn epoch_ms() -> f64 {

@@ -7,7 +7,6 @@ use fantoccini::Locator;
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use portal_e2e::workspace;
-use std::path::PathBuf;
 
 const HOME: &str = "\u{e011}";
 const END: &str = "\u{e010}";
@@ -106,7 +105,7 @@ async fn a_day_with_the_portal() {
     b.fill("Reason for removal", "moved to another vendor")
         .await;
     b.click("Confirm removal").await;
-    b.until(&"maps to be gone".to_owned(), || async {
+    b.until("maps to be gone", || async {
         let text = b.text_of("ul.products").await;
         (!text.contains("maps")).then_some(())
     })

@@ -18,7 +18,6 @@ use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use portal_e2e::{events_from_env, workspace};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const STEPS: usize = 300;

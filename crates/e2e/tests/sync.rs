@@ -6,7 +6,6 @@
 use portal_e2e::browser::Browser;
 use portal_e2e::server::{serve, serve_json_only};
 use portal_e2e::workspace;
-use std::path::PathBuf;
 
 async fn sent_everything(b: &Browser) {
     b.until("everything to be sent", || async {
