@@ -86,11 +86,7 @@ async fn a_day_with_the_portal() {
     b.click("Applications").await;
 
     // 1. An application with three products.
-    b.click("Create an application").await;
-    b.fill("Application name", "Checkout").await;
-    b.fill("Owner", "ada@example.com").await;
-    b.click("Create application").await;
-    b.until_text("Application created.").await;
+    b.create_application("Checkout", "ada@example.com").await;
     b.screenshot("applications").await;
     b.click("Checkout").await;
     b.until_text("API products").await;

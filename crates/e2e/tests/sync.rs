@@ -190,11 +190,7 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     served.stop().await;
     b.client.refresh().await.expect("the page reloads");
     b.text_of(".log-ready").await;
-    b.click("Create an application").await;
-    b.fill("Application name", "Field notes").await;
-    b.fill("Owner", "ada@example.com").await;
-    b.click("Create application").await;
-    b.until_text("Application created.").await;
+    b.create_application("Field notes", "ada@example.com").await;
     b.until("the status to say the server cannot be reached", || async {
         let status = b.text_of("p.sync-status").await;
         (status.contains("events to send") && status.contains("cannot be reached")).then_some(())
