@@ -1,9 +1,10 @@
-//! Pages loaded on demand. In the shipped build (the `split` feature, in
-//! release), each page below is moved by `wasm-split` into a module of its
-//! own, which the browser fetches the first time the page opens and the
-//! service worker keeps for offline use (`scripts/split.sh`, ADR 17). In
-//! tests and debug builds, the same pages are plain functions, reached the
-//! same asynchronous way.
+//! Pages, and code few starts need, loaded on demand. In the shipped build
+//! (the `split` feature, in release), each page below is moved by
+//! `wasm-split` into a module of its own, which the browser fetches the
+//! first time the page opens and the service worker keeps for offline use
+//! (`scripts/split.sh`, ADR 17); the JSON reader likewise (ADR 18). In tests
+//! and debug builds, the same functions are plain ones, reached the same
+//! asynchronous way.
 
 use crate::pages::{
     analytics::AnalyticsPage,
@@ -14,7 +15,9 @@ use crate::pages::{
     sync::{ConflictsPage, SettingsPage},
     timeline::TimelinePage,
 };
+use crate::sync::client::{CallError, Page};
 use leptos::prelude::*;
+use portal_domain::Envelope;
 use std::future::Future;
 
 /// A page's module could not be fetched (no network, and not kept yet).
@@ -28,20 +31,33 @@ impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
     }
 }
 
+/// Declares `$name`, an async function running `$body`, split into the
+/// module `$module`: it fails only when that module cannot be fetched.
+macro_rules! on_demand_fn {
+    ($module:ident, fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $body:block) => {
+        #[cfg(all(feature = "split", not(debug_assertions)))]
+        #[leptos::wasm_split::wasm_split($module, fallible, wasm_split_path = ::leptos::wasm_split)]
+        pub fn $name($($arg: $ty),*) -> Result<$out, NotLoaded> {
+            Ok($body)
+        }
+
+        #[cfg(not(all(feature = "split", not(debug_assertions))))]
+        pub async fn $name($($arg: $ty),*) -> Result<$out, NotLoaded> {
+            Ok($body)
+        }
+    };
+}
+
 /// Declares `$name`, an async function returning the page `$page`, split
 /// into the module `$module`.
 macro_rules! lazy_page {
     ($module:ident, $name:ident, $page:ident) => {
-        #[cfg(all(feature = "split", not(debug_assertions)))]
-        #[leptos::wasm_split::wasm_split($module, fallible, wasm_split_path = ::leptos::wasm_split)]
-        pub fn $name() -> Result<AnyView, NotLoaded> {
-            Ok(view! { <$page /> }.into_any())
-        }
-
-        #[cfg(not(all(feature = "split", not(debug_assertions))))]
-        pub async fn $name() -> Result<AnyView, NotLoaded> {
-            Ok(view! { <$page /> }.into_any())
-        }
+        on_demand_fn!(
+            $module,
+            fn $name() -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        );
     };
 }
 
@@ -53,6 +69,25 @@ lazy_page!(data, data_page, DataPage);
 lazy_page!(diff, diff_page, DiffPage);
 lazy_page!(settings, settings_page, SettingsPage);
 lazy_page!(conflicts, conflicts_page, ConflictsPage);
+
+// Reading events as JSON is a tenth of the app's code, and a start needs it
+// only to migrate a log from the first store layout or to pull from a
+// server that does not write this build's binary pages (ADR 18).
+on_demand_fn!(
+    json,
+    fn read_json_events(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
+        lines
+            .iter()
+            .map(|line| portal_sync::codec::decode(line).map_err(|e| e.to_string()))
+            .collect()
+    }
+);
+on_demand_fn!(
+    json,
+    fn read_json_page(text: String) -> Result<Page, CallError> {
+        crate::sync::client::decode_page(&text)
+    }
+);
 
 /// Shows the page `load` brings once it has arrived, or says why not.
 pub fn on_demand<F>(load: fn() -> F) -> impl IntoView

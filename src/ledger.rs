@@ -170,6 +170,20 @@ impl From<ColdStart> for Rebuilt {
     }
 }
 
+/// Reads a log kept in the first store layout, with the JSON reader fetched
+/// for the purpose. Without it, every record stays where it is, to be read
+/// at the next start.
+async fn read_legacy(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
+    let count = lines.len();
+    crate::lazy::read_json_events(lines)
+        .await
+        .unwrap_or_else(|_| {
+            let why = "the reader of the older log format could not be fetched; \
+                       the record is kept and read at the next start";
+            vec![Err(why.to_owned()); count]
+        })
+}
+
 pub fn use_ledger() -> Ledger {
     expect_context::<Ledger>()
 }
@@ -203,9 +217,13 @@ impl Ledger {
 
     async fn open(self) -> Result<usize, StoreError> {
         let blocked = self.blocked;
-        let store = IdbStore::open(DATABASE, move || {
-            blocked.try_set(true);
-        })
+        let store = IdbStore::open_reading(
+            DATABASE,
+            move || {
+                blocked.try_set(true);
+            },
+            read_legacy,
+        )
         .await?;
         blocked.try_set(false);
         let start = cold_start(&store).await?;

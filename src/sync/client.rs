@@ -132,11 +132,14 @@ async fn pull_page(settings: &Settings, after: u64) -> Result<Page, CallError> {
         let bytes = response.binary().await.map_err(unreachable)?;
         page::decode(&bytes).map_err(|e| CallError::Server(format!("an unreadable page: {e}")))
     } else {
-        decode_page(&response.text().await.map_err(unreachable)?)
+        let text = response.text().await.map_err(unreachable)?;
+        crate::lazy::read_json_page(text).await.map_err(|_| {
+            CallError::Unreachable("the JSON page reader could not be fetched".into())
+        })?
     }
 }
 
-fn decode_page(text: &str) -> Result<Page, CallError> {
+pub(crate) fn decode_page(text: &str) -> Result<Page, CallError> {
     let reply: PullReply = serde_json::from_str(text)
         .map_err(|e| CallError::Server(format!("an unreadable page: {e}")))?;
     let events = reply

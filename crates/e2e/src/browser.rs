@@ -307,6 +307,45 @@ impl Browser {
         .await
     }
 
+    /// The files the page has fetched so far whose names contain `part`.
+    pub async fn fetched(&self, part: &str) -> Vec<String> {
+        let names = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await
+            .expect("the script runs");
+        names
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|n| n.as_str())
+            .filter(|n| n.contains(part))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The log as the Data page exports it.
+    pub async fn export_log(&self) -> Vec<portal_domain::Envelope> {
+        let file = self.downloads.join("portal-ledger.ndjson");
+        let _ = std::fs::remove_file(&file);
+        self.click("Data").await;
+        self.click("Export the log (NDJSON)").await;
+        self.until("the export to be saved", || async {
+            let complete = std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)
+                && !self
+                    .downloads
+                    .join("portal-ledger.ndjson.crdownload")
+                    .exists();
+            complete.then_some(())
+        })
+        .await;
+        let text = std::fs::read_to_string(&file).expect("the export reads");
+        portal_sync::decode_ndjson(&text).expect("the export decodes")
+    }
+
     /// Runs `script` in every page this browser opens from now on, before
     /// the page's own scripts (Chromium's DevTools protocol, through
     /// chromedriver).

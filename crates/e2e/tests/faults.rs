@@ -32,22 +32,6 @@ async fn open(base: &str, artifacts: &Path, profile: &Path, first: bool) -> Brow
     b
 }
 
-/// The log as the Data page exports it.
-async fn export(b: &Browser) -> Vec<Envelope> {
-    let file = b.downloads.join("portal-ledger.ndjson");
-    let _ = std::fs::remove_file(&file);
-    b.click("Data").await;
-    b.click("Export the log (NDJSON)").await;
-    b.until("the export to be saved", || async {
-        let complete = std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)
-            && !b.downloads.join("portal-ledger.ndjson.crdownload").exists();
-        complete.then_some(())
-    })
-    .await;
-    let text = std::fs::read_to_string(&file).expect("the export reads");
-    portal_sync::decode_ndjson(&text).expect("the export decodes")
-}
-
 /// Every product added is there with its record's new shape, and the
 /// other way round: no command in part. Returns the products added.
 fn whole_additions(log: &[Envelope]) -> BTreeSet<String> {
@@ -100,7 +84,7 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
     b.kill();
 
     let b = open(&served.base, &artifacts, profile.path(), false).await;
-    let log = export(&b).await;
+    let log = b.export_log().await;
     let added = whole_additions(&log);
     assert!(
         acknowledged.is_subset(&added),
@@ -137,7 +121,7 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
     b.until_text("Importing").await;
     b.kill();
     let b = open(&served.base, &artifacts, profile.path(), false).await;
-    let log = export(&b).await;
+    let log = b.export_log().await;
     let imported: HashSet<EventId> = history.iter().map(|e| e.event_id).collect();
     let kept = log
         .iter()
@@ -194,7 +178,7 @@ async fn a_browser_killed_mid_catch_up_resumes_and_ends_with_the_servers_log() {
         (b.event_count().await >= shared.len() as u64).then_some(())
     })
     .await;
-    let log = export(&b).await;
+    let log = b.export_log().await;
     let ids: Vec<EventId> = log.iter().map(|e| e.event_id).collect();
     let unique: HashSet<&EventId> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no event twice");
@@ -304,7 +288,7 @@ async fn two_tabs_edit_and_sync_for_a_minute() {
         .await;
         counts.push(b.event_count().await);
     }
-    let log = export(&b).await;
+    let log = b.export_log().await;
     let ids: HashSet<EventId> = log.iter().map(|e| e.event_id).collect();
     assert_eq!(ids.len(), log.len(), "no event twice in the tab's log");
     let on_server = whole_additions(&log);
@@ -458,7 +442,7 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     b.fill("Reason for removal", "too slow").await;
     b.click("Confirm removal").await;
     b.until_text("No API products yet.").await;
-    let before = export(&b).await;
+    let before = b.export_log().await;
     let history = DemoGenerator::generate(DemoConfig::year(77, 20_000));
     let spare = tempfile::tempdir().expect("a directory off the small disk");
     let file = spare.path().join("big.ndjson");
@@ -531,7 +515,7 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     );
     b.client.refresh().await.expect("the page reloads");
     b.text_of(".log-ready").await;
-    let after = export(&b).await;
+    let after = b.export_log().await;
     assert_eq!(
         &after[..before.len()],
         &before[..],

@@ -21,26 +21,6 @@ async fn slider(browser: &Browser) -> u64 {
         .expect("the slider holds a number")
 }
 
-/// The files the page has fetched so far whose names contain `part`.
-async fn fetched(browser: &Browser, part: &str) -> Vec<String> {
-    let names = browser
-        .client
-        .execute(
-            "return performance.getEntriesByType('resource').map(e => e.name)",
-            vec![],
-        )
-        .await
-        .expect("the script runs");
-    names
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter_map(|n| n.as_str())
-        .filter(|n| n.contains(part))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Moves the slider with its keys, as a keyboard user would, to `k`.
 async fn slide_to(browser: &Browser, k: u64) {
     let handle = browser.control("Position in the log").await;
@@ -73,7 +53,7 @@ async fn a_day_with_the_portal() {
     );
     // Pages other than the list arrive on demand (ADR 17).
     assert_eq!(
-        fetched(b, "/split_").await,
+        b.fetched("/split_").await,
         Vec::<String>::new(),
         "no page's module is fetched before it opens"
     );
@@ -221,7 +201,7 @@ async fn a_day_with_the_portal() {
     b.click("Analytics").await;
     b.until_text("Upsell targets").await;
     assert_eq!(
-        fetched(b, "/split_analytics-").await.len(),
+        b.fetched("/split_analytics-").await.len(),
         1,
         "the analytics page's module is fetched once it opens"
     );

@@ -133,6 +133,11 @@ async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
     browser
         .until_event_count("every event to arrive", total)
         .await;
+    assert_eq!(
+        browser.fetched("/split_json-").await.len(),
+        1,
+        "the JSON reader is fetched for such a server (ADR 18)"
+    );
     browser
         .create_application("Ledger Classic", "dana@example.com")
         .await;

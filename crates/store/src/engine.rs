@@ -146,6 +146,19 @@ pub enum Fault {
     AbortAfterWrites(u32),
 }
 
+/// Reads schema 1 records (one JSON envelope per line): each line's
+/// envelope, or why it could not be read, in order.
+pub trait LegacyReader: AsyncFnOnce(Vec<String>) -> Vec<Result<Envelope, String>> {}
+impl<F: AsyncFnOnce(Vec<String>) -> Vec<Result<Envelope, String>>> LegacyReader for F {}
+
+/// Reads schema 1 records with this crate's own JSON decoder.
+pub async fn read_legacy_here(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
+    lines
+        .iter()
+        .map(|line| portal_sync::codec::decode(line).map_err(|e| e.to_string()))
+        .collect()
+}
+
 /// A legacy (schema 1) record the migration could not read: left where it
 /// was, untouched.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,6 +216,13 @@ fn encode_meta<T: Serialize>(value: &T) -> Vec<u8> {
 impl<B: Backend> Engine<B> {
     /// Wraps `backend`, moving a schema 1 log into chunks if there is one.
     pub async fn over(backend: B) -> Result<Self, StoreError> {
+        Self::over_reading(backend, read_legacy_here).await
+    }
+
+    /// Like [`Engine::over`], with `read` turning the schema 1 lines into
+    /// envelopes: the app passes a reader whose code it fetches only when
+    /// there is something to migrate (ADR 18).
+    pub async fn over_reading(backend: B, read: impl LegacyReader) -> Result<Self, StoreError> {
         let engine = Engine {
             backend,
             catalog: RefCell::default(),
@@ -210,7 +230,7 @@ impl<B: Backend> Engine<B> {
             fault: Cell::new(None),
             unmigrated: RefCell::default(),
         };
-        engine.migrate_legacy().await?;
+        engine.migrate_legacy(read).await?;
         Ok(engine)
     }
 
@@ -354,26 +374,38 @@ impl<B: Backend> Engine<B> {
         Ok(found)
     }
 
-    async fn migrate_legacy(&self) -> Result<(), StoreError> {
+    async fn migrate_legacy(&self, read: impl LegacyReader) -> Result<(), StoreError> {
+        // Read outside the migrating transaction: the reader may wait on the
+        // network, and IndexedDB commits a transaction left waiting.
+        let legacy = {
+            let tx = self.backend.begin(Mode::Read).await?;
+            let legacy = tx.legacy_events().await?;
+            tx.commit().await?;
+            legacy
+        };
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let (keys, lines): (Vec<u64>, Vec<String>) = legacy.into_iter().unzip();
+        let mut read: FxHashMap<u64, Result<Envelope, String>> =
+            keys.into_iter().zip(read(lines).await).collect();
         let migrated = self
             .write(async |tx, writes| {
-                let legacy = tx.legacy_events().await?;
-                if legacy.is_empty() {
-                    return Ok(None);
-                }
                 let mut events = Vec::new();
                 let mut keys = Vec::new();
                 let mut unreadable = Vec::new();
-                for (key, line) in legacy {
-                    match portal_sync::codec::decode(&line) {
-                        Ok(envelope) => {
+                // Only what is still there: another tab may have migrated
+                // some of it while this one was reading.
+                for (key, _) in tx.legacy_events().await? {
+                    match read.remove(&key) {
+                        Some(Ok(envelope)) => {
                             events.push((envelope, SyncState::Pending));
                             keys.push(key);
                         }
-                        Err(e) => unreadable.push(Unmigrated {
-                            key,
-                            reason: e.to_string(),
-                        }),
+                        Some(Err(reason)) => unreadable.push(Unmigrated { key, reason }),
+                        // Schema 1 code cannot write once schema 2 has
+                        // opened the database, so every record was read.
+                        None => {}
                     }
                 }
                 let imported = self
@@ -383,14 +415,12 @@ impl<B: Backend> Engine<B> {
                     writes.next()?;
                     tx.delete_legacy(key)?;
                 }
-                Ok(Some((imported, unreadable)))
+                Ok((imported, unreadable))
             })
             .await?;
-        if let Some((imported, unreadable)) = migrated {
-            *self.unmigrated.borrow_mut() = unreadable;
-            let (imported, written) = imported;
-            self.learn_written(imported.len, written);
-        }
+        let ((imported, written), unreadable) = migrated;
+        *self.unmigrated.borrow_mut() = unreadable;
+        self.learn_written(imported.len, written);
         Ok(())
     }
 

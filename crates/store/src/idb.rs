@@ -6,7 +6,7 @@
 //! - `meta`: how far compaction got, the device id, the last pulled
 //!   position and the checkpoint, each a byte array;
 //! - `events`: the schema 1 layout, one NDJSON line per event, kept only
-//!   so that `Engine::over` can migrate it.
+//!   so that `Engine::over_reading` can migrate it.
 //!
 //! Requests are issued as soon as they are made (the `idb` crate's are), so
 //! a transaction's reads and writes travel together. Other tabs hear of
@@ -14,7 +14,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{page_bounds, Backend, Engine, Mode, Place, Tx, STORE_SCHEMA};
+use crate::engine::{page_bounds, Backend, Engine, LegacyReader, Mode, Place, Tx, STORE_SCHEMA};
 use crate::error::StoreError;
 use idb::event::DatabaseEvent;
 use idb::{
@@ -141,6 +141,16 @@ impl IdbStore {
     /// holds it open and does not let go, `on_blocked` is told, so the UI
     /// can ask the person to close it; the open completes once it does.
     pub async fn open(name: &str, on_blocked: impl FnOnce() + 'static) -> Result<Self, StoreError> {
+        Self::open_reading(name, on_blocked, crate::engine::read_legacy_here).await
+    }
+
+    /// Like [`IdbStore::open`], with `read` reading a schema 1 log's lines
+    /// (see [`Engine::over_reading`]).
+    pub async fn open_reading(
+        name: &str,
+        on_blocked: impl FnOnce() + 'static,
+        read: impl LegacyReader,
+    ) -> Result<Self, StoreError> {
         let factory = Factory::new().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut request = factory
             .open(name, Some(STORE_SCHEMA))
@@ -175,14 +185,17 @@ impl IdbStore {
         raw.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let channel = BroadcastChannel::new(&format!("portal-ledger:{name}"))
             .map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
-        Engine::over(IdbBackend {
-            db,
-            raw,
-            closed,
-            _on_close: on_close,
-            channel,
-            on_message: RefCell::default(),
-        })
+        Engine::over_reading(
+            IdbBackend {
+                db,
+                raw,
+                closed,
+                _on_close: on_close,
+                channel,
+                on_message: RefCell::default(),
+            },
+            read,
+        )
         .await
     }
 

@@ -20,7 +20,7 @@ pub mod prefs;
 pub use contract::{
     Appended, Change, Checkpoint, EventStore, Imported, Loaded, Quarantined, StoredEvent, SyncState,
 };
-pub use engine::{Fault, Unmigrated, STORE_SCHEMA};
+pub use engine::{Fault, LegacyReader, Unmigrated, STORE_SCHEMA};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use portal_sync::binary::EVENT_SCHEMA;

@@ -4,7 +4,7 @@
 
 use crate::chunk::Chunk;
 use crate::contract::Change;
-use crate::engine::{page_bounds, Backend, Engine, Mode, Place, Tx};
+use crate::engine::{page_bounds, Backend, Engine, LegacyReader, Mode, Place, Tx};
 use crate::error::StoreError;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -43,16 +43,25 @@ pub struct MemoryBackend {
 impl MemoryStore {
     /// Opens (creating if needed) the database called `name` in this thread.
     pub async fn open(name: &str) -> Result<Self, StoreError> {
+        Self::open_reading(name, crate::engine::read_legacy_here).await
+    }
+
+    /// Like [`MemoryStore::open`], with `read` reading a schema 1 log's
+    /// lines (see [`Engine::over_reading`]).
+    pub async fn open_reading(name: &str, read: impl LegacyReader) -> Result<Self, StoreError> {
         let db = DATABASES.with(|dbs| dbs.borrow_mut().entry(name.to_owned()).or_default().clone());
         let handle = NEXT_HANDLE.with(|n| {
             n.set(n.get() + 1);
             n.get()
         });
-        Engine::over(MemoryBackend {
-            db,
-            handle,
-            listener: RefCell::default(),
-        })
+        Engine::over_reading(
+            MemoryBackend {
+                db,
+                handle,
+                listener: RefCell::default(),
+            },
+            read,
+        )
         .await
     }
 

@@ -8,7 +8,7 @@ use contract::Harness;
 use portal_store::chunk::Chunk;
 use portal_store::engine::Engine;
 use portal_store::idb::{store_error, IdbBackend, IdbStore};
-use portal_store::{Change, StoreError};
+use portal_store::{Change, LegacyReader, StoreError};
 use std::cell::RefCell;
 use wasm_bindgen_test::*;
 
@@ -36,6 +36,12 @@ impl Harness for Idb {
 
     async fn open(&self, name: &str) -> Engine<IdbBackend> {
         IdbStore::open(name, || panic!("no tab should block the open"))
+            .await
+            .expect("IndexedDB opens")
+    }
+
+    async fn open_reading(&self, name: &str, read: impl LegacyReader) -> Engine<IdbBackend> {
+        IdbStore::open_reading(name, || panic!("no tab should block the open"), read)
             .await
             .expect("IndexedDB opens")
     }

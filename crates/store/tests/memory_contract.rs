@@ -7,7 +7,7 @@ use contract::Harness;
 use portal_store::chunk::Chunk;
 use portal_store::engine::Engine;
 use portal_store::memory::MemoryBackend;
-use portal_store::{Change, MemoryStore};
+use portal_store::{Change, LegacyReader, MemoryStore};
 
 struct Memory;
 
@@ -16,6 +16,12 @@ impl Harness for Memory {
 
     async fn open(&self, name: &str) -> Engine<MemoryBackend> {
         MemoryStore::open(name)
+            .await
+            .expect("the memory store opens")
+    }
+
+    async fn open_reading(&self, name: &str, read: impl LegacyReader) -> Engine<MemoryBackend> {
+        MemoryStore::open_reading(name, read)
             .await
             .expect("the memory store opens")
     }

@@ -11,7 +11,7 @@ use fixture::{app, demo, Fixture};
 use portal_domain::*;
 use portal_store::checkpoint::{checkpoint_of, cold_start, Warmth};
 use portal_store::chunk::{self, Chunk};
-use portal_store::engine::{Backend, Engine};
+use portal_store::engine::{self, Backend, Engine};
 use portal_store::Change;
 use portal_store::*;
 use std::cell::RefCell;
@@ -23,6 +23,8 @@ pub trait Harness {
     type B: Backend;
     /// A handle on database `name`; a second call gives a second handle (a second tab).
     async fn open(&self, name: &str) -> Engine<Self::B>;
+    /// Like `open`, with `read` reading a schema 1 log.
+    async fn open_reading(&self, name: &str, read: impl LegacyReader) -> Engine<Self::B>;
     /// Deletes database `name`, so a case starts from nothing.
     async fn fresh(&self, name: &str);
     /// Creates `name` in the layout of schema version 1.
@@ -1027,6 +1029,34 @@ pub async fn a_schema_1_log_is_migrated_on_open<H: Harness>(h: &H) {
     assert_eq!(envelopes(&again.read_all().await.unwrap()), log);
 }
 
+pub async fn the_schema_1_reader_is_asked_only_for_a_log_and_may_wait<H: Harness>(h: &H) {
+    // The app fetches its reader's code when asked: a device with nothing
+    // to migrate never is.
+    h.fresh("reader").await;
+    let asked = std::cell::Cell::new(0);
+    let read = async |lines| {
+        asked.set(asked.get() + 1);
+        // As long as fetching code over a slow network may take.
+        h.settle(50).await;
+        engine::read_legacy_here(lines).await
+    };
+    let store = h.open_reading("reader", read).await;
+    assert_eq!(asked.get(), 0);
+    drop(store);
+    // A reader that waits still migrates the whole log, in one piece.
+    h.fresh("reader").await;
+    let log = demo(37, 120);
+    let lines: Vec<String> = log.iter().map(portal_sync::codec::encode).collect();
+    h.create_schema_1("reader", &lines).await;
+    let store = h.open_reading("reader", read).await;
+    assert_eq!(asked.get(), 1);
+    assert_eq!(envelopes(&store.read_all().await.unwrap()), log);
+    assert!(store.unmigrated().is_empty());
+    let again = h.open_reading("reader", read).await;
+    assert_eq!(asked.get(), 1);
+    assert_eq!(envelopes(&again.read_all().await.unwrap()), log);
+}
+
 pub async fn many_small_appends_are_compacted<H: Harness>(h: &H) {
     let store = fresh(h, "compact").await;
     let mut f = Fixture::new(36);
@@ -1111,6 +1141,7 @@ macro_rules! contract_cases {
             concurrent_appends_from_two_tabs_keep_every_command_whole,
             another_tab_hears_of_an_append_within_100_ms,
             a_schema_1_log_is_migrated_on_open,
+            the_schema_1_reader_is_asked_only_for_a_log_and_may_wait,
             many_small_appends_are_compacted,
             a_stale_handle_catches_up_before_marking_sync_states,
             a_rebase_settles_in_one_transaction,
