@@ -81,6 +81,10 @@ if [ "$want_wasm" -eq 1 ]; then
     cargo install --locked --force "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
   fi
 
+  # The release build ships each file compressed too (scripts/split.sh): gzip
+  # by zopfli, and brotli, which the server sends to browsers that take them.
+  apt_install zopfli brotli
+
   # Debian's binaryen is too old and emits wasm that crashes in the browser; use npm's.
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)" != "${BINARYEN_VERSION%%.*}" ]; then
     log "installing binaryen $BINARYEN_VERSION from npm into $PORTAL_LEDGER_TOOLS"

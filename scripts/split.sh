@@ -10,6 +10,8 @@
 # Each file gets a content hash in its name, as Trunk's own do, so the
 # service worker's cache-first rule never serves a stale one; index.html
 # lists the page modules for the service worker to keep for offline use.
+# Last, every file gets a gzip twin (zopfli: about 5% smaller than gzip -9)
+# and a brotli one, which the server sends to browsers that accept them.
 set -euo pipefail
 [ "${TRUNK_PROFILE:-}" = release ] || exit 0
 
@@ -48,3 +50,8 @@ sed "s|from \"./__wasm_split.js\"|from \"./$loader_file\"|" "$work/bindgen/$name
 # The service worker keeps these too (sw.js reads this line).
 sed -i "s|</head>|<meta name=\"lazy-modules\" content=\"/$loader_file ${lazy[*]}\"></head>|" \
   "$staging/index.html"
+
+for file in "$staging"/*.wasm "$staging"/*.js "$staging"/*.css "$staging"/*.html; do
+  zopfli -c "$file" > "$file.gz"
+  brotli -q 11 -f -o "$file.br" "$file"
+done

@@ -327,6 +327,23 @@ impl Browser {
             .collect()
     }
 
+    /// The bytes that came over the network for the first file fetched whose
+    /// name contains `part`, and the bytes it holds once decoded.
+    pub async fn transferred(&self, part: &str) -> (u64, u64) {
+        let sizes = self
+            .client
+            .execute(
+                "const e = performance.getEntriesByType('resource')
+                   .find(e => e.name.includes(arguments[0]));
+                 return e ? [e.encodedBodySize, e.decodedBodySize] : null;",
+                vec![json!(part)],
+            )
+            .await
+            .expect("the script runs");
+        let size = |i: usize| sizes[i].as_u64().unwrap_or_else(|| panic!("no {part} fetched"));
+        (size(0), size(1))
+    }
+
     /// The log as the Data page exports it.
     pub async fn export_log(&self) -> Vec<portal_domain::Envelope> {
         let file = self.downloads.join("portal-ledger.ndjson");

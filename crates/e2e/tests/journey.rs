@@ -57,6 +57,10 @@ async fn a_day_with_the_portal() {
         Vec::<String>::new(),
         "no page's module is fetched before it opens"
     );
+    // The server sends the build's compressed copy of each file.
+    let (sent, held) = b.transferred("_bg.wasm").await;
+    eprintln!("the main module: {sent} bytes sent, {held} bytes decoded");
+    assert!(sent * 2 < held, "the main module arrives compressed");
     // One device on its own: sync is paused here (two devices syncing
     // have their own journey, tests/sync.rs).
     b.click("Settings").await;

@@ -22,6 +22,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The largest request body, in bytes.
@@ -52,7 +53,22 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
     let mut app = Router::new().nest("/api/v1", api);
     if let Some(dist) = dist {
         let index = dist.join("index.html");
-        app = app.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
+        // The release build writes a .br and a .gz beside each file; which
+        // one a response carries depends on the request's Accept-Encoding,
+        // and caches are told so.
+        let page = ServeFile::new(index)
+            .precompressed_br()
+            .precompressed_gzip();
+        let files = ServeDir::new(dist).precompressed_br().precompressed_gzip();
+        let vary = SetResponseHeaderLayer::appending(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        );
+        app = app.fallback_service(
+            ServiceBuilder::new()
+                .layer(vary)
+                .service(files.fallback(page)),
+        );
     }
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins.iter().cloned()))

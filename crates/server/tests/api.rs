@@ -39,6 +39,10 @@ async fn spawn_app_on(backend: Backend) -> TestApp {
 }
 
 async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
+    spawn_app_with(backend, rate, None).await
+}
+
+async fn spawn_app_with(backend: Backend, rate: u32, dist: Option<std::path::PathBuf>) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let database = backend.database(dir.path()).await;
     let storage = Storage::open(&database).await.expect("the database opens");
@@ -58,7 +62,7 @@ async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
     tokio::spawn(async move {
         axum::serve(
             listener,
-            router(state, None, &[HeaderValue::from_static(APP_ORIGIN)]),
+            router(state, dist, &[HeaderValue::from_static(APP_ORIGIN)]),
         )
         .await
     });
@@ -68,6 +72,57 @@ async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
         database,
         _dir: dir,
     }
+}
+
+/// The release build writes a compressed twin of each file (scripts/split.sh):
+/// a client that accepts one gets it, any other the file itself, and the
+/// client-side routes get the page the same way.
+#[tokio::test]
+async fn the_app_is_sent_compressed_to_clients_that_accept_it() {
+    let dist = tempfile::tempdir().expect("a temporary directory");
+    for (name, body) in [
+        ("index.html", "<!doctype html>"),
+        ("index.html.gz", "the page, gzipped"),
+        ("index.html.br", "the page, in brotli"),
+        ("app.wasm", "the module"),
+        ("app.wasm.gz", "the module, gzipped"),
+        ("app.wasm.br", "the module, in brotli"),
+    ] {
+        std::fs::write(dist.path().join(name), body).expect("the file is written");
+    }
+    let app = spawn_app_with(Backend::Sqlite, 10_000, Some(dist.path().to_owned())).await;
+    let get = async |path: &str, accept: &str| {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let header = |name: &str| {
+            let value = response.headers().get(name);
+            value.map(|v| v.to_str().expect("a text header").to_owned())
+        };
+        let (encoding, vary) = (header("content-encoding"), header("vary"));
+        assert_eq!(vary.as_deref(), Some("accept-encoding"), "{path}");
+        (encoding, response.text().await.expect("a body"))
+    };
+    let sent = |encoding: Option<&str>, body: &str| (encoding.map(str::to_owned), body.to_owned());
+    assert_eq!(
+        get("/app.wasm", "gzip").await,
+        sent(Some("gzip"), "the module, gzipped")
+    );
+    assert_eq!(
+        get("/app.wasm", "gzip, deflate, br").await,
+        sent(Some("br"), "the module, in brotli")
+    );
+    assert_eq!(get("/app.wasm", "identity").await, sent(None, "the module"));
+    assert_eq!(
+        get("/applications/7", "gzip").await,
+        sent(Some("gzip"), "the page, gzipped")
+    );
+    assert_eq!(get("/", "identity").await, sent(None, "<!doctype html>"));
 }
 
 fn demo(n: usize) -> Vec<Envelope> {
