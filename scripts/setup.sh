@@ -15,6 +15,7 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
 WASM_SPLIT_VERSION=0.2.4
+ESBUILD_VERSION=0.25.12
 CARGO_FUZZ_VERSION=0.13.2
 SCHEMATHESIS_VERSION=4.32.5
 
@@ -79,6 +80,13 @@ if [ "$want_wasm" -eq 1 ]; then
   if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
     log "installing wasm-split-cli $WASM_SPLIT_VERSION"
     cargo install --locked --force "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
+  fi
+
+  # Minifies the release build's scripts (scripts/split.sh).
+  if [ "$(esbuild --version 2>/dev/null || true)" != "$ESBUILD_VERSION" ]; then
+    log "installing esbuild $ESBUILD_VERSION from npm into $PORTAL_LEDGER_TOOLS"
+    mkdir -p "$PORTAL_LEDGER_TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "esbuild@$ESBUILD_VERSION"
   fi
 
   # The release build ships each file compressed too (scripts/split.sh): gzip
