@@ -340,7 +340,11 @@ impl Browser {
             )
             .await
             .expect("the script runs");
-        let size = |i: usize| sizes[i].as_u64().unwrap_or_else(|| panic!("no {part} fetched"));
+        let size = |i: usize| {
+            sizes[i]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no {part} fetched"))
+        };
         (size(0), size(1))
     }
 

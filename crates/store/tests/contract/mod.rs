@@ -1055,6 +1055,20 @@ pub async fn the_schema_1_reader_is_asked_only_for_a_log_and_may_wait<H: Harness
     let again = h.open_reading("reader", read).await;
     assert_eq!(asked.get(), 1);
     assert_eq!(envelopes(&again.read_all().await.unwrap()), log);
+    drop((store, again));
+
+    // Two tabs opening at once both read the old log while they wait on
+    // the reader; one moves it, and the other finds nothing left to move.
+    h.fresh("reader").await;
+    h.create_schema_1("reader", &lines).await;
+    let (one, two) = futures::future::join(
+        h.open_reading("reader", read),
+        h.open_reading("reader", read),
+    )
+    .await;
+    for tab in [&one, &two] {
+        assert_eq!(envelopes(&tab.read_all().await.unwrap()), log);
+    }
 }
 
 pub async fn many_small_appends_are_compacted<H: Harness>(h: &H) {
