@@ -10,8 +10,9 @@
 # Each file gets a content hash in its name, as Trunk's own do, so the
 # service worker's cache-first rule never serves a stale one; index.html
 # lists the page modules for the service worker to keep for offline use.
-# Last, the scripts are minified (esbuild), and every file gets a gzip twin (zopfli: about 5% smaller than gzip -9)
-# and a brotli one, which the server sends to browsers that accept them.
+# Last, the scripts are minified (esbuild), and every file gets a gzip twin
+# (zopfli: about 5% smaller than gzip -9) and a brotli one, which the server
+# sends to browsers that accept them (ADR 19).
 set -euo pipefail
 [ "${TRUNK_PROFILE:-}" = release ] || exit 0
 

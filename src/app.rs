@@ -111,7 +111,7 @@ fn LogNotices() -> impl IntoView {
                 LogStatus::Opening => {
                     view! { <p role="status">"Opening the local log…"</p> }.into_any()
                 }
-                LogStatus::Ready { quarantined } => {
+                LogStatus::Ready { quarantined, unmigrated } => {
                     let events = ledger.head.get();
                     view! {
                         <p role="status" class="log-ready">
@@ -129,6 +129,17 @@ fn LogNotices() -> impl IntoView {
                                 )}
                             </p>
                         </Show>
+                        {unmigrated.first().map(|first| view! {
+                            <p role="alert">
+                                {format!(
+                                    "{} {} in the older log format could not be read and {} left in place; the next start tries again. The first: {}",
+                                    unmigrated.len(),
+                                    if unmigrated.len() == 1 { "record" } else { "records" },
+                                    if unmigrated.len() == 1 { "was" } else { "were" },
+                                    first.reason,
+                                )}
+                            </p>
+                        })}
                     }
                         .into_any()
                 }

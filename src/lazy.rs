@@ -76,10 +76,7 @@ lazy_page!(conflicts, conflicts_page, ConflictsPage);
 on_demand_fn!(
     json,
     fn read_json_events(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
-        lines
-            .iter()
-            .map(|line| portal_sync::codec::decode(line).map_err(|e| e.to_string()))
-            .collect()
+        portal_store::engine::read_legacy_lines(&lines)
     }
 );
 on_demand_fn!(

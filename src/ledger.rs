@@ -16,7 +16,9 @@ use portal_domain::{
 };
 use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
-use portal_store::{prefs, Change, EventStore, Imported, StoreError, StoredEvent, SyncState};
+use portal_store::{
+    prefs, Change, EventStore, Imported, StoreError, StoredEvent, SyncState, Unmigrated,
+};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -46,7 +48,13 @@ const MAX_REACTIONS: usize = 16;
 #[derive(Clone, Debug, PartialEq)]
 pub enum LogStatus {
     Opening,
-    Ready { quarantined: usize },
+    /// Open: `quarantined` stored events could not be read and were set
+    /// aside; `unmigrated` records of the first store layout could not be
+    /// read and stay where they were.
+    Ready {
+        quarantined: usize,
+        unmigrated: Vec<Unmigrated>,
+    },
     Failed(String),
 }
 
@@ -208,14 +216,14 @@ impl Ledger {
             // The app may be gone by the time the log opens (a test, or a
             // page torn down): then there is no one left to tell.
             let _ = match ledger.open().await {
-                Ok(quarantined) => ledger.status.try_set(LogStatus::Ready { quarantined }),
+                Ok(ready) => ledger.status.try_set(ready),
                 Err(e) => ledger.status.try_set(LogStatus::Failed(e.to_string())),
             };
         });
         ledger
     }
 
-    async fn open(self) -> Result<usize, StoreError> {
+    async fn open(self) -> Result<LogStatus, StoreError> {
         let blocked = self.blocked;
         let store = IdbStore::open_reading(
             DATABASE,
@@ -226,6 +234,7 @@ impl Ledger {
         )
         .await?;
         blocked.try_set(false);
+        let unmigrated = store.unmigrated();
         let start = cold_start(&store).await?;
         let quarantined = start.quarantined.len();
         let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
@@ -254,7 +263,10 @@ impl Ledger {
         });
         self.local.try_set_value(Some(local));
         self.head.try_set(len);
-        Ok(quarantined)
+        Ok(LogStatus::Ready {
+            quarantined,
+            unmigrated,
+        })
     }
 
     /// Reads the log again and rebuilds every projection: after events
@@ -327,8 +339,8 @@ impl Ledger {
             return Some(local);
         }
         match self.open().await {
-            Ok(quarantined) => {
-                self.status.try_set(LogStatus::Ready { quarantined });
+            Ok(ready) => {
+                self.status.try_set(ready);
                 self.local()
             }
             Err(_) => None,
@@ -682,8 +694,8 @@ impl Ledger {
         self.status.set(LogStatus::Opening);
         IdbStore::delete(DATABASE).await?;
         match self.open().await {
-            Ok(quarantined) => {
-                self.status.set(LogStatus::Ready { quarantined });
+            Ok(ready) => {
+                self.status.set(ready);
                 Ok(())
             }
             Err(e) => {

@@ -5,6 +5,7 @@
 
 mod ui;
 
+use portal_domain::demo::{DemoConfig, DemoGenerator};
 use ui::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -258,6 +259,18 @@ async fn the_slider_shows_the_past_and_turns_commands_off() {
     eventually("both apps", || (listed_apps().len() == 2).then_some(())).await;
     assert!(!page_text().contains("Changes are turned off"));
     assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
+}
+
+#[wasm_bindgen_test]
+async fn a_log_in_the_first_layout_is_moved_and_what_cannot_be_read_is_named() {
+    let old = DemoGenerator::generate(DemoConfig::year(4, 40));
+    let mut lines: Vec<String> = old.iter().map(portal_sync::codec::encode).collect();
+    lines.insert(7, "{\"not\": \"an event\"}".into());
+    let _app = app_over_schema_1(&lines).await;
+    // The process managers at the head may add to it (credentials expired since).
+    assert!(event_count().await >= old.len() as u64);
+    until_text("1 record in the older log format could not be read and was left in place").await;
+    assert!(page_text().contains("missing field"), "{}", page_text());
 }
 
 #[wasm_bindgen_test]

@@ -56,6 +56,19 @@ pub fn mount() -> Mounted {
 /// A fresh app: no stored log, at the root URL, mounted.
 pub async fn fresh_app() -> Mounted {
     IdbStore::delete(DATABASE).await.unwrap();
+    app_at_root().await
+}
+
+/// The app opening a log kept in the first store layout, one line each.
+pub async fn app_over_schema_1(lines: &[String]) -> Mounted {
+    IdbStore::delete(DATABASE).await.unwrap();
+    // The connection is the old tab's; the app's upgrade closes it.
+    let _old_tab = IdbStore::create_schema_1(DATABASE, lines).await.unwrap();
+    app_at_root().await
+}
+
+/// Mounts the app at the root URL once its log is open.
+async fn app_at_root() -> Mounted {
     web_sys::window()
         .unwrap()
         .history()

@@ -151,12 +151,17 @@ pub enum Fault {
 pub trait LegacyReader: AsyncFnOnce(Vec<String>) -> Vec<Result<Envelope, String>> {}
 impl<F: AsyncFnOnce(Vec<String>) -> Vec<Result<Envelope, String>>> LegacyReader for F {}
 
-/// Reads schema 1 records with this crate's own JSON decoder.
-pub async fn read_legacy_here(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
+/// Reads schema 1 records with the JSON decoder.
+pub fn read_legacy_lines(lines: &[String]) -> Vec<Result<Envelope, String>> {
     lines
         .iter()
         .map(|line| portal_sync::codec::decode(line).map_err(|e| e.to_string()))
         .collect()
+}
+
+/// [`read_legacy_lines`] as a [`LegacyReader`].
+pub async fn read_legacy_here(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
+    read_legacy_lines(&lines)
 }
 
 /// A legacy (schema 1) record the migration could not read: left where it
