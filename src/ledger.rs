@@ -186,8 +186,8 @@ async fn read_legacy(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
     crate::lazy::read_json_events(lines)
         .await
         .unwrap_or_else(|_| {
-            let why = "the reader of the older log format could not be fetched; \
-                       the record is kept and read at the next start";
+            // The status line says the records stay and are tried again.
+            let why = "the reader of the older log format could not be fetched";
             vec![Err(why.to_owned()); count]
         })
 }
