@@ -49,8 +49,11 @@ self.addEventListener("fetch", (event) => {
       (async () => {
         try {
           const response = await fetch(event.request);
-          const cache = await caches.open(CACHE);
-          await cache.put("/index.html", response.clone());
+          // Only the page itself: an error page must not replace the shell.
+          if (response.ok) {
+            const cache = await caches.open(CACHE);
+            await cache.put("/index.html", response.clone());
+          }
           return response;
         } catch {
           return (await caches.match("/index.html", { ignoreVary: true })) || Response.error();

@@ -5,10 +5,12 @@ use crate::error::ApiError;
 use crate::limits::Limits;
 use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
@@ -18,7 +20,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -59,6 +61,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
         let page = ServeFile::new(index)
             .precompressed_br()
             .precompressed_gzip();
+        let route = any(move |request: Request| client_route(page.clone(), request));
         let files = ServeDir::new(dist).precompressed_br().precompressed_gzip();
         let vary = SetResponseHeaderLayer::appending(
             header::VARY,
@@ -67,7 +70,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
         app = app.fallback_service(
             ServiceBuilder::new()
                 .layer(vary)
-                .service(files.fallback(page)),
+                .service(files.fallback(route)),
         );
     }
     let cors = CorsLayer::new()
@@ -91,6 +94,21 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
             )
             .layer(PropagateRequestIdLayer::new(request_id)),
     )
+}
+
+/// A path the build has no file for: a client-side route gets the page, but
+/// a missing file (its name has an extension: a module of another build, a
+/// typo) gets a 404. Sent the page instead, a browser would read HTML as a
+/// module, and the service worker would keep it under that name.
+async fn client_route(page: ServeFile, request: Request) -> Response {
+    let last = request.uri().path().rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        return (StatusCode::NOT_FOUND, "There is no such file.").into_response();
+    }
+    match page.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 /// The API's OpenAPI document. Written by hand and checked against the

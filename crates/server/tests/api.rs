@@ -76,7 +76,8 @@ async fn spawn_app_with(backend: Backend, rate: u32, dist: Option<std::path::Pat
 
 /// The release build writes a compressed twin of each file (scripts/split.sh):
 /// a client that accepts one gets it, any other the file itself, and the
-/// client-side routes get the page the same way.
+/// client-side routes get the page the same way. A file the build does not
+/// have is not found, rather than answered with the page.
 #[tokio::test]
 async fn the_app_is_sent_compressed_to_clients_that_accept_it() {
     let dist = tempfile::tempdir().expect("a temporary directory");
@@ -123,6 +124,19 @@ async fn the_app_is_sent_compressed_to_clients_that_accept_it() {
         sent(Some("gzip"), "the page, gzipped")
     );
     assert_eq!(get("/", "identity").await, sent(None, "<!doctype html>"));
+    for missing in [
+        "/split_sync-0123456789abcdef.wasm",
+        "/app.js",
+        "/a/b/style.css",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{missing}", app.base))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
 }
 
 fn demo(n: usize) -> Vec<Envelope> {
