@@ -32,9 +32,9 @@ impl Settings {
     }
 
     pub fn save(&self) -> Result<(), String> {
-        prefs::set("sync.server", &self.server.trim())?;
-        prefs::set("sync.token", &self.token.trim())?;
-        prefs::set("sync.paused", &if self.enabled { "" } else { "yes" })
+        prefs::set("sync.server", self.server.trim())?;
+        prefs::set("sync.token", self.token.trim())?;
+        prefs::set("sync.paused", if self.enabled { "" } else { "yes" })
     }
 
     /// The API's base, `…/api/v1`.

@@ -1,20 +1,50 @@
 //! Small preferences kept in localStorage: never events, which live in the
-//! store. A missing or unreadable value reads as the default.
+//! store. Each is text, stored as a JSON string (the form earlier builds
+//! wrote). The browser's own JSON reads and writes it: a JSON library here
+//! would be code every start downloads (ADR 20). A missing or unreadable
+//! value reads as empty.
 
-use gloo_storage::{LocalStorage, Storage};
-use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::JsValue;
 
 const PREFIX: &str = "portal-ledger.";
 
-pub fn get<T: DeserializeOwned + Default>(key: &str) -> T {
-    LocalStorage::get(format!("{PREFIX}{key}")).unwrap_or_default()
+fn storage() -> Result<web_sys::Storage, String> {
+    web_sys::window()
+        .ok_or("there is no window")?
+        .local_storage()
+        .map_err(|e| format!("localStorage is blocked: {}", describe(&e)))?
+        .ok_or_else(|| "this browser has no localStorage".to_owned())
+}
+
+fn describe(error: &JsValue) -> String {
+    js_sys::Error::from(error.clone())
+        .message()
+        .as_string()
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+pub fn get(key: &str) -> String {
+    storage()
+        .ok()
+        .and_then(|s| s.get_item(&format!("{PREFIX}{key}")).ok().flatten())
+        .and_then(|raw| js_sys::JSON::parse(&raw).ok())
+        .and_then(|value| value.as_string())
+        .unwrap_or_default()
 }
 
 /// Saves `value`; a full or blocked localStorage is reported, not hidden.
-pub fn set<T: Serialize>(key: &str, value: &T) -> Result<(), String> {
-    LocalStorage::set(format!("{PREFIX}{key}"), value).map_err(|e| e.to_string())
+pub fn set(key: &str, value: &str) -> Result<(), String> {
+    let text = js_sys::JSON::stringify(&JsValue::from_str(value))
+        .map_err(|e| describe(&e))?
+        .as_string()
+        .unwrap_or_default();
+    storage()?
+        .set_item(&format!("{PREFIX}{key}"), &text)
+        .map_err(|e| describe(&e))
 }
 
 pub fn forget(key: &str) {
-    LocalStorage::delete(format!("{PREFIX}{key}"));
+    if let Ok(storage) = storage() {
+        let _ = storage.remove_item(&format!("{PREFIX}{key}"));
+    }
 }

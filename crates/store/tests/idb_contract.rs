@@ -139,12 +139,38 @@ async fn an_old_tab_is_closed_by_an_upgrade_and_says_so() {
 #[wasm_bindgen_test]
 fn preferences_round_trip_and_default() {
     portal_store::prefs::forget("server-url");
-    assert_eq!(portal_store::prefs::get::<String>("server-url"), "");
-    portal_store::prefs::set("server-url", &"http://127.0.0.1:8080".to_string()).unwrap();
+    assert_eq!(portal_store::prefs::get("server-url"), "");
+    portal_store::prefs::set("server-url", "http://127.0.0.1:8080").unwrap();
     assert_eq!(
-        portal_store::prefs::get::<String>("server-url"),
+        portal_store::prefs::get("server-url"),
         "http://127.0.0.1:8080"
     );
+    // Text that JSON must escape comes back as it was.
+    let odd = "a \"quoted\" \\ name\n\u{1F600}";
+    portal_store::prefs::set("server-url", odd).unwrap();
+    assert_eq!(portal_store::prefs::get("server-url"), odd);
+}
+
+#[wasm_bindgen_test]
+fn preferences_read_what_earlier_builds_wrote_and_ignore_the_unreadable() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    // Earlier builds wrote each preference as serde_json text.
+    let written = serde_json::to_string("dev \"ops\"@example.com").unwrap();
+    storage
+        .set_item("portal-ledger.actor-test", &written)
+        .unwrap();
+    assert_eq!(
+        portal_store::prefs::get("actor-test"),
+        "dev \"ops\"@example.com"
+    );
+    for unreadable in ["{not json", "42", "null", "[\"a\"]"] {
+        storage
+            .set_item("portal-ledger.actor-test", unreadable)
+            .unwrap();
+        assert_eq!(portal_store::prefs::get("actor-test"), "", "{unreadable}");
+    }
+    portal_store::prefs::forget("actor-test");
+    assert_eq!(storage.get_item("portal-ledger.actor-test").unwrap(), None);
 }
 
 #[wasm_bindgen_test]
