@@ -9,6 +9,7 @@
 //! arrive inside commands, so the same inputs always give the same log.
 
 pub mod command;
+pub mod compact;
 pub mod decide;
 pub mod demo;
 pub mod diff;

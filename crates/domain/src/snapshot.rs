@@ -15,13 +15,14 @@ use serde::{Deserialize, Serialize};
 
 /// Changes whenever folding, or the shape of any projection, changes: a
 /// snapshot taken by other projection code is never restored.
-pub const PROJECTION_VERSION: u32 = 1;
+pub const PROJECTION_VERSION: u32 = 2;
 
 /// Every projection's state at `position`. Taking one is O(1): the
 /// collections are persistent and shared with the portal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub position: u64,
+    #[serde(with = "crate::compact::optional_time")]
     clock: Option<DateTime<Utc>>,
     apps: HashedMap<AppId, AppEntry>,
     surveys: HashedMap<SurveyId, SurveyEntry>,

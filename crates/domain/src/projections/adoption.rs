@@ -18,6 +18,7 @@ pub struct DailyCount {
 struct ProductStats {
     /// Live applications that have the product.
     apps: u32,
+    #[serde(with = "crate::compact::by_day")]
     daily: Map<NaiveDate, DailyCount>,
     /// Removals per reason (`None`: no reason given).
     removals: HashedMap<Option<Text>, u32>,
