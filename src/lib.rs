@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod dates;
 pub mod lazy;
 pub mod ledger;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! The time-travel slider: the whole portal as it was after the first k
 //! events. Always visible; every page follows it.
 
+use crate::dates;
 use crate::ledger::use_ledger;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -72,10 +73,10 @@ pub fn TimeTravel() -> impl IntoView {
                     return "Before the first event".to_owned();
                 };
                 format!(
-                    "Event {k} of {}: {} · {}",
+                    "Event {k} of {}: {} · {} UTC",
                     machine.len(),
                     event.event_type().name(),
-                    event.occurred_at.format("%Y-%m-%d %H:%M UTC"),
+                    dates::minute(event.occurred_at),
                 )
             })
             .unwrap_or_default()

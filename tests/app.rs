@@ -465,3 +465,34 @@ async fn an_unmounted_app_ends_its_work_without_a_panic() {
         "a task of the unmounted app panicked"
     );
 }
+
+#[wasm_bindgen_test]
+fn each_date_form_matches_the_chrono_pattern_it_replaces() {
+    use chrono::{DateTime, Utc};
+    use portal_ledger::dates;
+    let times = [
+        "2026-03-01T09:05:07.123456Z",
+        "0999-12-31T23:59:59Z",
+        "2024-02-29T00:00:00Z",
+        "+12345-01-01T00:00:00Z",
+    ];
+    for text in times {
+        let at: DateTime<Utc> = text.parse().unwrap();
+        assert_eq!(dates::day(at), at.format("%Y-%m-%d").to_string(), "{text}");
+        assert_eq!(
+            dates::minute(at),
+            at.format("%Y-%m-%d %H:%M").to_string(),
+            "{text}"
+        );
+        assert_eq!(
+            dates::second(at),
+            at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "{text}"
+        );
+        assert_eq!(
+            dates::clock(at),
+            at.format("%H:%M:%S").to_string(),
+            "{text}"
+        );
+    }
+}

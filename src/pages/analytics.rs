@@ -2,6 +2,7 @@
 //! survey funnel, credentials about to expire and owner changes, each as
 //! of the slider's position and each exportable as CSV.
 
+use crate::dates;
 use crate::ledger::use_ledger;
 use crate::pages::report::{Bar, BarChart, Report, ReportTable};
 use chrono::Datelike;
@@ -104,7 +105,7 @@ fn expiring(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
             c.app.record.name.to_string(),
             c.app.record.owner.to_string(),
             format!("{}…", c.record.key.prefix()),
-            c.record.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+            dates::minute(c.record.expires_at),
         ]);
     }
     report
@@ -117,7 +118,7 @@ fn owner_changes(portal: &Portal) -> Report {
             .app(change.app_id)
             .map_or_else(|| change.app_id.to_string(), |a| a.record.name.to_string());
         report.row(vec![
-            change.at.format("%Y-%m-%d %H:%M").to_string(),
+            dates::minute(change.at),
             app,
             change.from.to_string(),
             change.to.to_string(),

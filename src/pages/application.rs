@@ -2,6 +2,7 @@
 //! the commands that change them, and its own history.
 
 use crate::browser;
+use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
 use crate::pages::applications::FieldError;
 use crate::pages::secret::SecretOnce;
@@ -166,7 +167,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                 "{} · {} plan · created {}",
                                 if deleted { "deleted" } else { "active" },
                                 plan.get().label(),
-                                created_at.format("%Y-%m-%d"),
+                                dates::day(created_at),
                             )
                         }}
                     </p>
@@ -487,7 +488,7 @@ fn Credentials(
                                         {c.status.label()}
                                         {c.soon.then(|| view! { <span class="flag">" expiring soon"</span> })}
                                     </td>
-                                    <td>{c.expires_at.format("%Y-%m-%d").to_string()}</td>
+                                    <td>{dates::day(c.expires_at)}</td>
                                     <td>
                                         <Show when=move || live && usable>
                                             <button
@@ -616,7 +617,7 @@ fn History(id: AppId) -> impl IntoView {
                         position: p + 1,
                         name: e.event_type().name(),
                         kind: e.kind().label(),
-                        at: e.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                        at: dates::minute(e.occurred_at),
                         actor: e.actor.to_string(),
                     })
                     .collect::<Vec<_>>();

@@ -1,5 +1,6 @@
 //! The feedback surveys waiting for an answer, and the form that records one.
 
+use crate::dates;
 use crate::ledger::{use_ledger, Refused};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,9 +61,7 @@ pub fn SurveysPage() -> impl IntoView {
                         owner: s.owner.to_string(),
                         topic: describe(s.topic),
                         sent: match s.status {
-                            portal_domain::SurveyStatus::Sent { at, .. } => {
-                                at.format("%Y-%m-%d").to_string()
-                            }
+                            portal_domain::SurveyStatus::Sent { at, .. } => dates::day(at),
                             _ => String::new(),
                         },
                         waiting: waiting.contains(&s.id),

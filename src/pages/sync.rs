@@ -2,6 +2,7 @@
 //! (server and token), and the conflicts list (what the server or another
 //! device's changes refused, with why).
 
+use crate::dates;
 use crate::ledger::use_ledger;
 use crate::sync::settings::Settings;
 use crate::sync::{use_sync, Phase};
@@ -27,7 +28,7 @@ pub fn SyncStatus() -> impl IntoView {
         let last = sync
             .last_sync
             .get()
-            .map(|at| format!(", last sync {}", at.format("%H:%M:%S")))
+            .map(|at| format!(", last sync {}", dates::clock(at)))
             .unwrap_or_default();
         let connection = if sync.online.get() {
             "Online"
@@ -156,7 +157,7 @@ pub fn ConflictsPage() -> impl IntoView {
                 let app = e.stream_id.0.to_string();
                 view! {
                     <tr>
-                        <td>{e.occurred_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                        <td>{dates::minute(e.occurred_at)}</td>
                         <td>{e.event_type().name()}</td>
                         <td><a href=format!("/applications/{app}")>{app[..8].to_owned()}</a></td>
                         <td>{e.actor.to_string()}</td>

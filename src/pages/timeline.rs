@@ -1,6 +1,7 @@
 //! Every event, newest first, as of the slider's position. Only the rows in
 //! view are built, so a long log scrolls as smoothly as a short one.
 
+use crate::dates;
 use crate::ledger::use_ledger;
 use crate::pages::QueryFilters;
 use leptos::prelude::*;
@@ -19,7 +20,7 @@ const FILTERS: [&str; 6] = ["type", "kind", "app", "actor", "from", "until"];
 fn filter_of(get: impl Fn(&str) -> Option<String>) -> TimelineFilter {
     let day = |name: &str, end: bool| {
         get(name)
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
             .and_then(|d| {
                 if end {
                     d.and_hms_opt(23, 59, 59)
@@ -100,7 +101,7 @@ pub fn TimelinePage() -> impl IntoView {
                             position: p,
                             name: e.event_type().name(),
                             kind: e.kind(),
-                            at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            at: dates::second(e.occurred_at),
                             actor: e.actor.to_string(),
                             sync: sync_label(ledger.sync_state(p)),
                         })
