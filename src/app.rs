@@ -59,14 +59,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p role="alert">"There is no page at this address."</p> }>
                     <Route path=path!("/") view=ApplicationsPage />
                     <Route path=path!("/applications") view=ApplicationsPage />
-                    <Route path=path!("/applications/:id") view=|| lazy::on_demand(lazy::application_page) />
-                    <Route path=path!("/timeline") view=|| lazy::on_demand(lazy::timeline_page) />
-                    <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page) />
-                    <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page) />
-                    <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page) />
-                    <Route path=path!("/diff") view=|| lazy::on_demand(lazy::diff_page) />
-                    <Route path=path!("/settings") view=|| lazy::on_demand(lazy::settings_page) />
-                    <Route path=path!("/conflicts") view=|| lazy::on_demand(lazy::conflicts_page) />
+                    <Route path=path!("/applications/:id") view=|| lazy::on_demand(lazy::application_page, "page") />
+                    <Route path=path!("/timeline") view=|| lazy::on_demand(lazy::timeline_page, "page") />
+                    <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page, "page") />
+                    <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page, "page") />
+                    <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page, "page") />
+                    <Route path=path!("/diff") view=|| lazy::on_demand(lazy::diff_page, "page") />
+                    <Route path=path!("/settings") view=|| lazy::on_demand(lazy::settings_page, "page") />
+                    <Route path=path!("/conflicts") view=|| lazy::on_demand(lazy::conflicts_page, "page") />
                 </Routes>
             </main>
         </Router>

@@ -6,19 +6,24 @@
 //! and debug builds, the same functions are plain ones, reached the same
 //! asynchronous way.
 
+use crate::ledger::Ledger;
 use crate::pages::{
     analytics::AnalyticsPage,
     application::ApplicationPage,
     data::DataPage,
     diff::DiffPage,
+    new_application::NewApplicationForm,
     surveys::SurveysPage,
     sync::{ConflictsPage, SettingsPage},
     timeline::TimelinePage,
 };
 use crate::sync::client::{CallError, Page};
+use crate::sync::engine::{self, Round, RoundError};
+use crate::sync::settings::Settings;
 use leptos::prelude::*;
 use portal_domain::Envelope;
 use std::future::Future;
+use std::pin::Pin;
 
 /// A page's module could not be fetched (no network, and not kept yet).
 #[derive(Debug)]
@@ -69,6 +74,8 @@ lazy_page!(data, data_page, DataPage);
 lazy_page!(diff, diff_page, DiffPage);
 lazy_page!(settings, settings_page, SettingsPage);
 lazy_page!(conflicts, conflicts_page, ConflictsPage);
+// Folded on the applications page until the user unfolds it (ADR 20).
+lazy_page!(new_application, new_application_form, NewApplicationForm);
 
 // Reading events as JSON is a tenth of the app's code, and a start needs it
 // only to migrate a log from the first store layout or to pull from a
@@ -86,29 +93,47 @@ on_demand_fn!(
     }
 );
 
-/// Shows the page `load` brings once it has arrived, or says why not.
-pub fn on_demand<F>(load: fn() -> F) -> impl IntoView
+/// A sync round under way. Split functions cannot be `async`, so the round
+/// comes back boxed, and runs from the module that holds its code.
+pub type RoundUnderWay = Pin<Box<dyn Future<Output = Result<Round, RoundError>>>>;
+
+// The sync round (the server client, the JSON it sends, the settling of
+// pulled pages) is a sixth of the main module. The dashboard is usable
+// without it: it is fetched once the log is open, and a round that cannot
+// fetch it fails as an unreachable server does, and is retried (ADR 20).
+on_demand_fn!(
+    sync,
+    fn sync_round(ledger: Ledger, settings: Settings) -> RoundUnderWay {
+        Box::pin(async move { engine::round(ledger, &settings).await })
+    }
+);
+
+/// Shows the part `load` brings (a page, or a form: `what`) once it has
+/// arrived, or says why not.
+pub fn on_demand<F>(load: fn() -> F, what: &'static str) -> impl IntoView
 where
     F: Future<Output = Result<AnyView, NotLoaded>> + 'static,
 {
     view! {
-        <Suspense fallback=|| view! { <p role="status">"Loading the page…"</p> }>
-            {move || Suspend::new(send_wrapper::SendWrapper::new(arrived(load)))}
+        <Suspense fallback=move || view! { <p role="status">{format!("Loading the {what}…")}</p> }>
+            {move || Suspend::new(send_wrapper::SendWrapper::new(arrived(load, what)))}
         </Suspense>
     }
 }
 
-async fn arrived<F>(load: fn() -> F) -> AnyView
+async fn arrived<F>(load: fn() -> F, what: &'static str) -> AnyView
 where
     F: Future<Output = Result<AnyView, NotLoaded>>,
 {
     match load().await {
-        Ok(page) => page,
+        Ok(part) => part,
         Err(NotLoaded) => view! {
             <p role="alert" class="refused">
-                "This page could not be loaded: the network is unreachable and the page \
-                 was not kept on this device yet. The rest of the portal works; open \
-                 the page again once you are online."
+                {format!(
+                    "This {what} could not be loaded: the network is unreachable and the \
+                     {what} was not kept on this device yet. The rest of the portal works; \
+                     open the {what} again once you are online."
+                )}
             </p>
         }
         .into_any(),

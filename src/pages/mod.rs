@@ -5,6 +5,7 @@ pub mod application;
 pub mod applications;
 pub mod data;
 pub mod diff;
+pub mod new_application;
 pub mod report;
 pub mod secret;
 pub mod surveys;

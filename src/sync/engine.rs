@@ -30,6 +30,8 @@ const MAX_PASSES: usize = 4;
 pub enum RoundError {
     Call(CallError),
     Store(String),
+    /// The module that holds the round's code could not be fetched (ADR 20).
+    Unfetched,
 }
 
 impl std::fmt::Display for RoundError {
@@ -37,6 +39,7 @@ impl std::fmt::Display for RoundError {
         match self {
             RoundError::Call(e) => e.fmt(f),
             RoundError::Store(why) => write!(f, "the local log failed: {why}"),
+            RoundError::Unfetched => f.write_str("the code that syncs could not be fetched"),
         }
     }
 }

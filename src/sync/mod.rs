@@ -7,6 +7,7 @@ pub mod engine;
 pub mod settings;
 
 use crate::browser;
+use crate::lazy::{self, NotLoaded};
 use crate::ledger::{Ledger, LogStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -179,7 +180,11 @@ impl SyncAgent {
                 kick.set(false);
             }
             self.phase.try_set(Phase::Syncing);
-            match engine::round(ledger, &settings).await {
+            let round = match lazy::sync_round(ledger, settings).await {
+                Ok(round) => round.await,
+                Err(NotLoaded) => Err(engine::RoundError::Unfetched),
+            };
+            match round {
                 Ok(_) => {
                     failures = 0;
                     self.last_sync.try_set(Some(browser::now()));

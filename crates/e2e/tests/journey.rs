@@ -51,12 +51,19 @@ async fn a_day_with_the_portal() {
         0,
         "a fresh browser keeps nothing yet"
     );
-    // Pages other than the list arrive on demand (ADR 17).
-    assert_eq!(
-        b.fetched("/split_").await,
-        Vec::<String>::new(),
-        "no page's module is fetched before it opens"
+    // Pages other than the list arrive on demand (ADR 17); the sync round
+    // once the log is open, and the form that creates an application when
+    // it is unfolded (ADR 20).
+    let early = b.fetched("/split_").await;
+    assert!(
+        early.iter().all(|m| m.contains("/split_sync-")),
+        "no page's module is fetched before it opens: {early:?}"
     );
+    b.until(
+        "the sync round's module, for a device that syncs",
+        || async { (b.fetched("/split_sync-").await.len() == 1).then_some(()) },
+    )
+    .await;
     // The server sends the build's compressed copy of each file.
     let (sent, held) = b.transferred("_bg.wasm").await;
     eprintln!("the main module: {sent} bytes sent, {held} bytes decoded");
@@ -70,7 +77,13 @@ async fn a_day_with_the_portal() {
     b.click("Applications").await;
 
     // 1. An application with three products.
+    assert!(b.fetched("/split_new_application-").await.is_empty());
     b.create_application("Checkout", "ada@example.com").await;
+    assert_eq!(
+        b.fetched("/split_new_application-").await.len(),
+        1,
+        "the form's module is fetched once it is unfolded"
+    );
     b.screenshot("applications").await;
     b.click("Checkout").await;
     b.until_text("API products").await;

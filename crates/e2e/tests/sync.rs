@@ -243,3 +243,61 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     b.click("Applications").await;
     b.until_text("Field notes").await;
 }
+
+/// The sync round's code is a module of its own, fetched once the log is
+/// open (ADR 20). When it cannot be fetched, the portal still works, the
+/// status says why nothing is sent, the change waits on the device, and it
+/// goes out once the module can be fetched again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_sync_code_the_portal_works_and_syncs_once_it_arrives() {
+    let dist = tempfile::tempdir().expect("a directory for the build");
+    let aside = tempfile::tempdir().expect("a directory for the module");
+    let mut moved = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("dist")).expect("the build") {
+        let path = entry.expect("a file").path();
+        let name = path.file_name().expect("a name").to_owned();
+        let to = if name.to_string_lossy().starts_with("split_sync-") {
+            moved.push(name.clone());
+            aside.path().join(&name)
+        } else {
+            dist.path().join(&name)
+        };
+        std::fs::copy(&path, to).expect("a copy");
+    }
+    assert!(!moved.is_empty(), "the build has a sync module");
+    let served = serve(dist.path().to_owned()).await;
+    let artifacts = workspace().join("target/e2e-artifacts/sync-unfetched");
+    let b = Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    b.until("the status to say why nothing is sent", || async {
+        let status = b.text_of("p.sync-status").await;
+        status
+            .contains("sync failed: the code that syncs could not be fetched")
+            .then_some(())
+    })
+    .await;
+
+    b.create_application("Kept here", "ada@example.com").await;
+    let count = b.event_count().await;
+    b.until("the change to wait on the device", || async {
+        let status = b.text_of("p.sync-status").await;
+        status
+            .contains(&format!("{count} events to send"))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        server_count(&served.base).await,
+        0,
+        "nothing reached the server"
+    );
+
+    for name in moved {
+        std::fs::copy(aside.path().join(&name), dist.path().join(&name)).expect("a copy back");
+    }
+    // The next try, after its backoff, fetches the module and sends.
+    sent_everything(&b).await;
+    assert_eq!(server_count(&served.base).await, count);
+    assert!(!b.fetched("/split_sync-").await.is_empty());
+}

@@ -1,0 +1,145 @@
+//! The form that creates an application, with its first credential. It
+//! sits folded on the applications page, and its code is fetched when it is
+//! first unfolded (ADR 20).
+
+use crate::browser;
+use crate::ledger::use_ledger;
+use crate::pages::applications::FieldError;
+use crate::pages::secret::SecretOnce;
+use chrono::Duration;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use portal_domain::{Action, AppId, AppName, CredentialId, NewCredential, Owner, Plan};
+
+/// Days a new credential lasts unless the user picks otherwise.
+const DEFAULT_EXPIRY_DAYS: i64 = 90;
+
+#[component]
+pub fn NewApplicationForm() -> impl IntoView {
+    let ledger = use_ledger();
+    let name = RwSignal::new(String::new());
+    let owner = RwSignal::new(ledger.actor.get_untracked());
+    let plan = RwSignal::new(Plan::Free);
+    let days = RwSignal::new(DEFAULT_EXPIRY_DAYS.to_string());
+    let touched = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<(AppId, String), String>>);
+    let name_error = move || {
+        let raw = name.get();
+        (touched.get() || !raw.is_empty())
+            .then(|| AppName::parse(&raw).err().map(|e| e.to_string()))
+            .flatten()
+    };
+    let owner_error = move || Owner::parse(&owner.get()).err().map(|e| e.to_string());
+    let days_error = move || match days.get().trim().parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => None,
+        _ => Some("Expiry must be a whole number of days, from 1 to 3650.".to_owned()),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        let (Ok(app_name), Ok(app_owner), None) = (
+            AppName::parse(&name.get_untracked()),
+            Owner::parse(&owner.get_untracked()),
+            days_error(),
+        ) else {
+            return;
+        };
+        let expiry = days
+            .get_untracked()
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(DEFAULT_EXPIRY_DAYS);
+        let (secret, key) = browser::new_secret();
+        let app_id = AppId(browser::new_uuid());
+        let action = Action::CreateApplication {
+            app_id,
+            name: app_name,
+            owner: app_owner,
+            plan: plan.get_untracked(),
+            credential: NewCredential {
+                id: CredentialId(browser::new_uuid()),
+                key,
+                expires_at: browser::now() + Duration::days(expiry),
+            },
+        };
+        spawn_local(async move {
+            match ledger.execute(action).await {
+                Ok(()) => {
+                    outcome.set(Some(Ok((app_id, secret))));
+                    name.set(String::new());
+                    touched.set(false);
+                }
+                Err(e) => outcome.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit aria-label="Create an application" novalidate>
+            <label>
+                "Name"
+                <input
+                    type="text"
+                    aria-label="Application name"
+                    aria-invalid=move || name_error().is_some().to_string()
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </label>
+            <FieldError error=Signal::derive(name_error) />
+            <label>
+                "Owner"
+                <input
+                    type="text"
+                    aria-label="Owner"
+                    prop:value=move || owner.get()
+                    on:input=move |ev| owner.set(event_target_value(&ev))
+                />
+            </label>
+            <FieldError error=Signal::derive(owner_error) />
+            <label>
+                "Plan"
+                <select
+                    aria-label="Plan"
+                    on:change=move |ev| {
+                        plan.set(if event_target_value(&ev) == "paid" { Plan::Paid } else { Plan::Free })
+                    }
+                >
+                    <option value="free">"Free"</option>
+                    <option value="paid">"Paid"</option>
+                </select>
+            </label>
+            <label>
+                "First credential expires in (days)"
+                <input
+                    type="number"
+                    min="1"
+                    max="3650"
+                    aria-label="Credential expiry in days"
+                    prop:value=move || days.get()
+                    on:input=move |ev| days.set(event_target_value(&ev))
+                />
+            </label>
+            <FieldError error=Signal::derive(days_error) />
+            <button type="submit" disabled=move || !ledger.is_live()>
+                "Create application"
+            </button>
+        </form>
+        {move || match outcome.get() {
+            Some(Ok((app_id, secret))) => {
+                view! {
+                    <div class="created" role="status">
+                        <p>
+                            "Application created. "
+                            <A href=format!("/applications/{app_id}")>"Open it"</A>
+                        </p>
+                        <SecretOnce secret=secret />
+                    </div>
+                }
+                    .into_any()
+            }
+            Some(Err(why)) => view! { <p role="alert" class="refused">{why}</p> }.into_any(),
+            None => ().into_any(),
+        }}
+    }
+}
