@@ -58,6 +58,9 @@ cargo test -p portal-ledger -p portal-store --target wasm32-unknown-unknown --lo
 step "release build of the app (Trunk)"
 trunk build --release --skip-version-check
 
+step "the first download is within its budget: wasm + JS <= 300 KB gzipped (issue 4)"
+bash scripts/download-size.sh --max 300000
+
 step "end to end: the built app, served on 127.0.0.1, driven in Chromium (screenshots in target/e2e-artifacts)"
 cargo test -p portal-e2e --test journey --locked 2>&1 | tee -a "$results"
 

@@ -1,10 +1,11 @@
-//! Pages, and code few starts need, loaded on demand. In the shipped build
-//! (the `split` feature, in release), each page below is moved by
-//! `wasm-split` into a module of its own, which the browser fetches the
-//! first time the page opens and the service worker keeps for offline use
-//! (`scripts/split.sh`, ADR 17); the JSON reader likewise (ADR 18). In tests
-//! and debug builds, the same functions are plain ones, reached the same
-//! asynchronous way.
+//! Pages, and code the applications list does not need to be usable, loaded
+//! on demand. In the shipped build (the `split` feature, in release), each
+//! page below is moved by `wasm-split` into a module of its own, which the
+//! browser fetches the first time the page opens and the service worker
+//! keeps for offline use (`scripts/split.sh`, ADR 17); the JSON reader
+//! likewise (ADR 18), and the sync round and the create form (ADR 20). In
+//! tests and debug builds, the same functions are plain ones, reached the
+//! same asynchronous way.
 
 use crate::ledger::Ledger;
 use crate::pages::{
@@ -98,9 +99,9 @@ on_demand_fn!(
 pub type RoundUnderWay = Pin<Box<dyn Future<Output = Result<Round, RoundError>>>>;
 
 // The sync round (the server client, the JSON it sends, the settling of
-// pulled pages) is a sixth of the main module. The dashboard is usable
+// pulled pages) is a tenth of the main module. The dashboard is usable
 // without it: it is fetched once the log is open, and a round that cannot
-// fetch it fails as an unreachable server does, and is retried (ADR 20).
+// fetch it fails, says so in the status line, and is retried (ADR 20).
 on_demand_fn!(
     sync,
     fn sync_round(ledger: Ledger, settings: Settings) -> RoundUnderWay {
