@@ -26,7 +26,8 @@ use portal_domain::Envelope;
 use std::future::Future;
 use std::pin::Pin;
 
-/// A page's module could not be fetched (no network, and not kept yet).
+/// A module loaded on demand could not be fetched (no network, and not
+/// kept yet).
 #[derive(Debug)]
 pub struct NotLoaded;
 

@@ -1,5 +1,6 @@
 //! The applications list: search and filters kept in the URL, so a view
-//! can be bookmarked, and the form that creates an application.
+//! can be bookmarked, and, folded, the form that creates an application
+//! (`new_application.rs`).
 
 use crate::lazy;
 use crate::ledger::use_ledger;
@@ -56,6 +57,8 @@ pub fn ApplicationsPage() -> impl IntoView {
     // Pages of rows: a long list is drawn a page at a time, so that a slider
     // step redraws what is on screen, not every application.
     let limit = RwSignal::new(PAGE_ROWS);
+    // The form's module is fetched the first time it is unfolded (ADR 20);
+    // once there, it stays, so folding keeps what was typed or shown.
     let create_opened = RwSignal::new(false);
     // The head's order of names serves every position of the slider; it is
     // taken again only when an application has been created since.
