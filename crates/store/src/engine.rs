@@ -125,6 +125,8 @@ pub trait Tx {
     async fn holding(&self, position: u64) -> Result<Option<(Place, Chunk)>, StoreError>;
     /// Records in the layout of schema version 1: key and NDJSON line.
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The keys of those records, without reading the records.
+    async fn legacy_keys(&self) -> Result<Vec<u64>, StoreError>;
     fn delete_legacy(&self, key: u64) -> Result<(), StoreError>;
     async fn commit(self) -> Result<(), StoreError>;
     async fn abort(self);
@@ -401,7 +403,7 @@ impl<B: Backend> Engine<B> {
                 let mut unreadable = Vec::new();
                 // Only what is still there: another tab may have migrated
                 // some of it while this one was reading.
-                for (key, _) in tx.legacy_events().await? {
+                for key in tx.legacy_keys().await? {
                     match read.remove(&key) {
                         Some(Ok(envelope)) => {
                             events.push((envelope, SyncState::Pending));

@@ -567,12 +567,7 @@ impl Tx for IdbTx {
     }
 
     async fn legacy_events(&self) -> Result<Vec<(u64, String)>, StoreError> {
-        let keys = self
-            .legacy
-            .get_all_keys(None, None)
-            .map_err(store_error)?
-            .await
-            .map_err(store_error)?;
+        let keys = self.legacy_keys().await?;
         let values = self
             .legacy
             .get_all(None, None)
@@ -580,14 +575,22 @@ impl Tx for IdbTx {
             .await
             .map_err(store_error)?;
         Ok(keys
-            .iter()
+            .into_iter()
             .zip(values.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_f64().unwrap_or(0.0) as u64,
-                    v.as_string().unwrap_or_default(),
-                )
-            })
+            .map(|(k, v)| (k, v.as_string().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn legacy_keys(&self) -> Result<Vec<u64>, StoreError> {
+        let keys = self
+            .legacy
+            .get_all_keys(None, None)
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        Ok(keys
+            .iter()
+            .map(|k| k.as_f64().unwrap_or(0.0) as u64)
             .collect())
     }
 

@@ -262,6 +262,10 @@ impl Tx for MemoryTx {
             .collect())
     }
 
+    async fn legacy_keys(&self) -> Result<Vec<u64>, StoreError> {
+        Ok(self.db.borrow().legacy.keys().copied().collect())
+    }
+
     fn delete_legacy(&self, key: u64) -> Result<(), StoreError> {
         self.writes.borrow_mut().push(Write::DeleteLegacy(key));
         Ok(())
