@@ -282,9 +282,14 @@ impl Browser {
         .await
     }
 
-    /// A property of the first element matching `css` (such as `value`).
+    /// A property of the first element matching `css` (such as `value`),
+    /// once there is one: a page may still be drawing it.
     pub async fn property(&self, css: &str, name: &str) -> String {
-        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        let element = self
+            .until(css, || async {
+                self.client.find(Locator::Css(css)).await.ok()
+            })
+            .await;
         element.prop(name).await.ok().flatten().unwrap_or_default()
     }
 
