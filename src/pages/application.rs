@@ -4,8 +4,8 @@
 use crate::browser;
 use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
-use crate::pages::applications::FieldError;
 use crate::pages::secret::SecretOnce;
+use crate::pages::FieldError;
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

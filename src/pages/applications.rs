@@ -253,13 +253,3 @@ pub fn ApplicationsPage() -> impl IntoView {
         </section>
     }
 }
-
-/// A field's current error, announced as the user types.
-#[component]
-pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <Show when=move || error.with(Option::is_some)>
-            <p class="field-error" role="alert">{move || error.get().unwrap_or_default()}</p>
-        </Show>
-    }
-}

@@ -99,3 +99,13 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
 }
+
+/// A field's current error, announced as the user types.
+#[component]
+pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.with(Option::is_some)>
+            <p class="field-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}

@@ -4,8 +4,8 @@
 
 use crate::browser;
 use crate::ledger::use_ledger;
-use crate::pages::applications::FieldError;
 use crate::pages::secret::SecretOnce;
+use crate::pages::FieldError;
 use chrono::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
