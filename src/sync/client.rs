@@ -4,6 +4,7 @@ use super::settings::Settings;
 use gloo_net::http::{Request, Response};
 use portal_domain::Envelope;
 use portal_sync::page;
+use portal_sync::problem::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -36,11 +37,6 @@ impl std::fmt::Display for CallError {
     }
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-}
-
 async fn check(response: Response) -> Result<Response, CallError> {
     let status = response.status();
     if response.ok() {
@@ -51,15 +47,19 @@ async fn check(response: Response) -> Result<Response, CallError> {
         .get("retry-after")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let message = match response.json::<ErrorBody>().await {
-        Ok(body) => body.error,
-        Err(_) => format!("HTTP {status}"),
+    let (code, message) = match response.json::<ErrorBody>().await {
+        Ok(body) => (body.code, body.error),
+        Err(_) => (ErrorCode::Unknown, format!("HTTP {status}")),
     };
-    Err(match status {
-        401 | 403 => CallError::Refused(message),
-        429 => CallError::Busy(retry_after),
-        409 if message.contains("expected version") => CallError::Conflict(message),
-        400..=499 => CallError::Invalid(message),
+    // By the code, never the wording: a conflict is only what the server
+    // says is one.
+    Err(match (code, status) {
+        (ErrorCode::StreamVersionConflict, _) => CallError::Conflict(message),
+        (ErrorCode::RateLimited, _) | (_, 429) => CallError::Busy(retry_after),
+        (ErrorCode::Unauthorized | ErrorCode::TokenExpired, _) | (_, 401 | 403) => {
+            CallError::Refused(message)
+        }
+        (_, 400..=499) => CallError::Invalid(message),
         _ => CallError::Server(message),
     })
 }

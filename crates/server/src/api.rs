@@ -14,6 +14,7 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
+use portal_sync::problem::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -123,6 +124,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     state.storage.ping().await.map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::DatabaseUnavailable,
             format!("the database does not answer: {e}"),
         )
     })?;
@@ -153,6 +155,7 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
     let unprocessable = |message: String| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidEvent,
             format!("events[{index}]: {message}"),
         )
     };
@@ -180,8 +183,8 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
 /// is stored: the JSON, the batch's size, every envelope, and repeated ids.
 /// Every failure is a 4xx whose message names what is wrong.
 pub fn read_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
-    let Json(body) =
-        Json::<PushBody>::from_bytes(body).map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let Json(body) = Json::<PushBody>::from_bytes(body)
+        .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
     check_batch(&body.events)
 }
 
@@ -189,6 +192,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
     if events.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidBatch,
             "events: the batch is empty",
         ));
     }
@@ -197,6 +201,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
     if events.len() > MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidBatch,
             format!("events: at most {MAX_BATCH} per push, not {}", events.len()),
         ));
     }
@@ -209,6 +214,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
     if let Some(dup) = batch.iter().find(|e| !seen.insert(e.event_id)) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidBatch,
             format!("events: event {} appears twice in the batch", dup.event_id),
         ));
     }
@@ -220,7 +226,7 @@ async fn push(
     tenant: Tenant,
     body: Result<Json<PushBody>, JsonRejection>,
 ) -> Result<Json<PushReply>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
     let batch = check_batch(&body.events)?;
     let placed = state
         .storage
@@ -229,9 +235,19 @@ async fn push(
         .map_err(|e| match e {
             PushError::Database(db) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::DatabaseFailed,
                 format!("the database failed: {db}"),
             ),
-            conflict => ApiError::new(StatusCode::CONFLICT, conflict.to_string()),
+            PushError::IdConflict(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EventIdConflict,
+                e.to_string(),
+            ),
+            PushError::VersionConflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::StreamVersionConflict,
+                e.to_string(),
+            ),
         })?;
     Ok(Json(PushReply {
         events: batch

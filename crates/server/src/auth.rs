@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use chrono::{DateTime, Utc};
+use portal_sync::problem::ErrorCode;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -64,12 +65,31 @@ impl Tokens {
     }
 
     /// The tenant `token` opens at `now`, or why it opens nothing.
-    pub fn open(&self, token: &str, now: DateTime<Utc>) -> Result<&Tenant, String> {
-        let grant = self.0.get(token).ok_or("unknown token")?;
+    pub fn open(&self, token: &str, now: DateTime<Utc>) -> Result<&Tenant, TokenRefused> {
+        let grant = self.0.get(token).ok_or(TokenRefused::Unknown)?;
         match grant.expires {
-            Some(at) if at <= now => Err(format!("the token expired at {}", at.to_rfc3339())),
+            Some(at) if at <= now => Err(TokenRefused::Expired(at)),
             _ => Ok(&grant.tenant),
         }
+    }
+}
+
+/// Why a token opens nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRefused {
+    #[error("unknown token")]
+    Unknown,
+    #[error("the token expired at {}", .0.to_rfc3339())]
+    Expired(DateTime<Utc>),
+}
+
+impl From<TokenRefused> for ApiError {
+    fn from(why: TokenRefused) -> Self {
+        let code = match why {
+            TokenRefused::Unknown => ErrorCode::Unauthorized,
+            TokenRefused::Expired(_) => ErrorCode::TokenExpired,
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, code, why.to_string())
     }
 }
 
@@ -77,10 +97,13 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token"))?;
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "missing bearer token",
+            )
+        })?;
         let token = header
             .to_str()
             .ok()
@@ -88,6 +111,7 @@ impl FromRequestParts<AppState> for Tenant {
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthorized,
                     "the Authorization header must be \"Bearer <token>\"",
                 )
             })?;
@@ -96,11 +120,12 @@ impl FromRequestParts<AppState> for Tenant {
             .tokens
             .open(token, Utc::now())
             .cloned()
-            .map_err(|why| ApiError::new(StatusCode::UNAUTHORIZED, why))?;
+            .map_err(ApiError::from)?;
         state.limits.check(token).map_err(|wait| ApiError {
             retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
                 format!(
                     "too many requests with this token; try again in {} ms",
                     wait.as_millis().max(1)

@@ -1,35 +1,54 @@
-//! Errors as the API answers them: a status and a sentence that says what
-//! is wrong, as JSON `{"error": "..."}`.
+//! Errors as the API answers them: a status, a stable code programs match
+//! on, and a sentence that says what is wrong, as JSON
+//! `{"code": "...", "error": "..."}` (`portal_sync::problem`).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use portal_sync::problem::{ErrorBody, ErrorCode};
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
+    pub code: ErrorCode,
     pub message: String,
     /// Seconds to wait before trying again (`Retry-After`), for 429.
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
+            code,
             message: message.into(),
             retry_after: None,
         }
+    }
+
+    /// A body axum could not read as the handler's JSON or query: its
+    /// status says which way it failed.
+    pub fn unreadable(status: StatusCode, message: String) -> Self {
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidBatch,
+            _ => ErrorCode::BadRequest,
+        };
+        ApiError::new(status, code, message)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
-            tracing::error!(status = %self.status, message = %self.message, "request failed");
+            tracing::error!(status = %self.status, code = %self.code, message = %self.message, "request failed");
         }
-        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        let body = ErrorBody {
+            code: self.code,
+            error: self.message,
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portal_sync::binary;
 use portal_sync::page::{self, Shaped};
+use portal_sync::problem::ErrorCode;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -27,17 +28,25 @@ pub async fn pull(
     headers: HeaderMap,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            e.body_text(),
+        )
+    })?;
     let limit = query.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
             format!("limit: from 1 to {MAX_PAGE}, not {limit}"),
         ));
     }
     if query.after > i64::MAX as u64 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "after: out of range",
         ));
     }
@@ -56,6 +65,7 @@ pub async fn pull(
         .map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::DatabaseFailed,
                 format!("the database failed: {e}"),
             )
         })?;
@@ -83,6 +93,7 @@ pub async fn pull(
 fn not_canonical(row: &Pulled) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::StoredEventUnreadable,
         format!(
             "stored event {} is not in the canonical form",
             row.global_position

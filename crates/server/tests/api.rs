@@ -280,6 +280,7 @@ async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(
     );
     let (status, reply) = app.push(ALPHA, &forged).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(reply["code"], "event_id_conflict", "{reply}");
     assert!(
         reply["error"]
             .as_str()
@@ -314,6 +315,7 @@ async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_
     batch.push(skipping);
     let (status, reply) = app.push(ALPHA, &batch).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(reply["code"], "stream_version_conflict", "{reply}");
     let message = reply["error"].as_str().unwrap();
     assert!(
         message.contains(&format!("at version {current}")),
@@ -340,6 +342,7 @@ async fn malformed_json_is_a_400_that_says_so() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["code"], "bad_request", "{reply}");
     assert!(
         reply["error"]
             .as_str()
@@ -383,6 +386,7 @@ async fn a_missing_field_or_a_future_version_is_a_422() {
         .remove("stream_version");
     let (status, reply) = app.push_json(Some(ALPHA), &missing).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply["code"], "invalid_event", "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("stream_version"),
         "{reply}"
@@ -408,6 +412,7 @@ async fn a_batch_repeating_an_id_is_refused() {
     batch.push(log[2].clone());
     let (status, reply) = app.push(ALPHA, &batch).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply["code"], "invalid_batch", "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("twice"),
         "{reply}"
@@ -421,15 +426,18 @@ async fn a_missing_or_unknown_token_is_a_401() {
     let (status, reply) = app.push_json(None, &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply["error"], "missing bearer token");
+    assert_eq!(reply["code"], "unauthorized");
     let (status, reply) = app.push_json(Some("forged-token-000"), &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply["error"], "unknown token");
+    assert_eq!(reply["code"], "unauthorized");
     // A token one character off a real one is just as unknown.
     let near = format!("{}x", &ALPHA[..ALPHA.len() - 1]);
     let (status, _) = app.push_json(Some(&near), &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, reply) = app.push_json(Some(EXPIRED), &body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply["code"], "token_expired", "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("expired"),
         "{reply}"
@@ -706,6 +714,18 @@ async fn the_openapi_document_describes_what_the_server_does() {
         let field = field.as_str().unwrap();
         assert!(pulled[0].get(field).is_some(), "pull returns {field}");
     }
+    // The error codes it lists are the ones the server sends.
+    let codes: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let sent: Vec<&str> = portal_sync::problem::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(codes, sent, "the document lists every error code");
     let types = doc["components"]["schemas"]["Envelope"]["properties"]["type"]["enum"]
         .as_array()
         .unwrap();
@@ -738,6 +758,7 @@ async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
                 .as_str()
                 .unwrap()
                 .contains("too many requests"));
+            assert_eq!(reply["code"], "rate_limited");
             limited += 1;
         }
     }
@@ -854,10 +875,14 @@ async fn hostile_requests_get_a_clear_4xx_and_change_nothing() {
         let status = response.status();
         let text = response.text().await.unwrap();
         assert!(status.is_client_error(), "{what}: {status} {text}");
-        let message = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let body = serde_json::from_str::<portal_sync::problem::ErrorBody>(&text)
+            .unwrap_or_else(|e| panic!("{what}: an error body, not {text:?}: {e}"));
+        assert_ne!(
+            body.code,
+            portal_sync::problem::ErrorCode::Unknown,
+            "{what}: a code this build knows, in {text:?}"
+        );
+        let message = body.error;
         assert!(!message.is_empty(), "{what}: a message, not {text:?}");
         assert!(
             message.contains(names),

@@ -99,7 +99,7 @@ fn a_token_may_carry_an_expiry() {
     let before = "2027-01-30T23:59:59Z".parse().unwrap();
     let after = "2027-01-31T00:00:00Z".parse().unwrap();
     assert_eq!(tokens.open("abcdefgh", before).unwrap().0.as_ref(), "team");
-    let why = tokens.open("abcdefgh", after).unwrap_err();
+    let why = tokens.open("abcdefgh", after).unwrap_err().to_string();
     assert!(why.contains("expired at 2027-01-31"), "{why}");
     let bad = Tokens::parse("abcdefgh=team@next tuesday").unwrap_err();
     assert!(bad.contains("RFC 3339"), "{bad}");

@@ -165,4 +165,9 @@ pub trait EventStore {
 
     /// The version of the storage layout this store reads and writes.
     fn schema_version(&self) -> u32;
+
+    /// Whether this handle can no longer be used: another tab upgraded or
+    /// deleted the database, or the browser closed it after a failure (as
+    /// Chromium does when the disk is full). Open the store again to go on.
+    fn is_closed(&self) -> bool;
 }

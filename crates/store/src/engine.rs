@@ -138,6 +138,11 @@ pub trait Backend {
     async fn begin(&self, mode: Mode) -> Result<Self::Tx, StoreError>;
     /// Tells the other handles on the same database.
     fn notify(&self, change: &Change);
+    /// Whether the database was closed under this handle (see
+    /// [`EventStore::is_closed`]).
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// A fault to inject, for tests of what an interrupted write leaves behind.
@@ -1041,5 +1046,9 @@ impl<B: Backend> EventStore for Engine<B> {
 
     fn schema_version(&self) -> u32 {
         STORE_SCHEMA
+    }
+
+    fn is_closed(&self) -> bool {
+        self.backend().is_closed()
     }
 }

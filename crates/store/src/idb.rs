@@ -223,11 +223,6 @@ impl IdbStore {
         *backend.on_message.borrow_mut() = Some(closure);
     }
 
-    /// Whether another tab has upgraded or deleted the database under this one.
-    pub fn is_closed(&self) -> bool {
-        self.backend().closed.get()
-    }
-
     /// How many records a load reads: segments, and chunks that are not stubs.
     pub async fn chunk_count(&self) -> Result<u32, StoreError> {
         let tx = self.backend().transaction(Mode::Read)?;
@@ -369,6 +364,10 @@ fn failure(tx: &Transaction) -> StoreError {
 
 impl Backend for IdbBackend {
     type Tx = IdbTx;
+
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
 
     async fn begin(&self, mode: Mode) -> Result<IdbTx, StoreError> {
         self.transaction(mode)

@@ -8,7 +8,7 @@ use contract::Harness;
 use portal_store::chunk::Chunk;
 use portal_store::engine::Engine;
 use portal_store::idb::{store_error, IdbBackend, IdbStore};
-use portal_store::{Change, LegacyReader, StoreError};
+use portal_store::{Change, EventStore, LegacyReader, StoreError};
 use std::cell::RefCell;
 use wasm_bindgen_test::*;
 

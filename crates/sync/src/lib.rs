@@ -4,11 +4,12 @@
 //! `schema_version` and `kind`, and its `data`. A log is NDJSON, one envelope
 //! per line. `binary` is the compact shape the browser stores events in,
 //! which `page` also uses for pulls, and `rebase` settles a pulled page
-//! against this device's log.
+//! against this device's log. `problem` is how the server says no.
 
 pub mod binary;
 pub mod codec;
 pub mod page;
+pub mod problem;
 pub mod rebase;
 
 pub use codec::{decode, decode_ndjson, encode, encode_ndjson, DecodeError, LineError};

@@ -1,0 +1,124 @@
+//! Why the server refused a request, as both sides read it: a stable code
+//! that programs match on, and a sentence for the person reading it. The
+//! sentence may be reworded at any time; the code never changes meaning.
+
+use serde::{Deserialize, Serialize};
+
+/// Every refusal the sync API answers with, by what the client can do
+/// about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No bearer token, a malformed one, or one the server does not know.
+    Unauthorized,
+    /// The token is known but no longer opens its tenant.
+    TokenExpired,
+    /// Over the token's rate limit: wait for `Retry-After`.
+    RateLimited,
+    /// The query or the body cannot be read at all (not JSON, a bad query).
+    BadRequest,
+    /// The body is larger than the server takes.
+    TooLarge,
+    /// The body is not sent as JSON.
+    UnsupportedMediaType,
+    /// One envelope breaks the wire format or an envelope rule.
+    InvalidEvent,
+    /// The batch itself breaks a rule (empty, too long, an id twice).
+    InvalidBatch,
+    /// An event id the server holds with another content.
+    EventIdConflict,
+    /// A stream is at another version than an event expects: another
+    /// device changed it first. Pull, settle, and push again.
+    StreamVersionConflict,
+    /// The database does not answer.
+    DatabaseUnavailable,
+    /// The database failed on this request.
+    DatabaseFailed,
+    /// A stored event cannot be sent as it should be.
+    StoredEventUnreadable,
+    /// A code this build does not know (a newer server's).
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as it is written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidEvent => "invalid_event",
+            ErrorCode::InvalidBatch => "invalid_batch",
+            ErrorCode::EventIdConflict => "event_id_conflict",
+            ErrorCode::StreamVersionConflict => "stream_version_conflict",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
+            ErrorCode::DatabaseFailed => "database_failed",
+            ErrorCode::StoredEventUnreadable => "stored_event_unreadable",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+
+    /// Every code a server of this build sends, for documents and tests.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::TokenExpired,
+        ErrorCode::RateLimited,
+        ErrorCode::BadRequest,
+        ErrorCode::TooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::InvalidEvent,
+        ErrorCode::InvalidBatch,
+        ErrorCode::EventIdConflict,
+        ErrorCode::StreamVersionConflict,
+        ErrorCode::DatabaseUnavailable,
+        ErrorCode::DatabaseFailed,
+        ErrorCode::StoredEventUnreadable,
+    ];
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of every error answer: `{"code": "...", "error": "..."}`.
+/// A body from a server older than the codes has no `code`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default = "unknown")]
+    pub code: ErrorCode,
+    pub error: String,
+}
+
+fn unknown() -> ErrorCode {
+    ErrorCode::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_as_itself() {
+        for code in ErrorCode::ALL {
+            let text = serde_json::to_string(&code).unwrap();
+            assert_eq!(text, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&text).unwrap(), code);
+        }
+    }
+
+    #[test]
+    fn a_newer_or_older_server_body_still_reads() {
+        let newer: ErrorBody =
+            serde_json::from_str(r#"{"code":"tenant_suspended","error":"why"}"#).unwrap();
+        assert_eq!(newer.code, ErrorCode::Unknown);
+        let older: ErrorBody = serde_json::from_str(r#"{"error":"why"}"#).unwrap();
+        assert_eq!(older.code, ErrorCode::Unknown);
+        assert_eq!(older.error, "why");
+    }
+}
