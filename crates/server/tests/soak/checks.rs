@@ -43,7 +43,7 @@ pub async fn check_end(devices: &[Client], on_server: &[Envelope]) {
     for device in devices {
         check_device(device, on_server, &server_portal).await;
         let t = &device.tally;
-        let stored = by_device.get(&device.device.0).copied().unwrap_or(0);
+        let stored = by_device.get(&device.device.id().0).copied().unwrap_or(0);
         assert_eq!(
             t.produced,
             stored + t.superseded + t.rejected,
@@ -90,11 +90,15 @@ fn count_by_device(log: &[Envelope]) -> HashMap<uuid::Uuid, usize> {
 /// The device's log, in the server's order, is the server's log.
 async fn check_device(device: &Client, on_server: &[Envelope], server_portal: &Portal) {
     assert_eq!(device.pending(), 0, "{}: nothing pending", device.name);
-    let mut counted: Vec<(u64, &Envelope)> = device
-        .portal
+    let loaded = portal_store::EventStore::read_all(device.device.store())
+        .await
+        .unwrap();
+    let machine = device.device.machine();
+    let states = device.device.sync_states();
+    let mut counted: Vec<(u64, &Envelope)> = machine
         .log()
         .iter()
-        .zip(&device.states)
+        .zip(states.iter())
         .map(|(e, s)| match s {
             SyncState::Synced {
                 global_position, ..
@@ -125,9 +129,6 @@ async fn check_device(device: &Client, on_server: &[Envelope], server_portal: &P
         );
     }
     // What the device does not count is exactly what it set aside.
-    let loaded = portal_store::EventStore::read_all(&device.store)
-        .await
-        .unwrap();
     let set_aside = loaded.events.iter().filter(|e| !e.sync.is_live()).count();
     assert_eq!(
         set_aside,
@@ -144,8 +145,8 @@ async fn check_device(device: &Client, on_server: &[Envelope], server_portal: &P
         device.name
     );
     for app in server_portal.apps() {
-        let mine = device
-            .portal
+        let mine = machine
+            .head()
             .app(app.id())
             .expect("the device knows every application");
         assert_eq!(
@@ -155,5 +156,5 @@ async fn check_device(device: &Client, on_server: &[Envelope], server_portal: &P
         );
         assert_eq!(mine.is_deleted(), app.is_deleted(), "{}", device.name);
     }
-    assert_eq!(device.portal.apps().count(), server_portal.apps().count());
+    assert_eq!(machine.head().apps().count(), server_portal.apps().count());
 }

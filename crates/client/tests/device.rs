@@ -1,0 +1,147 @@
+//! The device natively, over the in-memory store: commands decided, stored
+//! and folded; a refusal that changes nothing; a second handle on the same
+//! database (another tab) followed, and a command decided again after that
+//! tab wrote to its stream first.
+
+use chrono::{Duration, TimeZone, Utc};
+use portal_client::{Device, Refused};
+use portal_domain::{
+    Action, Actor, AppId, AppName, Command, CommandMeta, CredentialId, CredentialKey, DeviceId,
+    DomainError, NewCredential, Owner, Plan, ProductName, SeededIds,
+};
+use portal_store::{EventStore, MemoryStore, SyncState};
+
+async fn open(name: &str, seed: u64) -> Device<MemoryStore> {
+    let store = MemoryStore::open(name).await.unwrap();
+    let candidate = DeviceId(SeededIds::new(seed).next_uuid());
+    let (device, opened) = Device::open(store, candidate, Box::new(SeededIds::new(seed)))
+        .await
+        .unwrap();
+    assert_eq!(opened.quarantined, 0);
+    device
+}
+
+fn at(minute: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minute)
+}
+
+fn meta(device: &Device<MemoryStore>) -> CommandMeta {
+    CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id())
+}
+
+fn create(app_id: AppId, minute: i64) -> Command {
+    Command::new(
+        at(minute),
+        Action::CreateApplication {
+            app_id,
+            name: AppName::parse("Checkout").unwrap(),
+            owner: Owner::parse("dev@example.com").unwrap(),
+            plan: Plan::Free,
+            credential: NewCredential {
+                id: CredentialId(uuid::Uuid::from_u128(7)),
+                key: CredentialKey::parse("pl_abababab", &"ab".repeat(32)).unwrap(),
+                expires_at: at(minute) + Duration::days(90),
+            },
+        },
+    )
+}
+
+fn add(app_id: AppId, product: &str, minute: i64) -> Command {
+    Command::new(
+        at(minute),
+        Action::AddApiProduct {
+            app_id,
+            product: ProductName::parse(product).unwrap(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_command_is_stored_pending_and_folded() {
+    MemoryStore::delete("client-execute");
+    let device = open("client-execute", 1).await;
+    let app_id = AppId(uuid::Uuid::from_u128(1));
+    let stored = device
+        .execute(create(app_id, 0), meta(&device))
+        .await
+        .unwrap();
+    assert!(!stored.is_empty());
+    assert_eq!(device.len(), stored.len() as u64);
+    assert_eq!(device.pending_count(), stored.len());
+    assert!(device.machine().head().app(app_id).is_some());
+    let loaded = device.store().read_all().await.unwrap();
+    assert_eq!(
+        loaded.events.len(),
+        stored.len(),
+        "what is folded is stored"
+    );
+    assert!(loaded.events.iter().all(|e| e.sync == SyncState::Pending));
+    // Opened again, the device reads the same log back.
+    let again = open("client-execute", 1).await;
+    assert_eq!(again.len(), device.len());
+    assert_eq!(again.id(), device.id(), "the device keeps its id");
+}
+
+#[tokio::test]
+async fn a_refused_command_changes_nothing() {
+    MemoryStore::delete("client-refused");
+    let device = open("client-refused", 2).await;
+    let app_id = AppId(uuid::Uuid::from_u128(2));
+    device
+        .execute(create(app_id, 0), meta(&device))
+        .await
+        .unwrap();
+    device
+        .execute(add(app_id, "payments", 1), meta(&device))
+        .await
+        .unwrap();
+    let before = device.store().read_all().await.unwrap();
+    let twice = device
+        .execute(add(app_id, "payments", 2), meta(&device))
+        .await;
+    assert!(
+        matches!(
+            twice,
+            Err(Refused::Domain(DomainError::ProductAlreadyAdded { .. }))
+        ),
+        "{twice:?}"
+    );
+    assert_eq!(device.store().read_all().await.unwrap(), before);
+    assert_eq!(device.len(), before.events.len() as u64);
+}
+
+#[tokio::test]
+async fn another_tab_is_followed_and_its_write_first_is_decided_against() {
+    MemoryStore::delete("client-tabs");
+    let first = open("client-tabs", 3).await;
+    let second = open("client-tabs", 4).await;
+    assert_eq!(first.id(), second.id(), "two tabs, one device");
+    let app_id = AppId(uuid::Uuid::from_u128(3));
+    first
+        .execute(create(app_id, 0), meta(&first))
+        .await
+        .unwrap();
+    second.catch_up().await.unwrap();
+    assert_eq!(second.len(), first.len());
+    // The first tab changes the stream; the second, not having looked,
+    // is refused by the store, catches up, and decides again on top.
+    first
+        .execute(add(app_id, "maps", 1), meta(&first))
+        .await
+        .unwrap();
+    second
+        .execute(add(app_id, "search", 2), meta(&second))
+        .await
+        .unwrap();
+    let head = second
+        .machine()
+        .head()
+        .app(app_id)
+        .unwrap()
+        .record
+        .products
+        .len();
+    assert_eq!(head, 2, "both products, in the order they were stored");
+    first.catch_up().await.unwrap();
+    assert_eq!(first.len(), second.len());
+}
