@@ -3,13 +3,12 @@
 //! database (another tab) followed, and a command decided again after that
 //! tab wrote to its stream first.
 
-use chrono::{Duration, TimeZone, Utc};
+mod support;
+
 use portal_client::{Device, Refused};
-use portal_domain::{
-    Action, Actor, AppId, AppName, Command, CommandMeta, CredentialId, CredentialKey, DeviceId,
-    DomainError, NewCredential, Owner, Plan, ProductName, SeededIds,
-};
+use portal_domain::{Actor, AppId, CommandMeta, DeviceId, DomainError, SeededIds};
 use portal_store::{EventStore, MemoryStore, SyncState};
+use support::{add, create};
 
 async fn open(name: &str, seed: u64) -> Device<MemoryStore> {
     let store = MemoryStore::open(name).await.unwrap();
@@ -21,39 +20,8 @@ async fn open(name: &str, seed: u64) -> Device<MemoryStore> {
     device
 }
 
-fn at(minute: i64) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minute)
-}
-
 fn meta(device: &Device<MemoryStore>) -> CommandMeta {
     CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id())
-}
-
-fn create(app_id: AppId, minute: i64) -> Command {
-    Command::new(
-        at(minute),
-        Action::CreateApplication {
-            app_id,
-            name: AppName::parse("Checkout").unwrap(),
-            owner: Owner::parse("dev@example.com").unwrap(),
-            plan: Plan::Free,
-            credential: NewCredential {
-                id: CredentialId(uuid::Uuid::from_u128(7)),
-                key: CredentialKey::parse("pl_abababab", &"ab".repeat(32)).unwrap(),
-                expires_at: at(minute) + Duration::days(90),
-            },
-        },
-    )
-}
-
-fn add(app_id: AppId, product: &str, minute: i64) -> Command {
-    Command::new(
-        at(minute),
-        Action::AddApiProduct {
-            app_id,
-            product: ProductName::parse(product).unwrap(),
-        },
-    )
 }
 
 #[tokio::test]

@@ -3,17 +3,16 @@
 //! is stored, decided again; "nothing lost" means the store ends holding
 //! exactly the events of every command given, in order.
 
-use chrono::{Duration, TimeZone, Utc};
+mod support;
+
 use portal_client::{Device, Refused};
-use portal_domain::{
-    Action, Actor, AppId, AppName, Command, CommandMeta, CredentialId, CredentialKey, DeviceId,
-    Envelope, EventId, NewCredential, Owner, Plan, ProductName, SeededIds, StreamId,
-};
+use portal_domain::{Actor, AppId, CommandMeta, DeviceId, Envelope, EventId, SeededIds, StreamId};
 use portal_store::{
     Appended, Checkpoint, EventStore, Imported, Loaded, MemoryStore, StoreError, StoredEvent,
     SyncState,
 };
 use std::cell::Cell;
+use support::{add, create};
 
 /// The memory store, out of room while `full` is set.
 struct Full {
@@ -84,37 +83,6 @@ impl EventStore for Full {
     }
 }
 
-fn at(minute: i64) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minute)
-}
-
-fn add(app_id: AppId, product: &str, minute: i64) -> Command {
-    Command::new(
-        at(minute),
-        Action::AddApiProduct {
-            app_id,
-            product: ProductName::parse(product).unwrap(),
-        },
-    )
-}
-
-fn create(app_id: AppId) -> Command {
-    Command::new(
-        at(0),
-        Action::CreateApplication {
-            app_id,
-            name: AppName::parse("Checkout").unwrap(),
-            owner: Owner::parse("dev@example.com").unwrap(),
-            plan: Plan::Free,
-            credential: NewCredential {
-                id: CredentialId(uuid::Uuid::from_u128(11)),
-                key: CredentialKey::parse("pl_abababab", &"ab".repeat(32)).unwrap(),
-                expires_at: at(0) + Duration::days(90),
-            },
-        },
-    )
-}
-
 #[tokio::test]
 async fn a_command_without_room_is_held_then_stored_in_order() {
     MemoryStore::delete("client-held");
@@ -131,7 +99,10 @@ async fn a_command_without_room_is_held_then_stored_in_order() {
     .unwrap();
     let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
     let app_id = AppId(uuid::Uuid::from_u128(10));
-    device.execute(create(app_id), meta.clone()).await.unwrap();
+    device
+        .execute(create(app_id, 0), meta.clone())
+        .await
+        .unwrap();
     let before = device.store().read_all().await.unwrap().events.len();
 
     device.store().full.set(true);
@@ -183,7 +154,10 @@ async fn a_held_command_that_no_longer_applies_is_dropped_with_why() {
         .unwrap();
     let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
     let app_id = AppId(uuid::Uuid::from_u128(13));
-    device.execute(create(app_id), meta.clone()).await.unwrap();
+    device
+        .execute(create(app_id, 0), meta.clone())
+        .await
+        .unwrap();
     device.store().full.set(true);
     let held = device.execute(add(app_id, "maps", 1), meta.clone()).await;
     assert_eq!(held, Err(Refused::Held));
