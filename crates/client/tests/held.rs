@@ -83,20 +83,23 @@ impl EventStore for Full {
     }
 }
 
+/// A new device over a fresh database behind [`Full`].
+async fn open_full(name: &str, full: bool, seed: u128) -> Device<Full> {
+    MemoryStore::delete(name);
+    let store = Full {
+        inner: MemoryStore::open(name).await.unwrap(),
+        full: Cell::new(full),
+    };
+    let ids = Box::new(SeededIds::new(seed as u64));
+    let (device, _) = Device::open(store, DeviceId(uuid::Uuid::from_u128(seed)), ids)
+        .await
+        .unwrap();
+    device
+}
+
 #[tokio::test]
 async fn a_command_without_room_is_held_then_stored_in_order() {
-    MemoryStore::delete("client-held");
-    let store = Full {
-        inner: MemoryStore::open("client-held").await.unwrap(),
-        full: Cell::new(false),
-    };
-    let (device, _) = Device::open(
-        store,
-        DeviceId(uuid::Uuid::from_u128(9)),
-        Box::new(SeededIds::new(9)),
-    )
-    .await
-    .unwrap();
+    let device = open_full("client-held", false, 9).await;
     let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
     let app_id = AppId(uuid::Uuid::from_u128(10));
     device
@@ -143,15 +146,7 @@ async fn a_command_without_room_is_held_then_stored_in_order() {
 
 #[tokio::test]
 async fn a_held_command_that_no_longer_applies_is_dropped_with_why() {
-    MemoryStore::delete("client-held-drop");
-    let store = Full {
-        inner: MemoryStore::open("client-held-drop").await.unwrap(),
-        full: Cell::new(false),
-    };
-    let ids = Box::new(SeededIds::new(12));
-    let (device, _) = Device::open(store, DeviceId(uuid::Uuid::from_u128(12)), ids)
-        .await
-        .unwrap();
+    let device = open_full("client-held-drop", false, 12).await;
     let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
     let app_id = AppId(uuid::Uuid::from_u128(13));
     device
@@ -192,15 +187,7 @@ async fn a_held_command_that_no_longer_applies_is_dropped_with_why() {
 
 #[tokio::test]
 async fn a_command_the_rules_refuse_is_refused_not_held() {
-    MemoryStore::delete("client-held-refused");
-    let store = Full {
-        inner: MemoryStore::open("client-held-refused").await.unwrap(),
-        full: Cell::new(true),
-    };
-    let ids = Box::new(SeededIds::new(14));
-    let (device, _) = Device::open(store, DeviceId(uuid::Uuid::from_u128(14)), ids)
-        .await
-        .unwrap();
+    let device = open_full("client-held-refused", true, 14).await;
     let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
     // No such application.
     let refused = device
