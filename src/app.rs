@@ -15,8 +15,8 @@ const TICK_MS: u32 = 30_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ledger = Ledger::provide();
-    SyncAgent::provide(ledger);
+    let ledger = Ledger::provide(lazy::read_legacy);
+    SyncAgent::provide(ledger, lazy::run_round);
     Effect::new(move |_| {
         if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
             leptos::task::spawn_local(async move { ledger.tick().await });

@@ -8,6 +8,7 @@
 //! same asynchronous way.
 
 use crate::ledger::Ledger;
+use crate::ledger::LegacyRead;
 use crate::pages::{
     analytics::AnalyticsPage,
     application::ApplicationPage,
@@ -18,10 +19,11 @@ use crate::pages::{
     sync::{ConflictsPage, SettingsPage},
     timeline::TimelinePage,
 };
-use crate::sync::client::{CallError, Page};
-use crate::sync::engine::{self, Round, RoundError};
+use crate::sync::client::PageRead;
 use crate::sync::settings::Settings;
+use crate::sync::SyncError;
 use leptos::prelude::*;
+use portal_client::{CallError, Page, Round, RoundError};
 use portal_domain::Envelope;
 use std::future::Future;
 use std::pin::Pin;
@@ -91,9 +93,18 @@ on_demand_fn!(
 on_demand_fn!(
     json,
     fn read_json_page(text: String) -> Result<Page, CallError> {
-        crate::sync::client::decode_page(&text)
+        portal_client::json::read_pull(&text)
     }
 );
+
+/// [`read_json_events`], as the log reads a log of the first layout.
+pub fn read_legacy(lines: Vec<String>) -> LegacyRead {
+    Box::pin(async move { read_json_events(lines).await.ok() })
+}
+
+fn read_page(text: String) -> PageRead {
+    Box::pin(async move { read_json_page(text).await.ok() })
+}
 
 /// A sync round under way. Split functions cannot be `async`, so the round
 /// comes back boxed, and runs from the module that holds its code.
@@ -106,9 +117,22 @@ pub type RoundUnderWay = Pin<Box<dyn Future<Output = Result<Round, RoundError>>>
 on_demand_fn!(
     sync,
     fn sync_round(ledger: Ledger, settings: Settings) -> RoundUnderWay {
-        Box::pin(async move { engine::round(ledger, &settings).await })
+        Box::pin(crate::sync::round(ledger, settings, read_page))
     }
 );
+
+/// [`sync_round`], as the sync agent runs a round.
+pub fn run_round(
+    ledger: Ledger,
+    settings: Settings,
+) -> Pin<Box<dyn Future<Output = Result<Round, SyncError>>>> {
+    Box::pin(async move {
+        match sync_round(ledger, settings).await {
+            Ok(round) => Ok(round.await?),
+            Err(NotLoaded) => Err(SyncError::Unfetched),
+        }
+    })
+}
 
 /// Shows the part `load` brings (a page, or a form: `what`) once it has
 /// arrived, or says why not.

@@ -1,6 +1,9 @@
-//! The device's event log as every page sees it: opened at start, brought to
-//! its head from the persisted checkpoint, kept current when another tab
-//! writes, and the one way a command reaches the log.
+//! The device's event log as every page sees it: a layer of signals over
+//! `portal_client::Device`, which opens the log, keeps it at its head,
+//! decides commands and runs the process managers. This file turns what the
+//! device does into signals, words its refusals for people, and owns what
+//! only a browser has: the IndexedDB database, the wall clock, the slider
+//! and the reset.
 //!
 //! Pages read the portal at the slider's position through [`Ledger::with_state`];
 //! that subscribes them to the head and the slider, so they follow both.
@@ -9,21 +12,20 @@ use crate::browser::{self, BrowserIds};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portal_domain::process::{self, Issued};
+use portal_client::device::Changed;
+use portal_client::Device;
 use portal_domain::{
     Action, Actor, Command, CommandMeta, DeviceId, DomainError, Envelope, Portal, Rating, SurveyId,
     Text, TimeMachine,
 };
-use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::idb::IdbStore;
-use portal_store::{
-    prefs, Change, EventStore, Imported, StoreError, StoredEvent, SyncState, Unmigrated,
-};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use portal_store::{prefs, Change, EventStore, StoreError, StoredEvent, SyncState, Unmigrated};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
 
 mod held;
-pub use held::Held;
+pub use portal_client::Held;
 
 /// The IndexedDB database the app keeps its log in.
 pub const DATABASE: &str = "portal-ledger";
@@ -41,9 +43,16 @@ pub fn saved_actor() -> String {
     }
 }
 
-/// Process managers may chain (a survey added is then sent); a chain longer
-/// than this is a bug, and stops rather than loops.
-const MAX_REACTIONS: usize = 16;
+/// The device's log, opened in this tab.
+pub type Local = Device<IdbStore>;
+
+/// Reads a log kept in the first store layout (JSON lines); `None` when
+/// the code that reads JSON could not be fetched (ADR 18). Handed in by the
+/// app, so that the log layer does not reach the modules loaded on demand.
+pub type JsonReader = fn(Vec<String>) -> LegacyRead;
+
+/// The records read by a [`JsonReader`], once they are.
+pub type LegacyRead = Pin<Box<dyn Future<Output = Option<Vec<Result<Envelope, String>>>>>>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LogStatus {
@@ -58,45 +67,32 @@ pub enum LogStatus {
     Failed(String),
 }
 
-/// The open log: the store and every projection over it. The projections
-/// count live events only (pending or synced); rejected and superseded
-/// ones are kept aside, for the record.
-pub struct Local {
-    pub(crate) store: IdbStore,
-    pub(crate) machine: RefCell<TimeMachine>,
-    /// Where the store's log ends (local positions can have gaps where a
-    /// record was quarantined or set aside, so this is not the machine's length).
-    store_end: Cell<u64>,
-    /// The sync state of each event the machine holds, by its position.
-    pub(crate) sync: RefCell<Vec<SyncState>>,
-    pub(crate) device: DeviceId,
-    /// The state at the slider, kept while the slider stays there.
-    past: RefCell<Option<Portal>>,
-    checkpointed_at: Cell<u64>,
-}
-
 /// Why a command changed nothing, worded for the person who gave it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Refused {
     Past,
     NotReady,
-    Domain(String),
-    Store(String),
-    /// The browser has no room to store it (quota or disk full).
-    NoRoom(String),
-    /// No room to store it yet: the command is kept and stored later.
-    Held,
+    Device(portal_client::Refused),
+}
+
+impl Refused {
+    /// Not stored yet for want of room, and kept to store later.
+    pub fn is_held(&self) -> bool {
+        matches!(self, Refused::Device(portal_client::Refused::Held))
+    }
 }
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use portal_client::Refused as R;
         match self {
             Refused::Past => {
                 f.write_str("You are looking at the past. Return to Live to make changes.")
             }
             Refused::NotReady => f.write_str("The local log is not open yet."),
-            Refused::Domain(why) | Refused::Store(why) | Refused::NoRoom(why) => f.write_str(why),
-            Refused::Held => f.write_str(
+            Refused::Device(R::Domain(why)) => why.fmt(f),
+            Refused::Device(R::Store(e) | R::NoRoom(e)) => write!(f, "Nothing was saved: {e}"),
+            Refused::Device(R::Held) => f.write_str(
                 "Not saved yet: the browser has no room to store it. The change is kept \
                  on this page and saved as soon as there is room.",
             ),
@@ -104,19 +100,21 @@ impl std::fmt::Display for Refused {
     }
 }
 
+impl From<portal_client::Refused> for Refused {
+    fn from(e: portal_client::Refused) -> Self {
+        Refused::Device(e)
+    }
+}
+
 impl From<DomainError> for Refused {
     fn from(e: DomainError) -> Self {
-        Refused::Domain(e.to_string())
+        Refused::Device(e.into())
     }
 }
 
 impl From<StoreError> for Refused {
     fn from(e: StoreError) -> Self {
-        if e.is_out_of_room() {
-            Refused::NoRoom(format!("Nothing was saved: {e}"))
-        } else {
-            Refused::Store(format!("Nothing was saved: {e}"))
-        }
+        Refused::Device(e.into())
     }
 }
 
@@ -126,7 +124,8 @@ pub struct Ledger {
     pub status: RwSignal<LogStatus>,
     /// Another tab holds the database open while this one upgrades it.
     pub blocked: RwSignal<bool>,
-    /// How many events the log holds.
+    /// How many events the log holds. Set again whenever the log changes,
+    /// sync states included, so readers of either follow it.
     pub head: RwSignal<u64>,
     /// The slider's position while in the past; `None` at the live head.
     pub cursor: RwSignal<Option<u64>>,
@@ -138,58 +137,8 @@ pub struct Ledger {
     pub held: RwSignal<Vec<Held>>,
     /// Why a held command was dropped, if one was.
     pub held_note: RwSignal<Option<String>>,
-    held_busy: RwSignal<bool>,
-    local: StoredValue<Option<Rc<Local>>, LocalStorage>,
-}
-
-/// The slider's checkpoint interval. Every checkpoint copies what changed
-/// since the one before: at 100k events, 300 steps back with one every 512
-/// events took the tab from 46 to 80 MB of wasm memory, and with one every
-/// 8,192 to 56 MB, while a step, which then folds up to 8,191 events, still
-/// took a p95 of 5.5 ms (`scripts/bench-app.sh`).
-const SLIDER_CHECKPOINT_EVERY: usize = 8_192;
-
-/// What a cold start read, in the shape the ledger keeps it: opening and
-/// reloading both install it.
-struct Rebuilt {
-    /// Where the store's log ends, counting events set aside.
-    store_end: u64,
-    sync: Vec<SyncState>,
-    machine: TimeMachine,
-    rejected: Vec<StoredEvent>,
-    len: u64,
-}
-
-impl From<ColdStart> for Rebuilt {
-    fn from(start: ColdStart) -> Self {
-        let live = start.entries.last().map(|(p, _)| p + 1);
-        let aside = start.set_aside.iter().map(|e| e.position + 1).max();
-        Rebuilt {
-            store_end: live.max(aside).unwrap_or(0),
-            sync: start.entries.into_iter().map(|(_, s)| s).collect(),
-            len: start.portal.log().len() as u64,
-            machine: TimeMachine::resume(start.portal, SLIDER_CHECKPOINT_EVERY),
-            rejected: start
-                .set_aside
-                .into_iter()
-                .filter(|e| matches!(e.sync, SyncState::Rejected { .. }))
-                .collect(),
-        }
-    }
-}
-
-/// Reads a log kept in the first store layout, with the JSON reader fetched
-/// for the purpose. Without it, every record stays where it is, to be read
-/// at the next start.
-async fn read_legacy(lines: Vec<String>) -> Vec<Result<Envelope, String>> {
-    let count = lines.len();
-    crate::lazy::read_json_events(lines)
-        .await
-        .unwrap_or_else(|_| {
-            // The status line says the records stay and are tried again.
-            let why = "the reader of the older log format could not be fetched";
-            vec![Err(why.to_owned()); count]
-        })
+    read_legacy: JsonReader,
+    device: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
 pub fn use_ledger() -> Ledger {
@@ -198,7 +147,7 @@ pub fn use_ledger() -> Ledger {
 
 impl Ledger {
     /// Opens the log and provides the ledger to every page below.
-    pub fn provide() -> Self {
+    pub fn provide(read_legacy: JsonReader) -> Self {
         let ledger = Ledger {
             status: RwSignal::new(LogStatus::Opening),
             blocked: RwSignal::new(false),
@@ -208,8 +157,8 @@ impl Ledger {
             rejected: RwSignal::new(Vec::new()),
             held: RwSignal::new(Vec::new()),
             held_note: RwSignal::new(None),
-            held_busy: RwSignal::new(false),
-            local: StoredValue::new_local(None),
+            read_legacy,
+            device: StoredValue::new_local(None),
         };
         provide_context(ledger);
         spawn_local(async move {
@@ -225,126 +174,117 @@ impl Ledger {
 
     async fn open(self) -> Result<LogStatus, StoreError> {
         let blocked = self.blocked;
+        let read = self.read_legacy;
         let store = IdbStore::open_reading(
             DATABASE,
             move || {
                 blocked.try_set(true);
             },
-            read_legacy,
+            async move |lines: Vec<String>| {
+                let count = lines.len();
+                read(lines).await.unwrap_or_else(|| {
+                    // The status line says the records stay and are tried again.
+                    let why = "the reader of the older log format could not be fetched";
+                    vec![Err(why.to_owned()); count]
+                })
+            },
         )
         .await?;
         blocked.try_set(false);
         let unmigrated = store.unmigrated();
-        let start = cold_start(&store).await?;
-        let quarantined = start.quarantined.len();
-        let device = store.claim_device_id(DeviceId(browser::new_uuid())).await?;
-        let built = Rebuilt::from(start);
-        let len = built.len;
-        self.rejected.try_set(built.rejected);
-        let local = Rc::new(Local {
-            store_end: Cell::new(built.store_end),
-            sync: RefCell::new(built.sync),
-            machine: RefCell::new(built.machine),
-            store,
-            device,
-            past: RefCell::new(None),
-            checkpointed_at: Cell::new(len),
-        });
-        local.store.watch(move |change| {
-            let change = change.clone();
-            spawn_local(async move {
-                let _ = match change {
-                    Change::Appended { .. } => self.catch_up().await,
-                    // Another tab synced: states changed, and events may
-                    // have stopped counting.
-                    Change::SyncStates => self.reload().await,
-                };
-            });
-        });
-        self.local.try_set_value(Some(local));
-        self.head.try_set(len);
+        let candidate = DeviceId(browser::new_uuid());
+        let (device, opened) = Device::open(store, candidate, Box::new(BrowserIds)).await?;
+        let device = Rc::new(device);
+        self.follow(&device);
+        let previous = self.device();
+        self.device.try_set_value(Some(device.clone()));
+        // A log the browser closed (a full disk) is opened again as a new
+        // device, which takes over what the old one was holding.
+        if let Some(previous) = previous {
+            device.adopt_held(&previous);
+        }
+        self.rejected.try_set(device.rejected());
+        self.head.try_set(device.len());
         Ok(LogStatus::Ready {
-            quarantined,
+            quarantined: opened.quarantined,
             unmigrated,
         })
     }
 
-    /// Reads the log again and rebuilds every projection: after events
-    /// stopped counting (a rebase), which folding forward cannot undo.
-    pub async fn reload(&self) -> Result<(), StoreError> {
-        let Some(local) = self.local() else {
-            return Ok(());
-        };
-        let built = Rebuilt::from(cold_start(&local.store).await?);
-        let len = built.len;
-        local.store_end.set(built.store_end);
-        self.rejected.try_set(built.rejected);
-        *local.sync.borrow_mut() = built.sync;
-        *local.machine.borrow_mut() = built.machine;
-        *local.past.borrow_mut() = None;
-        local.checkpointed_at.set(len);
-        if self.cursor.get_untracked().is_some_and(|k| k >= len) {
-            self.cursor.try_set(None);
-        }
-        self.head.try_set(len);
-        Ok(())
+    /// Turns what `device` does, and what other tabs write to its
+    /// database, into this ledger's signals.
+    fn follow(self, device: &Rc<Local>) {
+        // Weak: the device owns both callbacks.
+        let weak = Rc::downgrade(device);
+        device.on_change({
+            let weak = weak.clone();
+            move |what| self.changed(&weak, what)
+        });
+        device.store().watch(move |change| {
+            let Some(device) = weak.upgrade() else { return };
+            let change = change.clone();
+            spawn_local(async move {
+                let _ = match change {
+                    Change::Appended { .. } => device.catch_up().await,
+                    // Another tab synced: states changed, and events may
+                    // have stopped counting.
+                    Change::SyncStates => device.reload().await,
+                };
+            });
+        });
     }
 
-    /// How many events wait to be sent to the server.
-    pub fn pending_count(&self) -> usize {
-        self.local().map_or(0, |local| {
-            local
-                .sync
-                .borrow()
-                .iter()
-                .filter(|s| **s == SyncState::Pending)
-                .count()
-        })
-    }
-
-    /// Records new sync states of events the machine holds (they stay live).
-    pub(crate) fn mark_synced(&self, states: &[(portal_domain::EventId, SyncState)]) {
-        let Some(local) = self.local() else {
+    fn changed(self, device: &Weak<Local>, what: Changed) {
+        let Some(device) = device.upgrade() else {
             return;
         };
-        let wanted: std::collections::HashMap<_, _> = states.iter().cloned().collect();
-        {
-            let machine = local.machine.borrow();
-            let mut sync = local.sync.borrow_mut();
-            for (position, state) in sync.iter_mut().enumerate() {
-                if *state != SyncState::Pending {
-                    continue;
-                }
-                if let Some(new) = machine
-                    .log()
-                    .get(position)
-                    .and_then(|e| wanted.get(&e.event_id))
+        // Only the device this ledger shows speaks to it: one closed and
+        // replaced may still finish what it was doing.
+        if self.device().is_some_and(|now| !Rc::ptr_eq(&now, &device)) {
+            return;
+        }
+        match what {
+            Changed::Log => {}
+            Changed::Rebuilt => {
+                self.rejected.try_set(device.rejected());
+                if self
+                    .cursor
+                    .try_get_untracked()
+                    .flatten()
+                    .is_some_and(|k| k >= device.len())
                 {
-                    *state = new.clone();
+                    self.cursor.try_set(None);
                 }
             }
+            Changed::Held => return self.held_changed(device.held()),
         }
-        self.head.update(|_| ());
+        self.head.try_set(device.len());
     }
 
-    pub(crate) fn local(&self) -> Option<Rc<Local>> {
-        self.local.try_with_value(Clone::clone).flatten()
+    /// The open log, if it is open.
+    pub fn device(&self) -> Option<Rc<Local>> {
+        self.device.try_with_value(Clone::clone).flatten()
     }
 
     /// The open log, opened again first if the browser closed it after a
     /// failure (Chromium does when the disk is full).
     async fn usable(&self) -> Option<Rc<Local>> {
-        let local = self.local()?;
-        if !local.store.is_closed() {
-            return Some(local);
+        let device = self.device()?;
+        if !device.store().is_closed() {
+            return Some(device);
         }
         match self.open().await {
             Ok(ready) => {
                 self.status.try_set(ready);
-                self.local()
+                self.device()
             }
             Err(_) => None,
         }
+    }
+
+    /// How many events wait to be sent to the server.
+    pub fn pending_count(&self) -> usize {
+        self.device().map_or(0, |d| d.pending_count())
     }
 
     /// The slider's position (the head when live). Subscribes the caller.
@@ -370,37 +310,29 @@ impl Ledger {
     pub fn with_state<R>(&self, f: impl FnOnce(&Portal, DateTime<Utc>) -> R) -> Option<R> {
         let cursor = self.cursor.get();
         self.head.track();
-        let local = self.local()?;
-        match cursor {
-            None => {
-                let machine = local.machine.borrow();
-                Some(f(machine.head(), browser::now()))
-            }
-            Some(k) => {
-                let mut past = local.past.borrow_mut();
-                if past.as_ref().is_none_or(|p| p.position() != k) {
-                    *past = Some(local.machine.borrow().state_at(k as usize));
-                }
-                let state = past.as_ref()?;
+        let device = self.device()?;
+        Some(match cursor {
+            None => f(device.machine().head(), browser::now()),
+            Some(k) => device.with_past(k, |state| {
                 let at = state.clock().unwrap_or_else(browser::now);
-                Some(f(state, at))
-            }
-        }
+                f(state, at)
+            }),
+        })
     }
 
     /// Runs `f` on the time machine (for the timeline and histories).
     /// Subscribes the caller to the head and the slider.
     pub fn with_machine<R>(&self, f: impl FnOnce(&TimeMachine, usize) -> R) -> Option<R> {
         let k = self.position() as usize;
-        let local = self.local()?;
-        let machine = local.machine.borrow();
+        let device = self.device()?;
+        let machine = device.machine();
         Some(f(&machine, k))
     }
 
     /// Each event's sync state, by log position.
     pub fn sync_state(&self, position: usize) -> Option<SyncState> {
         self.head.track();
-        self.local()?.sync.borrow().get(position).cloned()
+        self.device()?.sync_states().get(position).cloned()
     }
 
     /// Moves the slider; the head means live.
@@ -409,22 +341,31 @@ impl Ledger {
         self.cursor.set((k < head).then_some(k));
     }
 
-    /// Decides `action` at the head and stores its events, then lets the
-    /// process managers react. Nothing changes when it is refused.
-    pub async fn execute(&self, action: Action) -> Result<(), Refused> {
+    /// The open log, to change: only at the head, opened again if the
+    /// browser closed it (or the closed one, which holds what it is given).
+    async fn writable(&self) -> Result<Rc<Local>, Refused> {
         if !self.is_live_now() {
             return Err(Refused::Past);
         }
-        let local = self.local().ok_or(Refused::NotReady)?;
-        let actor = Actor::parse(&self.actor.get_untracked())?;
+        match self.usable().await {
+            Some(device) => Ok(device),
+            None => self.device().ok_or(Refused::NotReady),
+        }
+    }
+
+    /// Decides `action` at the head and stores its events, then lets the
+    /// process managers react. Nothing changes when it is refused.
+    pub async fn execute(&self, action: Action) -> Result<(), Refused> {
+        let device = self.writable().await?;
         let meta = CommandMeta {
-            actor,
-            device: local.device,
+            actor: Actor::parse(&self.actor.get_untracked())?,
+            device: device.id(),
             causation_id: None,
             correlation_id: None,
         };
         let command = Command::new(browser::now(), action);
-        self.store_or_hold(command, meta).await
+        device.execute(command, meta).await?;
+        Ok(())
     }
 
     /// Records an owner's answer to a sent survey, as caused by its sending.
@@ -434,190 +375,11 @@ impl Ledger {
         rating: Rating,
         comment: Option<Text>,
     ) -> Result<(), Refused> {
-        if !self.is_live_now() {
-            return Err(Refused::Past);
-        }
-        let local = self.local().ok_or(Refused::NotReady)?;
-        let issued = {
-            let machine = local.machine.borrow();
-            process::answer(
-                machine.head(),
-                survey_id,
-                rating,
-                comment,
-                browser::now(),
-                local.device,
-            )?
-        };
-        self.store_or_hold(issued.command, issued.meta).await
-    }
-
-    /// Stores `command` and lets the process managers react; when the
-    /// browser has no room, keeps it on the page to store later (`held.rs`).
-    async fn store_or_hold(&self, command: Command, meta: CommandMeta) -> Result<(), Refused> {
-        // Changes keep their order: while earlier ones wait for room, a
-        // new one waits behind them.
-        if !self.held.with_untracked(Vec::is_empty) {
-            self.save_held().await;
-            if !self.held.with_untracked(Vec::is_empty) {
-                self.hold(command, meta);
-                return Err(Refused::Held);
-            }
-        }
-        // Saving held changes may have opened the log again.
-        let Some(local) = self.usable().await else {
-            // The browser closed the log (a full disk does) and cannot open
-            // it again yet. What is shown is what the command would be
-            // decided against, so one that cannot apply is refused now.
-            let local = self.local().ok_or(Refused::NotReady)?;
-            local
-                .machine
-                .borrow()
-                .head()
-                .execute(&command, &meta, &mut BrowserIds)?;
-            self.hold(command, meta);
-            return Err(Refused::Held);
-        };
-        match self.store_command(&local, &command, &meta).await {
-            Ok(stored) => {
-                self.react(&local, stored).await;
-                Ok(())
-            }
-            Err(Refused::NoRoom(_)) => {
-                self.hold(command, meta);
-                Err(Refused::Held)
-            }
-            Err(other) => Err(other),
-        }
-    }
-
-    async fn store_command(
-        &self,
-        local: &Local,
-        command: &Command,
-        meta: &CommandMeta,
-    ) -> Result<Vec<Envelope>, Refused> {
-        // A second try after catching up with another tab that wrote to the
-        // same stream: the command is decided again against what it wrote.
-        for attempt in 0..2 {
-            let events = {
-                let machine = local.machine.borrow();
-                machine.head().execute(command, meta, &mut BrowserIds)?
-            };
-            let Some(first) = events.first() else {
-                return Ok(events);
-            };
-            match local.store.append(first.stream_version - 1, &events).await {
-                Ok(appended) => {
-                    if !appended.already_stored {
-                        self.learn(local, appended.positions.end, &events);
-                    }
-                    return Ok(events);
-                }
-                Err(StoreError::Conflict { .. }) if attempt == 0 => {
-                    self.catch_up().await?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the second attempt returns")
-    }
-
-    /// Folds what a sync settlement has just stored (`stored`, as handed to
-    /// the store), without reading it back, when the store placed exactly
-    /// those events right after what this tab holds; otherwise reads.
-    pub async fn fold_settled(
-        &self,
-        imported: &Imported,
-        stored: Vec<(Envelope, SyncState)>,
-    ) -> Result<(), StoreError> {
-        let Some(local) = self.local() else {
-            return Ok(());
-        };
-        let placed = imported.positions.end - imported.positions.start;
-        if imported.skipped > 0
-            || imported.positions.start != local.store_end.get()
-            || placed != stored.len() as u64
-        {
-            return self.catch_up().await;
-        }
-        {
-            let mut machine = local.machine.borrow_mut();
-            let mut sync = local.sync.borrow_mut();
-            for (envelope, state) in stored.into_iter().filter(|(_, s)| s.is_live()) {
-                machine.push(envelope);
-                sync.push(state);
-            }
-        }
-        local.store_end.set(imported.positions.end);
-        self.head.try_set(local.machine.borrow().len() as u64);
+        let device = self.writable().await?;
+        device
+            .answer_survey(survey_id, rating, comment, browser::now())
+            .await?;
         Ok(())
-    }
-
-    /// Folds events this tab has just stored.
-    fn learn(&self, local: &Local, store_end: u64, events: &[Envelope]) {
-        {
-            let mut machine = local.machine.borrow_mut();
-            let mut sync = local.sync.borrow_mut();
-            for envelope in events {
-                machine.push(envelope.clone());
-                sync.push(SyncState::Pending);
-            }
-        }
-        local.store_end.set(store_end);
-        self.head.try_set(local.machine.borrow().len() as u64);
-        self.checkpoint_if_due(local);
-    }
-
-    /// Reads what other tabs stored since this one last looked.
-    pub async fn catch_up(&self) -> Result<(), StoreError> {
-        let Some(local) = self.local() else {
-            return Ok(());
-        };
-        let loaded = local.store.read_from(local.store_end.get()).await?;
-        // Another catch-up may have run while this one read.
-        let from = local.store_end.get();
-        let fresh: Vec<_> = loaded
-            .events
-            .into_iter()
-            .filter(|e| e.position >= from)
-            .collect();
-        if let Some(last) = fresh.last() {
-            local.store_end.set(last.position + 1);
-            let mut machine = local.machine.borrow_mut();
-            let mut sync = local.sync.borrow_mut();
-            for event in fresh.into_iter().filter(|e| e.sync.is_live()) {
-                machine.push(event.envelope);
-                sync.push(event.sync);
-            }
-            drop((machine, sync));
-            self.head.try_set(local.machine.borrow().len() as u64);
-        }
-        Ok(())
-    }
-
-    /// Runs the process managers on events just stored at the head, and
-    /// stores what they issue. A process command the domain refuses (its
-    /// work already done by another tab) is dropped: processes are idempotent.
-    async fn react(&self, local: &Local, mut events: Vec<Envelope>) {
-        for _ in 0..MAX_REACTIONS {
-            let issued: Vec<Issued> = {
-                let machine = local.machine.borrow();
-                events
-                    .iter()
-                    .flat_map(|e| process::react(e, machine.head(), local.device))
-                    .collect()
-            };
-            if issued.is_empty() {
-                return;
-            }
-            events = Vec::new();
-            for Issued { command, meta } in issued {
-                if let Ok(stored) = self.store_command(local, &command, &meta).await {
-                    events.extend(stored);
-                }
-            }
-        }
     }
 
     /// The timed processes (credential expiry, the paid-plan survey), run at
@@ -626,39 +388,15 @@ impl Ledger {
         if !self.is_live_now() {
             return;
         }
-        let Some(local) = self.local() else {
+        let Some(device) = self.device() else {
             return;
         };
-        let issued = {
-            let machine = local.machine.borrow();
-            process::on_tick(browser::now(), machine.head(), local.device)
-        };
-        for Issued { command, meta } in issued {
-            // Stop once the app is gone or the log was reset: the rest
-            // belongs to a log no one is looking at.
-            if self.local().is_none_or(|now| !Rc::ptr_eq(&now, &local)) || !self.is_live_now() {
-                return;
-            }
-            if let Ok(stored) = self.store_command(&local, &command, &meta).await {
-                self.react(&local, stored).await;
-            }
-        }
-    }
-
-    fn checkpoint_if_due(&self, local: &Local) {
-        let len = local.machine.borrow().len() as u64;
-        if len < local.checkpointed_at.get() + CHECKPOINT_EVERY {
-            return;
-        }
-        local.checkpointed_at.set(len);
-        let checkpoint = checkpoint_of(local.machine.borrow().head());
         let ledger = *self;
-        spawn_local(async move {
-            if let Some(local) = ledger.local() {
-                // Only makes the next start faster; a failure costs nothing.
-                let _ = local.store.save_checkpoint(&checkpoint).await;
-            }
-        });
+        // Stop once the app is gone or the log was reset: the rest
+        // belongs to a log no one is looking at.
+        let go_on =
+            || ledger.is_live_now() && ledger.device().is_some_and(|d| Rc::ptr_eq(&d, &device));
+        device.tick(browser::now(), go_on).await;
     }
 
     /// Stores `events` (an NDJSON file or the demo history) in one
@@ -668,28 +406,21 @@ impl Ledger {
         if !self.is_live_now() {
             return Err(Refused::Past);
         }
-        let local = self.local().ok_or(Refused::NotReady)?;
-        let batch = events
-            .into_iter()
-            .map(|e| (e, SyncState::Pending))
-            .collect();
-        let imported = local.store.import(batch).await?;
-        self.catch_up().await?;
-        self.checkpoint_if_due(&local);
-        Ok((imported.positions.end - imported.positions.start) as usize)
+        let device = self.device().ok_or(Refused::NotReady)?;
+        Ok(device.import(events).await?)
     }
 
     /// The whole log as NDJSON, one envelope per line.
     pub fn export(&self) -> Option<String> {
-        let local = self.local()?;
-        let machine = local.machine.borrow();
-        Some(portal_sync::codec::encode_ndjson(machine.log().iter()))
+        Some(self.device()?.export())
     }
 
     /// Deletes everything this device keeps, and starts again empty.
     pub async fn reset(&self) -> Result<(), Refused> {
         // Dropping the store closes the connection, which deleting waits for.
-        self.local.set_value(None);
+        self.device.set_value(None);
+        self.held.set(Vec::new());
+        self.held_note.set(None);
         self.cursor.set(None);
         self.status.set(LogStatus::Opening);
         IdbStore::delete(DATABASE).await?;

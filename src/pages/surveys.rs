@@ -1,7 +1,7 @@
 //! The feedback surveys waiting for an answer, and the form that records one.
 
 use crate::dates;
-use crate::ledger::{use_ledger, Refused};
+use crate::ledger::use_ledger;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -99,7 +99,7 @@ pub fn SurveysPage() -> impl IntoView {
             // A held answer is kept and stored once there is room, so the
             // form closes as for a recorded one: answering again would only
             // be refused then.
-            if matches!(result, Ok(()) | Err(Refused::Held)) {
+            if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.is_held()) {
                 answering.set(None);
                 comment.set(String::new());
             }

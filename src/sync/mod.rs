@@ -1,19 +1,21 @@
-//! Keeping the device's log in step with the server: a round now and then
-//! (`engine`), run by one tab at a time, paused while offline, retried with
-//! backoff and jitter after a failure.
+//! Keeping the device's log in step with the server: a round
+//! (`portal_client::round`) now and then, run by one tab at a time, paused
+//! while offline, retried with backoff and jitter after a failure.
 
 pub mod client;
-pub mod engine;
 pub mod settings;
 
 use crate::browser;
-use crate::lazy::{self, NotLoaded};
 use crate::ledger::{Ledger, LogStatus};
 use chrono::{DateTime, Utc};
+use client::{FetchRemote, PageReader};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use portal_client::{CallError, Round, RoundError};
 use settings::Settings;
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -44,6 +46,34 @@ pub enum Phase {
     },
 }
 
+/// Why a round stopped early.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Round(#[from] RoundError),
+    /// The module that holds the round's code could not be fetched (ADR 20).
+    #[error("the code that syncs could not be fetched")]
+    Unfetched,
+}
+
+/// Runs one round, from wherever its code is (a module loaded on demand,
+/// in the shipped build). Handed in by the app, so that this module does
+/// not reach the modules loaded on demand.
+pub type RoundRunner =
+    fn(Ledger, Settings) -> Pin<Box<dyn Future<Output = Result<Round, SyncError>>>>;
+
+/// One round between the device's log and the server in `settings`.
+pub async fn round(
+    ledger: Ledger,
+    settings: Settings,
+    read_json: PageReader,
+) -> Result<Round, RoundError> {
+    match ledger.device() {
+        Some(device) => portal_client::round(&device, &FetchRemote::new(settings, read_json)).await,
+        None => Ok(Round::default()),
+    }
+}
+
 /// The sync status every page can show; provided as context.
 #[derive(Clone, Copy)]
 pub struct SyncAgent {
@@ -68,7 +98,7 @@ fn navigator_online() -> bool {
 }
 
 impl SyncAgent {
-    pub fn provide(ledger: Ledger) -> Self {
+    pub fn provide(ledger: Ledger, run_round: RoundRunner) -> Self {
         let agent = SyncAgent {
             online: RwSignal::new(navigator_online()),
             phase: RwSignal::new(Phase::Follower),
@@ -92,7 +122,7 @@ impl SyncAgent {
         });
         let leader = Rc::new(Cell::new(false));
         become_leader(leader.clone(), alive.clone());
-        spawn_local(agent.run(ledger, leader, alive));
+        spawn_local(agent.run(ledger, run_round, leader, alive));
         agent
     }
 
@@ -138,7 +168,13 @@ impl SyncAgent {
         }
     }
 
-    async fn run(self, ledger: Ledger, leader: Rc<Cell<bool>>, alive: Arc<AtomicBool>) {
+    async fn run(
+        self,
+        ledger: Ledger,
+        run_round: RoundRunner,
+        leader: Rc<Cell<bool>>,
+        alive: Arc<AtomicBool>,
+    ) {
         let mut failures: u32 = 0;
         let mut due = 0.0;
         let mut opened = false;
@@ -180,11 +216,7 @@ impl SyncAgent {
                 kick.set(false);
             }
             self.phase.try_set(Phase::Syncing);
-            let round = match lazy::sync_round(ledger, settings).await {
-                Ok(round) => round.await,
-                Err(NotLoaded) => Err(engine::RoundError::Unfetched),
-            };
-            match round {
+            match run_round(ledger, settings).await {
                 Ok(_) => {
                     failures = 0;
                     self.last_sync.try_set(Some(browser::now()));
@@ -194,7 +226,9 @@ impl SyncAgent {
                 Err(error) => {
                     failures += 1;
                     let wait = match &error {
-                        engine::RoundError::Call(client::CallError::Busy(s)) => *s as f64 * 1000.0,
+                        SyncError::Round(RoundError::Call(CallError::Busy(s))) => {
+                            *s as f64 * 1000.0
+                        }
                         _ => backoff(failures),
                     };
                     due = now_ms() + wait;
@@ -212,8 +246,9 @@ impl SyncAgent {
     }
 }
 
-/// Exponential backoff with full jitter: a random wait up to the doubled
-/// delay, so that devices that failed together do not retry together.
+/// Exponential backoff with equal jitter: half the doubled delay, plus a
+/// random part up to the other half, so that devices that failed together
+/// do not retry together.
 fn backoff(failures: u32) -> f64 {
     let ceiling = (BACKOFF_FIRST_MS * 2f64.powi(failures.min(16) as i32 - 1)).min(BACKOFF_MAX_MS);
     ceiling / 2.0 + js_sys::Math::random() * ceiling / 2.0

@@ -14,6 +14,7 @@
 
 pub mod device;
 pub mod held;
+pub mod json;
 pub mod refused;
 pub mod remote;
 pub mod round;

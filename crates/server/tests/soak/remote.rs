@@ -5,9 +5,8 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use portal_client::{CallError, Page, Placed};
+use portal_client::{json, CallError, Page, Placed};
 use portal_domain::Envelope;
-use portal_sync::problem::ErrorBody;
 use tower::ServiceExt;
 
 #[derive(Clone)]
@@ -104,64 +103,19 @@ impl portal_client::Remote for Remote {
             .await
             .map_err(CallError::Unreachable)?;
         if status != 200 {
-            return Err(refusal(status, &text));
+            return Err(json::refusal(status, &text, None));
         }
-        let reply: PullReply = serde_json::from_str(&text)
-            .map_err(|e| CallError::Server(format!("an unreadable page: {e}")))?;
-        let events = reply
-            .events
-            .iter()
-            .map(|raw| portal_sync::decode(raw.get()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| CallError::Server(format!("an unreadable event: {e}")))?;
-        Ok(Page {
-            events,
-            next: reply.next,
-            more: reply.more,
-        })
+        json::read_pull(&text)
     }
 
     async fn push(&self, events: &[Envelope]) -> Result<Vec<Placed>, CallError> {
-        let lines: Vec<String> = events.iter().map(portal_sync::encode).collect();
-        let body = format!("{{\"events\":[{}]}}", lines.join(","));
         let (status, text) = self
-            .post("/api/v1/push", body)
+            .post("/api/v1/push", json::push_body(events))
             .await
             .map_err(CallError::Unreachable)?;
         if status != 200 {
-            return Err(refusal(status, &text));
+            return Err(json::refusal(status, &text, None));
         }
-        let reply: PushReply = serde_json::from_str(&text)
-            .map_err(|e| CallError::Server(format!("an unreadable answer: {e}")))?;
-        Ok(reply
-            .events
-            .into_iter()
-            .map(|p| Placed {
-                global_position: p.global_position,
-                recorded_at: p.recorded_at,
-            })
-            .collect())
+        json::read_push(&text)
     }
-}
-
-fn refusal(status: u16, text: &str) -> CallError {
-    CallError::from_answer(status, serde_json::from_str::<ErrorBody>(text).ok(), None)
-}
-
-#[derive(serde::Deserialize)]
-struct PullReply {
-    events: Vec<Box<serde_json::value::RawValue>>,
-    next: u64,
-    more: bool,
-}
-
-#[derive(serde::Deserialize)]
-struct PushedEvent {
-    global_position: u64,
-    recorded_at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(serde::Deserialize)]
-struct PushReply {
-    events: Vec<PushedEvent>,
 }
