@@ -114,6 +114,28 @@ async fn an_invalid_name_shows_the_domain_error_as_you_type_and_stores_nothing()
 }
 
 #[wasm_bindgen_test]
+async fn a_credential_lifetime_out_of_range_gets_the_domains_one_message() {
+    let _app = fresh_app().await;
+    let summary: web_sys::HtmlElement = document()
+        .query_selector("details.create summary")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    summary.click();
+    fill("Application name", "Checkout").await;
+    fill("Credential expiry in days", "3651").await;
+    let error = text_of(".field-error").await;
+    let domain = portal_domain::ExpiryDays::parse("3651")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, domain);
+    click("Create application").await;
+    sleep(100).await;
+    assert!(listed_apps().is_empty());
+    assert_eq!(event_count().await, 0);
+}
+
+#[wasm_bindgen_test]
 async fn filters_narrow_the_list_and_live_in_the_address() {
     let _app = fresh_app().await;
     let warnings = Warnings::capture();

@@ -8,6 +8,7 @@ use crate::pages::report::{Bar, BarChart, Report, ReportTable};
 use chrono::Datelike;
 use leptos::prelude::*;
 use portal_domain::projections::credentials::EXPIRING_SOON;
+use portal_domain::projections::upsell::UPSELL_AFTER;
 use portal_domain::Portal;
 use std::collections::BTreeMap;
 
@@ -165,10 +166,13 @@ pub fn AnalyticsPage() -> impl IntoView {
         <section class="analytics" aria-labelledby="analytics-heading">
             <h2 id="analytics-heading">"Analytics"</h2>
             <ReportTable
-                title="Upsell targets (free plan for more than 30 days)"
+                title=format!("Upsell targets (free plan for more than {} days)", UPSELL_AFTER.num_days())
                 file="upsell-targets.csv"
                 report=pick(|v| v.upsell.clone())
-                empty="No application has been on the free plan for more than 30 days."
+                empty=format!(
+                    "No application has been on the free plan for more than {} days.",
+                    UPSELL_AFTER.num_days(),
+                )
             />
             <BarChart
                 label="API product adds and removes per month"
@@ -184,7 +188,7 @@ pub fn AnalyticsPage() -> impl IntoView {
             />
             <ReportTable title="Survey funnel" file="survey-funnel.csv" report=pick(|v| v.funnel.clone()) />
             <ReportTable
-                title="Credentials expiring within 7 days"
+                title=format!("Credentials expiring within {} days", EXPIRING_SOON.num_days())
                 file="expiring-credentials.csv"
                 report=pick(|v| v.expiring.clone())
             />

@@ -6,17 +6,15 @@ use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use portal_domain::{
-    Action, AppId, CredentialId, CredentialStatus, NewCredential, Owner, Plan, ProductName, Text,
+    Action, AppId, CredentialId, CredentialStatus, ExpiryDays, NewCredential, Owner, Plan,
+    ProductName, Text,
 };
 use uuid::Uuid;
-
-/// Credentials this close to expiry are flagged.
-const EXPIRING_SOON: Duration = Duration::days(7);
 
 /// Sends `action`; on refusal, `error` says why and nothing changed.
 fn run(
@@ -79,7 +77,7 @@ impl Default for Drafts {
             removing: RwSignal::new(None),
             reason: RwSignal::new(String::new()),
             new_owner: RwSignal::new(None),
-            days: RwSignal::new("90".to_owned()),
+            days: RwSignal::new(ExpiryDays::DEFAULT.to_string()),
             confirming_delete: RwSignal::new(false),
             secret: RwSignal::new(None),
         }
@@ -122,8 +120,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                 prefix: c.record.key.prefix().to_owned(),
                                 status,
                                 expires_at: c.record.expires_at,
-                                soon: status == CredentialStatus::Active
-                                    && c.record.expires_at - at <= EXPIRING_SOON,
+                                soon: c.record.expires_soon_at(at),
                             }
                         })
                         .collect(),
@@ -438,19 +435,15 @@ fn Credentials(
     let Drafts { days, secret, .. } = drafts;
     let generate = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(d) = days.get_untracked().trim().parse::<i64>() else {
-            error.set(Some("Expiry must be a whole number of days.".into()));
-            return;
+        let lifetime = match ExpiryDays::parse(&days.get_untracked()) {
+            Ok(lifetime) => lifetime,
+            Err(e) => return error.set(Some(e.to_string())),
         };
-        if !(1..=3650).contains(&d) {
-            error.set(Some("Expiry must be from 1 to 3650 days.".into()));
-            return;
-        }
         let (text, key) = browser::new_secret();
         let credential = NewCredential {
             id: CredentialId(browser::new_uuid()),
             key,
-            expires_at: browser::now() + Duration::days(d),
+            expires_at: lifetime.expiry_from(browser::now()),
         };
         run(
             ledger,
@@ -520,8 +513,8 @@ fn Credentials(
                         "Expires in (days) "
                         <input
                             type="number"
-                            min="1"
-                            max="3650"
+                            min=ExpiryDays::MIN
+                            max=ExpiryDays::MAX
                             aria-label="New credential expiry in days"
                             prop:value=move || days.get()
                             on:input=move |ev| days.set(event_target_value(&ev))

@@ -6,14 +6,10 @@ use crate::browser;
 use crate::ledger::use_ledger;
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
-use chrono::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use portal_domain::{Action, AppId, AppName, CredentialId, NewCredential, Owner, Plan};
-
-/// Days a new credential lasts unless the user picks otherwise.
-const DEFAULT_EXPIRY_DAYS: i64 = 90;
+use portal_domain::{Action, AppId, AppName, CredentialId, ExpiryDays, NewCredential, Owner, Plan};
 
 #[component]
 pub fn NewApplicationForm() -> impl IntoView {
@@ -21,7 +17,7 @@ pub fn NewApplicationForm() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(ledger.actor.get_untracked());
     let plan = RwSignal::new(Plan::Free);
-    let days = RwSignal::new(DEFAULT_EXPIRY_DAYS.to_string());
+    let days = RwSignal::new(ExpiryDays::DEFAULT.to_string());
     let touched = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<(AppId, String), String>>);
     let name_error = move || {
@@ -31,25 +27,17 @@ pub fn NewApplicationForm() -> impl IntoView {
             .flatten()
     };
     let owner_error = move || Owner::parse(&owner.get()).err().map(|e| e.to_string());
-    let days_error = move || match days.get().trim().parse::<i64>() {
-        Ok(d) if (1..=3650).contains(&d) => None,
-        _ => Some("Expiry must be a whole number of days, from 1 to 3650.".to_owned()),
-    };
+    let days_error = move || ExpiryDays::parse(&days.get()).err().map(|e| e.to_string());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set(true);
-        let (Ok(app_name), Ok(app_owner), None) = (
+        let (Ok(app_name), Ok(app_owner), Ok(lifetime)) = (
             AppName::parse(&name.get_untracked()),
             Owner::parse(&owner.get_untracked()),
-            days_error(),
+            ExpiryDays::parse(&days.get_untracked()),
         ) else {
             return;
         };
-        let expiry = days
-            .get_untracked()
-            .trim()
-            .parse::<i64>()
-            .unwrap_or(DEFAULT_EXPIRY_DAYS);
         let (secret, key) = browser::new_secret();
         let app_id = AppId(browser::new_uuid());
         let action = Action::CreateApplication {
@@ -60,7 +48,7 @@ pub fn NewApplicationForm() -> impl IntoView {
             credential: NewCredential {
                 id: CredentialId(browser::new_uuid()),
                 key,
-                expires_at: browser::now() + Duration::days(expiry),
+                expires_at: lifetime.expiry_from(browser::now()),
             },
         };
         spawn_local(async move {
@@ -113,8 +101,8 @@ pub fn NewApplicationForm() -> impl IntoView {
                 "First credential expires in (days)"
                 <input
                     type="number"
-                    min="1"
-                    max="3650"
+                    min=ExpiryDays::MIN
+                    max=ExpiryDays::MAX
                     aria-label="Credential expiry in days"
                     prop:value=move || days.get()
                     on:input=move |ev| days.set(event_target_value(&ev))

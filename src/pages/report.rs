@@ -42,11 +42,17 @@ const SHOWN_ROWS: usize = 20;
 /// `report` as a table, with its CSV export, under a heading.
 #[component]
 pub fn ReportTable(
-    title: &'static str,
+    #[prop(into)] title: String,
     file: &'static str,
     report: Signal<Report>,
-    #[prop(optional)] empty: &'static str,
+    #[prop(optional, into)] empty: String,
 ) -> impl IntoView {
+    let empty = if empty.is_empty() {
+        "Nothing yet.".to_owned()
+    } else {
+        empty
+    };
+    let export_name = format!("Export {title} as CSV");
     let export = move |_| {
         let csv = report.with_untracked(Report::to_csv);
         let _ = crate::pages::download(file, "text/csv", &csv);
@@ -58,7 +64,7 @@ pub fn ReportTable(
         <section class="report" aria-labelledby=id>
             <div class="report-head">
                 <h3 id=heading>{title}</h3>
-                <button type="button" aria-label=format!("Export {title} as CSV") on:click=export>
+                <button type="button" aria-label=export_name on:click=export>
                     "Export CSV"
                 </button>
             </div>
@@ -67,7 +73,7 @@ pub fn ReportTable(
                     .with(|r| {
                         if r.rows.is_empty() {
                             return view! {
-                                <p class="empty">{if empty.is_empty() { "Nothing yet." } else { empty }}</p>
+                                <p class="empty">{empty.clone()}</p>
                             }
                                 .into_any();
                         }

@@ -26,6 +26,8 @@ pub enum DomainError {
     },
     #[error("A rating must be from 1 to 5 (got {rating}).")]
     RatingOutOfRange { rating: u8 },
+    #[error("Expiry must be a whole number of days, from {min} to {max}.")]
+    ExpiryDaysOutOfRange { min: u16, max: u16 },
     #[error("A key prefix must be 4 to 16 letters, digits, '-' or '_'.")]
     InvalidKeyPrefix,
     #[error("A secret hash must be 64 lowercase hexadecimal digits (SHA-256).")]

@@ -55,4 +55,4 @@ pub use state::{
     SurveyState, SurveyStatus,
 };
 pub use time_machine::{TimeMachine, DEFAULT_CHECKPOINT_EVERY};
-pub use values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};
+pub use values::{Actor, AppName, ExpiryDays, Owner, Plan, ProductName, Rating, Text};

@@ -147,6 +147,13 @@ impl CredentialRecord {
             status => status,
         }
     }
+
+    /// Whether, at `at`, it still works but expires within
+    /// [`EXPIRING_SOON`](crate::projections::credentials::EXPIRING_SOON).
+    pub fn expires_soon_at(&self, at: DateTime<Utc>) -> bool {
+        self.status_at(at) == CredentialStatus::Active
+            && self.expires_at - at <= crate::projections::credentials::EXPIRING_SOON
+    }
 }
 
 /// A credential record image as events carry it: the record, shared, with

@@ -226,3 +226,47 @@ impl From<Rating> for u8 {
         value.0
     }
 }
+
+/// How long a new credential lasts, in whole days: from one day to ten
+/// years. A form holds the text; this is what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExpiryDays(u16);
+
+impl ExpiryDays {
+    pub const MIN: u16 = 1;
+    pub const MAX: u16 = 3650;
+    /// What a new credential's form starts with.
+    pub const DEFAULT: ExpiryDays = ExpiryDays(90);
+
+    /// Whole days from [`Self::MIN`] to [`Self::MAX`], as typed (spaces
+    /// around are ignored).
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        raw.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|d| (Self::MIN..=Self::MAX).contains(d))
+            .map(Self)
+            .ok_or(DomainError::ExpiryDaysOutOfRange {
+                min: Self::MIN,
+                max: Self::MAX,
+            })
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+
+    /// When a credential issued at `issued` with this lifetime expires.
+    pub fn expiry_from(
+        self,
+        issued: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        issued + chrono::Duration::days(self.0.into())
+    }
+}
+
+impl fmt::Display for ExpiryDays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

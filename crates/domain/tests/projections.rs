@@ -258,6 +258,24 @@ fn credentials_expiring_within_seven_days_are_listed_soonest_first() {
 }
 
 #[test]
+fn a_credential_expires_soon_in_the_window_before_its_expiry_and_not_after() {
+    let s = given([create(1, Plan::Free)]);
+    let record = s
+        .portal
+        .app(app(1))
+        .unwrap()
+        .credentials()
+        .next()
+        .unwrap()
+        .record;
+    let expiry = record.expires_at;
+    assert!(!record.expires_soon_at(expiry - EXPIRING_SOON - Duration::seconds(1)));
+    assert!(record.expires_soon_at(expiry - EXPIRING_SOON));
+    assert!(record.expires_soon_at(expiry - Duration::seconds(1)));
+    assert!(!record.expires_soon_at(expiry), "expired, not soon");
+}
+
+#[test]
 fn a_credential_past_its_expiry_reads_as_expired_before_the_event_is_recorded() {
     let s = given([create(1, Plan::Free)]);
     let status = |at| {

@@ -728,6 +728,23 @@ fn it_should_reject_a_rating_outside_1_to_5() {
     assert!(Rating::parse(5).is_ok());
 }
 
+#[test]
+fn it_should_take_a_credential_lifetime_of_whole_days_from_one_to_ten_years() {
+    let refused = Err(DomainError::ExpiryDaysOutOfRange { min: 1, max: 3650 });
+    for raw in ["0", "3651", "-5", "1.5", "", "ninety", "99999999"] {
+        assert_eq!(ExpiryDays::parse(raw), refused, "{raw:?}");
+    }
+    assert_eq!(ExpiryDays::parse(" 30 ").map(ExpiryDays::get), Ok(30));
+    assert_eq!(ExpiryDays::parse("1").map(ExpiryDays::get), Ok(1));
+    assert_eq!(ExpiryDays::parse("3650").map(ExpiryDays::get), Ok(3650));
+    assert_eq!(
+        ExpiryDays::parse(&ExpiryDays::DEFAULT.to_string()),
+        Ok(ExpiryDays::DEFAULT)
+    );
+    let lifetime = ExpiryDays::parse("30").unwrap();
+    assert_eq!(lifetime.expiry_from(t0()), t0() + Duration::days(30));
+}
+
 // --- envelopes and messages ------------------------------------------------------
 
 #[test]
