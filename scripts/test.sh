@@ -35,14 +35,9 @@ cargo clippy -p portal-ledger --target wasm32-unknown-unknown --all-targets --lo
 step "clippy (the store in the browser)"
 cargo clippy -p portal-store --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
-step "the domain builds for wasm32 and depends on no IO crate"
+# What each layer may depend on is a test (crates/client/tests/layers.rs).
+step "the domain builds for wasm32"
 cargo build -p portal-domain --target wasm32-unknown-unknown --locked
-forbidden=$(cargo tree -p portal-domain -e normal --prefix none --locked \
-  | awk '{print $1}' | grep -xE 'tokio|web-sys|rexie|sqlx|rusqlite|leptos' || true)
-if [ -n "$forbidden" ]; then
-  echo "portal-domain must not depend on: $forbidden" >&2
-  exit 1
-fi
 
 step "a throwaway PostgreSQL server for the server's contract suite"
 eval "$(bash scripts/postgres.sh start)"

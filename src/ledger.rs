@@ -19,7 +19,7 @@ use portal_domain::{
     Text, TimeMachine,
 };
 use portal_store::idb::IdbStore;
-use portal_store::{prefs, Change, EventStore, StoreError, StoredEvent, SyncState, Unmigrated};
+use portal_store::{prefs, EventStore, Notice, StoreError, StoredEvent, SyncState, Unmigrated};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -225,10 +225,10 @@ impl Ledger {
             let change = change.clone();
             spawn_local(async move {
                 let _ = match change {
-                    Change::Appended { .. } => device.catch_up().await,
+                    Notice::Appended { .. } => device.catch_up().await,
                     // Another tab synced: states changed, and events may
                     // have stopped counting.
-                    Change::SyncStates => device.reload().await,
+                    Notice::SyncStates => device.reload().await,
                 };
             });
         });

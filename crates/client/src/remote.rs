@@ -7,7 +7,7 @@ use portal_domain::Envelope;
 use portal_sync::problem::{ErrorBody, ErrorCode};
 
 /// A page of pulled events, from either form (binary or JSON).
-pub type Page = portal_sync::page::Pulled;
+pub use portal_sync::page::Page;
 
 /// The most events a page holds (the server's maximum).
 pub const PAGE: u32 = 1_000;

@@ -1,4 +1,5 @@
-//! The envelope every stored event travels in (DESIGN.md §4).
+//! The envelope every stored event travels in (ARCHITECTURE.md, and ADR 5
+//! for its stored form).
 
 use crate::command::CommandMeta;
 use crate::event::{Event, EventKind, EventType};

@@ -1,6 +1,6 @@
 //! The command behind a command's events. Sync needs it: when another
 //! device changed a stream first, this device's pending commands on it are
-//! decided again against the new state (DESIGN.md §5), and the log keeps
+//! decided again against the new state (ADR 11), and the log keeps
 //! events, not commands. Every event carries what its command said, so the
 //! command can be read back from them.
 

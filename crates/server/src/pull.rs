@@ -5,7 +5,7 @@
 use crate::api::{AppState, MAX_PAGE};
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::storage::{Pulled, Reading};
+use crate::storage::{PullRow, Reading};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,7 +90,7 @@ pub async fn pull(
         .into_response())
 }
 
-fn not_canonical(row: &Pulled) -> ApiError {
+fn not_canonical(row: &PullRow) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::StoredEventUnreadable,
@@ -107,7 +107,7 @@ const UNPLACED: &str = ",\"recorded_at\":null,\"global_position\":null}";
 
 /// The page is written out directly: the two assigned fields are filled in
 /// as text, without a JSON tree per event.
-fn json_page(rows: &[Pulled], next: u64, more: bool) -> Result<String, ApiError> {
+fn json_page(rows: &[PullRow], next: u64, more: bool) -> Result<String, ApiError> {
     let mut body = String::with_capacity(rows.iter().map(|r| r.body.len() + 64).sum());
     body.push_str("{\"events\":[");
     for (i, row) in rows.iter().enumerate() {
@@ -132,7 +132,7 @@ fn json_page(rows: &[Pulled], next: u64, more: bool) -> Result<String, ApiError>
 /// Each event's stored shape where it has one in this build's schema;
 /// otherwise (stored before shapes were kept, or in another schema) its
 /// body, decoded and shaped again.
-fn binary_page(rows: &[Pulled], next: u64, more: bool) -> Result<Vec<u8>, ApiError> {
+fn binary_page(rows: &[PullRow], next: u64, more: bool) -> Result<Vec<u8>, ApiError> {
     let shapes = rows
         .iter()
         .map(|row| match row.shape.as_deref().and_then(binary::untag) {

@@ -172,7 +172,7 @@ pub(crate) fn decode_frame<'a>(
     frame: &Frame<'a>,
     symbols: &mut stored::Symbols<'a>,
 ) -> Result<Envelope, String> {
-    let stored: stored::StoredEvent<'a> = postcard::from_bytes(frame.payload()?)
+    let stored: stored::EventShape<'a> = postcard::from_bytes(frame.payload()?)
         .map_err(|e| format!("the event cannot be read: {e}"))?;
     stored
         .into_envelope(symbols)

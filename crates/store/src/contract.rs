@@ -95,7 +95,7 @@ pub struct Checkpoint {
 
 /// What another handle on the same database (usually another tab) did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
+pub enum Notice {
     /// Events were stored; the log now ends at `head`.
     Appended { head: u64 },
     /// Sync states changed.

@@ -10,7 +10,7 @@ use crate::chunk::{
     self, decode_chunks, decode_header, decode_sync, encode_sync, Chunk, MAX_CHUNK_EVENTS,
 };
 use crate::contract::{
-    Appended, Change, Checkpoint, EventStore, Imported, Loaded, StoredEvent, SyncState,
+    Appended, Checkpoint, EventStore, Imported, Loaded, Notice, StoredEvent, SyncState,
 };
 use crate::error::StoreError;
 use portal_domain::{DeviceId, Envelope, EventId, StreamId};
@@ -137,7 +137,7 @@ pub trait Backend {
     type Tx: Tx;
     async fn begin(&self, mode: Mode) -> Result<Self::Tx, StoreError>;
     /// Tells the other handles on the same database.
-    fn notify(&self, change: &Change);
+    fn notify(&self, change: &Notice);
     /// Whether the database was closed under this handle (see
     /// [`EventStore::is_closed`]).
     fn is_closed(&self) -> bool {
@@ -189,12 +189,12 @@ pub struct Engine<B: Backend> {
 }
 
 /// Counts writes, so that an injected fault can stop a transaction midway.
-pub struct Writes {
+pub struct WriteCounter {
     done: u32,
     fault: Option<Fault>,
 }
 
-impl Writes {
+impl WriteCounter {
     fn at_commit(&mut self) -> Result<(), StoreError> {
         match self.fault {
             Some(Fault::AbortAfterWrites(n)) if self.done >= n && self.done > 0 => Err(
@@ -264,10 +264,10 @@ impl<B: Backend> Engine<B> {
     /// aborting on any error, so that a failure keeps nothing.
     async fn write<T, E: From<StoreError>>(
         &self,
-        body: impl AsyncFnOnce(&B::Tx, &mut Writes) -> Result<T, E>,
+        body: impl AsyncFnOnce(&B::Tx, &mut WriteCounter) -> Result<T, E>,
     ) -> Result<T, E> {
         let tx = self.backend.begin(Mode::Write).await?;
-        let mut writes = Writes {
+        let mut writes = WriteCounter {
             done: 0,
             fault: self.fault.take(),
         };
@@ -294,7 +294,7 @@ impl<B: Backend> Engine<B> {
     async fn add_command(
         &self,
         tx: &B::Tx,
-        writes: &mut Writes,
+        writes: &mut WriteCounter,
         len: u64,
         frames: &[Vec<u8>],
     ) -> Result<Option<Appended>, StoreError> {
@@ -442,7 +442,7 @@ impl<B: Backend> Engine<B> {
     async fn set_states_in(
         &self,
         tx: &B::Tx,
-        writes: &mut Writes,
+        writes: &mut WriteCounter,
         updates: &[(EventId, SyncState)],
     ) -> Result<FxHashMap<StreamId, u64>, StoreError> {
         let len = tx.log_end().await?;
@@ -544,7 +544,7 @@ impl<B: Backend> Engine<B> {
     async fn import_in(
         &self,
         tx: &B::Tx,
-        writes: &mut Writes,
+        writes: &mut WriteCounter,
         events: Vec<(Envelope, SyncState)>,
         mut versions: FxHashMap<StreamId, u64>,
     ) -> Result<(ImportDone, Vec<Written>), StoreError> {
@@ -917,7 +917,7 @@ impl<B: Backend> EventStore for Engine<B> {
                     })
                     .collect(),
             );
-            self.backend.notify(&Change::Appended { head: len });
+            self.backend.notify(&Notice::Appended { head: len });
             self.appends.set(self.appends.get() + 1);
             if self.appends.get() >= COMPACT_AFTER {
                 self.appends.set(0);
@@ -938,7 +938,7 @@ impl<B: Backend> EventStore for Engine<B> {
             .await?;
         if !written.is_empty() {
             self.learn_written(done.len, written);
-            self.backend.notify(&Change::Appended { head: done.len });
+            self.backend.notify(&Notice::Appended { head: done.len });
         }
         Ok(done.imported)
     }
@@ -979,7 +979,7 @@ impl<B: Backend> EventStore for Engine<B> {
             .write(async |tx, writes| self.set_states_in(tx, writes, updates).await)
             .await?;
         self.release(&released);
-        self.backend.notify(&Change::SyncStates);
+        self.backend.notify(&Notice::SyncStates);
         Ok(())
     }
 
@@ -997,8 +997,8 @@ impl<B: Backend> EventStore for Engine<B> {
             .await?;
         self.release(&released);
         self.learn_written(done.len, written);
-        self.backend.notify(&Change::SyncStates);
-        self.backend.notify(&Change::Appended { head: done.len });
+        self.backend.notify(&Notice::SyncStates);
+        self.backend.notify(&Notice::Appended { head: done.len });
         Ok(done.imported)
     }
 

@@ -1,4 +1,6 @@
-//! The IndexedDB store: the engine over three object stores.
+//! The IndexedDB store: the engine over four object stores (recent chunks,
+//! the segments compaction merges them into, meta, and the first layout's
+//! events, read once to migrate them).
 //!
 //! - `chunks`: appended chunks, keyed by first position, and the stubs they
 //!   leave when compaction moves them (see `engine::Tx`);
@@ -13,7 +15,7 @@
 //! every write over a `BroadcastChannel` named after the database.
 
 use crate::chunk::Chunk;
-use crate::contract::Change;
+use crate::contract::Notice;
 use crate::engine::{page_bounds, Backend, Engine, LegacyReader, Mode, Place, Tx, STORE_SCHEMA};
 use crate::error::StoreError;
 use idb::event::DatabaseEvent;
@@ -210,7 +212,7 @@ impl IdbStore {
     }
 
     /// Calls `on_change` whenever another handle (another tab) writes.
-    pub fn watch(&self, on_change: impl Fn(&Change) + 'static) {
+    pub fn watch(&self, on_change: impl Fn(&Notice) + 'static) {
         let closure = OnMessage::new(move |event: MessageEvent| {
             if let Some(change) = decode_change(&event.data()) {
                 on_change(&change);
@@ -273,18 +275,18 @@ impl IdbStore {
     }
 }
 
-fn encode_change(change: &Change) -> JsValue {
+fn encode_change(change: &Notice) -> JsValue {
     match change {
-        Change::Appended { head } => number(*head),
-        Change::SyncStates => JsValue::from_str("sync"),
+        Notice::Appended { head } => number(*head),
+        Notice::SyncStates => JsValue::from_str("sync"),
     }
 }
 
-fn decode_change(value: &JsValue) -> Option<Change> {
+fn decode_change(value: &JsValue) -> Option<Notice> {
     if let Some(head) = value.as_f64() {
-        return Some(Change::Appended { head: head as u64 });
+        return Some(Notice::Appended { head: head as u64 });
     }
-    (value.as_string().as_deref() == Some("sync")).then_some(Change::SyncStates)
+    (value.as_string().as_deref() == Some("sync")).then_some(Notice::SyncStates)
 }
 
 impl IdbBackend {
@@ -373,7 +375,7 @@ impl Backend for IdbBackend {
         self.transaction(mode)
     }
 
-    fn notify(&self, change: &Change) {
+    fn notify(&self, change: &Notice) {
         // Posted once the caller has its answer, so that posting never
         // delays the page's update. A tab that cannot post still has its
         // data; the others catch up on their next write or load.

@@ -18,7 +18,7 @@ pub mod idb;
 pub mod prefs;
 
 pub use contract::{
-    Appended, Change, Checkpoint, EventStore, Imported, Loaded, Quarantined, StoredEvent, SyncState,
+    Appended, Checkpoint, EventStore, Imported, Loaded, Notice, Quarantined, StoredEvent, SyncState,
 };
 pub use engine::{Fault, LegacyReader, Unmigrated, STORE_SCHEMA};
 pub use error::StoreError;

@@ -3,7 +3,7 @@
 //! which is how the contract suite plays two tabs.
 
 use crate::chunk::Chunk;
-use crate::contract::Change;
+use crate::contract::Notice;
 use crate::engine::{page_bounds, Backend, Engine, LegacyReader, Mode, Place, Tx};
 use crate::error::StoreError;
 use std::cell::RefCell;
@@ -14,9 +14,9 @@ use std::rc::{Rc, Weak};
 
 pub type MemoryStore = Engine<MemoryBackend>;
 
-type Listener = Rc<dyn Fn(&Change)>;
+type Listener = Rc<dyn Fn(&Notice)>;
 /// Listeners by the handle that registered them, which never hears itself.
-type Listeners = Vec<(usize, Weak<dyn Fn(&Change)>)>;
+type Listeners = Vec<(usize, Weak<dyn Fn(&Notice)>)>;
 
 #[derive(Default)]
 struct Database {
@@ -88,7 +88,7 @@ impl MemoryStore {
     }
 
     /// Calls `on_change` whenever another handle on this database writes.
-    pub fn watch(&self, on_change: impl Fn(&Change) + 'static) {
+    pub fn watch(&self, on_change: impl Fn(&Notice) + 'static) {
         let listener: Listener = Rc::new(on_change);
         let backend = self.backend();
         backend
@@ -139,7 +139,7 @@ impl Backend for MemoryBackend {
         })
     }
 
-    fn notify(&self, change: &Change) {
+    fn notify(&self, change: &Notice) {
         let listeners: Vec<Listener> = {
             let mut db = self.db.borrow_mut();
             db.listeners.retain(|(_, l)| l.strong_count() > 0);

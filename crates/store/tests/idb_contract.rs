@@ -8,7 +8,7 @@ use contract::Harness;
 use portal_store::chunk::Chunk;
 use portal_store::engine::Engine;
 use portal_store::idb::{store_error, IdbBackend, IdbStore};
-use portal_store::{Change, EventStore, LegacyReader, StoreError};
+use portal_store::{EventStore, LegacyReader, Notice, StoreError};
 use std::cell::RefCell;
 use wasm_bindgen_test::*;
 
@@ -70,7 +70,7 @@ impl Harness for Idb {
         store.chunk_count().await.expect("chunks are counted") as usize
     }
 
-    fn watch(&self, store: &Engine<IdbBackend>, on_change: Box<dyn Fn(&Change)>) {
+    fn watch(&self, store: &Engine<IdbBackend>, on_change: Box<dyn Fn(&Notice)>) {
         store.watch(on_change);
     }
 

@@ -7,7 +7,7 @@ use contract::Harness;
 use portal_store::chunk::Chunk;
 use portal_store::engine::Engine;
 use portal_store::memory::MemoryBackend;
-use portal_store::{Change, LegacyReader, MemoryStore};
+use portal_store::{LegacyReader, MemoryStore, Notice};
 
 struct Memory;
 
@@ -42,7 +42,7 @@ impl Harness for Memory {
         store.chunk_count()
     }
 
-    fn watch(&self, store: &Engine<MemoryBackend>, on_change: Box<dyn Fn(&Change)>) {
+    fn watch(&self, store: &Engine<MemoryBackend>, on_change: Box<dyn Fn(&Notice)>) {
         store.watch(on_change);
     }
 

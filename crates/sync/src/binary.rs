@@ -1,6 +1,7 @@
 //! The binary shape of an event, at rest in the browser's store and on the
-//! wire in binary pull pages (`page`): not the domain's types (convention 10 of
-//! DESIGN.md), but a mirror made for a compact binary encoding. It has no
+//! wire in binary pull pages (`page`, ADR 14): not the domain's types, which
+//! change with the model while stored bytes must not, but a mirror made for
+//! a compact binary encoding. It has no
 //! flattened or internally tagged parts, which a non-self-describing format
 //! cannot read, and timestamps are integers rather than RFC 3339 text. Every
 //! type and field is read by position: never reorder them, add a new
@@ -93,7 +94,7 @@ impl<'a> Symbols<'a> {
 }
 
 #[derive(Serialize, Deserialize)]
-pub struct StoredEvent<'a> {
+pub struct EventShape<'a> {
     event_id: EventId,
     stream_id: StreamId,
     stream_version: u64,
@@ -467,9 +468,9 @@ impl<'a> Data<'a> {
     }
 }
 
-impl<'a> From<&'a Envelope> for StoredEvent<'a> {
+impl<'a> From<&'a Envelope> for EventShape<'a> {
     fn from(e: &'a Envelope) -> Self {
-        StoredEvent {
+        EventShape {
             event_id: e.event_id,
             stream_id: e.stream_id,
             stream_version: e.stream_version,
@@ -483,7 +484,7 @@ impl<'a> From<&'a Envelope> for StoredEvent<'a> {
     }
 }
 
-impl<'a> StoredEvent<'a> {
+impl<'a> EventShape<'a> {
     /// The envelope, without what the server assigns (the sync state holds that).
     pub fn into_envelope(self, symbols: &mut Symbols<'a>) -> Result<Envelope, StoredShapeError> {
         Ok(Envelope {
@@ -504,7 +505,7 @@ impl<'a> StoredEvent<'a> {
 
 /// An event's shape, postcard-encoded.
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
-    postcard::to_allocvec(&StoredEvent::from(envelope))
+    postcard::to_allocvec(&EventShape::from(envelope))
         .expect("postcard encodes every stored shape into a Vec")
 }
 

@@ -7,7 +7,7 @@
 //! schema=N`. The server answers in it only when it writes that event
 //! schema; otherwise it answers JSON, which every client reads.
 
-use crate::binary::{Micros, StoredEvent, Symbols, EVENT_SCHEMA};
+use crate::binary::{EventShape, Micros, Symbols, EVENT_SCHEMA};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ pub fn accepts(accept: &str) -> bool {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Page<'a> {
+struct PageShape<'a> {
     /// Read first, so that a page written in another schema is refused by
     /// name instead of misread.
     schema: u16,
@@ -51,12 +51,12 @@ struct Placed<'a> {
     global_position: u64,
     recorded_at: Micros,
     #[serde(borrow)]
-    event: StoredEvent<'a>,
+    event: EventShape<'a>,
 }
 
 /// A page of pulled events, read.
 #[derive(Debug, PartialEq)]
-pub struct Pulled {
+pub struct Page {
     pub events: Vec<Envelope>,
     pub next: u64,
     pub more: bool,
@@ -83,12 +83,12 @@ pub fn encode(events: &[Envelope], next: u64, more: bool) -> Result<Vec<u8>, Pag
             (Some(global_position), Some(recorded_at)) => Ok(Placed {
                 global_position,
                 recorded_at: recorded_at.into(),
-                event: StoredEvent::from(e),
+                event: EventShape::from(e),
             }),
             _ => Err(PageError::Unplaced(e.event_id)),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let page = Page {
+    let page = PageShape {
         schema: EVENT_SCHEMA,
         next,
         more,
@@ -127,13 +127,13 @@ fn put<T: Serialize>(value: &T, out: &mut Vec<u8>) {
 }
 
 /// Reads a page, checking every event as the JSON codec would.
-pub fn decode(bytes: &[u8]) -> Result<Pulled, PageError> {
+pub fn decode(bytes: &[u8]) -> Result<Page, PageError> {
     let (schema, _) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| PageError::Unreadable(e.to_string()))?;
     if schema != EVENT_SCHEMA {
         return Err(PageError::Schema(schema));
     }
-    let page: Page<'_> =
+    let page: PageShape<'_> =
         postcard::from_bytes(bytes).map_err(|e| PageError::Unreadable(e.to_string()))?;
     let mut symbols = Symbols::default();
     let events = page
@@ -155,7 +155,7 @@ pub fn decode(bytes: &[u8]) -> Result<Pulled, PageError> {
             Ok(envelope)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Pulled {
+    Ok(Page {
         events,
         next: page.next,
         more: page.more,

@@ -1,4 +1,4 @@
-//! What one pulled page means for this device's log (DESIGN.md §5): which
+//! What one pulled page means for this device's log (ADR 11): which
 //! of its own events the server has now placed, which events are other
 //! devices', and, where another device changed a stream first, this
 //! device's pending commands decided again after it. Pure: the app stores

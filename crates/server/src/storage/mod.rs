@@ -69,7 +69,7 @@ fn schema_tag() -> Vec<u8> {
     portal_sync::binary::EVENT_SCHEMA.to_le_bytes().to_vec()
 }
 
-pub struct Pulled {
+pub struct PullRow {
     pub global_position: u64,
     pub recorded_at: DateTime<Utc>,
     /// Empty when shapes were read and this event has one.
@@ -84,7 +84,8 @@ pub enum PushError {
     #[error("event {0} is already stored with a different payload")]
     IdConflict(String),
     #[error(
-        "stream {stream} is at version {current}; event {event_id} expected version {expected}"
+        "stream {stream} is at version {current}, but event {event_id} was decided after \
+         version {expected}: another device changed it first"
     )]
     VersionConflict {
         stream: String,
@@ -161,7 +162,7 @@ impl Storage {
         after: u64,
         limit: u32,
         reading: Reading,
-    ) -> Result<Vec<Pulled>, sqlx::Error> {
+    ) -> Result<Vec<PullRow>, sqlx::Error> {
         match self {
             Storage::Sqlite(db) => db.pull(tenant, after, limit, reading).await,
             Storage::Postgres(db) => db.pull(tenant, after, limit, reading).await,

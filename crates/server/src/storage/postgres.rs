@@ -3,7 +3,7 @@
 //! run one after another (so positions are gap-free and become visible in
 //! order), while other tenants' pushes go on in parallel.
 
-use super::{migrator, plan, schema_tag, Incoming, Known, Placed, Pulled, PushError, Reading};
+use super::{migrator, plan, schema_tag, Incoming, Known, Placed, PullRow, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -139,7 +139,7 @@ impl Postgres {
         after: u64,
         limit: u32,
         reading: Reading,
-    ) -> Result<Vec<Pulled>, sqlx::Error> {
+    ) -> Result<Vec<PullRow>, sqlx::Error> {
         let columns = match reading {
             Reading::Bodies => "NULL::bytea, body",
             Reading::Shapes => {
@@ -160,7 +160,7 @@ impl Postgres {
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
-            .map(|row| Pulled {
+            .map(|row| PullRow {
                 global_position: row.get::<i64, _>(0) as u64,
                 recorded_at: row.get(1),
                 shape: row.get(2),

@@ -1,7 +1,7 @@
 //! The SQLite backend: one file in WAL mode with full sync. One writing
 //! connection serialises writers; readers have their own pool.
 
-use super::{migrator, plan, schema_tag, Incoming, Known, Placed, Pulled, PushError, Reading};
+use super::{migrator, plan, schema_tag, Incoming, Known, Placed, PullRow, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite as Db, SqlitePool};
@@ -152,7 +152,7 @@ impl Sqlite {
         after: u64,
         limit: u32,
         reading: Reading,
-    ) -> Result<Vec<Pulled>, sqlx::Error> {
+    ) -> Result<Vec<PullRow>, sqlx::Error> {
         let columns = match reading {
             Reading::Bodies => "NULL, body",
             Reading::Shapes => {
@@ -173,7 +173,7 @@ impl Sqlite {
         let rows = query.fetch_all(&self.readers).await?;
         Ok(rows
             .into_iter()
-            .map(|row| Pulled {
+            .map(|row| PullRow {
                 global_position: row.get::<i64, _>(0) as u64,
                 recorded_at: row.get(1),
                 shape: row.get(2),

@@ -12,7 +12,7 @@ use portal_domain::*;
 use portal_store::checkpoint::{checkpoint_of, cold_start, Warmth};
 use portal_store::chunk::{self, Chunk};
 use portal_store::engine::{self, Backend, Engine};
-use portal_store::Change;
+use portal_store::Notice;
 use portal_store::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -33,7 +33,7 @@ pub trait Harness {
     async fn put_raw_chunk(&self, store: &Engine<Self::B>, chunk: Chunk);
     /// How many chunk records hold the log.
     async fn chunk_count(&self, store: &Engine<Self::B>) -> usize;
-    fn watch(&self, store: &Engine<Self::B>, on_change: Box<dyn Fn(&Change)>);
+    fn watch(&self, store: &Engine<Self::B>, on_change: Box<dyn Fn(&Notice)>);
     /// Lets the browser deliver messages; immediate where nothing is asynchronous.
     async fn settle(&self, millis: u32);
     fn now_millis(&self) -> f64;
@@ -985,7 +985,7 @@ pub async fn concurrent_appends_from_two_tabs_keep_every_command_whole<H: Harnes
 pub async fn another_tab_hears_of_an_append_within_100_ms<H: Harness>(h: &H) {
     let tab_a = fresh(h, "notify").await;
     let tab_b = h.open("notify").await;
-    let heard: Rc<RefCell<Vec<Change>>> = Rc::default();
+    let heard: Rc<RefCell<Vec<Notice>>> = Rc::default();
     let sink = heard.clone();
     h.watch(
         &tab_b,
@@ -1004,7 +1004,7 @@ pub async fn another_tab_hears_of_an_append_within_100_ms<H: Harness>(h: &H) {
     let first = heard.borrow().first().cloned();
     assert_eq!(
         first,
-        Some(Change::Appended {
+        Some(Notice::Appended {
             head: batch.events.len() as u64
         })
     );
