@@ -2,7 +2,13 @@
 // its wasm and its styles) so the portal opens and works with no network.
 // The event log lives in IndexedDB and syncs by itself; the API is never
 // cached here.
-const CACHE = "portal-ledger-shell-v1";
+//
+// Each release registers its own worker (index.html adds the release to this
+// script's URL), and keeps its shell in a cache of its own: the files of
+// older releases never pile up in one cache.
+const PREFIX = "portal-ledger-";
+const RELEASE = new URL(self.location.href).searchParams.get("release") || "dev";
+const CACHE = PREFIX + RELEASE;
 
 // The shell is whatever the current index.html names: Trunk gives its
 // files content hashes, so a new build brings new names.
@@ -31,8 +37,13 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) {
-        if (name !== CACHE) await caches.delete(name);
+      // Caches are listed in the order they were made: the last other one
+      // is the release before this one. It stays, for a tab still running
+      // it that opens a page whose module it has not fetched yet.
+      const others = (await caches.keys()).filter((name) => name !== CACHE);
+      const before = others.filter((name) => name.startsWith(PREFIX)).pop();
+      for (const name of others) {
+        if (name !== before) await caches.delete(name);
       }
       await self.clients.claim();
     })()

@@ -48,8 +48,11 @@ loader_file=$(hashed "$loader" __wasm_split js)
 cp "$loader" "$staging/$loader_file"
 sed "s|from \"./__wasm_split.js\"|from \"./$loader_file\"|" "$work/bindgen/$name.js" > "$staging/$name.js"
 
-# The service worker keeps these too (sw.js reads this line).
-sed -i "s|</head>|<meta name=\"lazy-modules\" content=\"/$loader_file ${lazy[*]}\"></head>|" \
+# The service worker keeps these too (sw.js reads this line), in a cache
+# named for the release: a hash of the main module and the loader (which
+# names every page's module by its hash), so any change to the code moves it.
+release=$(cat "$staging/${name}_bg.wasm" "$loader" | sha256sum | cut -c1-16)
+sed -i "s|</head>|<meta name=\"release\" content=\"$release\"><meta name=\"lazy-modules\" content=\"/$loader_file ${lazy[*]}\"></head>|" \
   "$staging/index.html"
 
 # The scripts are generated and read by no one: minified, they are a quarter

@@ -128,6 +128,14 @@ impl Served {
         log.len() as u64
     }
 
+    /// Answers again with the app in `dist` (another release), on the same
+    /// address and with the same data.
+    pub async fn switch_to(&mut self, dist: PathBuf) {
+        self.stop().await;
+        self.dist = dist;
+        self.start().await;
+    }
+
     /// Answers again, on the same address and with the same data.
     pub async fn start(&mut self) {
         let listener = tokio::net::TcpListener::bind(self.address)

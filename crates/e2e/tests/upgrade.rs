@@ -4,12 +4,17 @@
 //! (what follows is the process managers' doing), and no old record is left
 //! behind to be read twice. The JSON reader the
 //! migration needs is fetched for it, and only for it (ADR 18).
+//!
+//! And a returning user's browser across releases: each release's service
+//! worker caches its own shell and drops all but the release before it.
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::process;
 use portal_e2e::browser::Browser;
 use portal_e2e::server::serve;
 use portal_e2e::workspace;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// Writes `lines` where the first layout kept them, as the old build did.
 const CREATE_SCHEMA_1: &str = r#"
@@ -96,4 +101,121 @@ async fn a_log_in_the_first_layout_is_moved_whole_with_the_json_reader_fetched_f
         b.fetched("/split_json-").await.is_empty(),
         "with nothing left to move, the JSON reader is not fetched again"
     );
+}
+
+/// The caches this origin holds, in the order they were made.
+const CACHE_NAMES: &str = r#"
+const [done] = arguments;
+caches.keys().then(done, (e) => done(["failed: " + e]));
+"#;
+
+/// How many requests the cache `name` holds.
+const CACHE_SIZE: &str = r#"
+const [name, done] = arguments;
+caches.open(name).then((c) => c.keys()).then((k) => done(k.length), () => done(-1));
+"#;
+
+/// The build in `dist`, copied as the `k`th release would be shipped: the
+/// same files, with an index.html that names another release (a new build's
+/// does; scripts/split.sh writes it), built a minute after the one before
+/// (the browser asks for the page again with its time, and a page of the
+/// same second would be answered "not modified"). Its compressed twins are
+/// left out, so the server sends the page as rewritten.
+fn as_release(dist: &Path, into: &Path, release: &str, k: u32) -> PathBuf {
+    let out = into.join(release);
+    std::fs::create_dir_all(&out).unwrap();
+    for entry in std::fs::read_dir(dist).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with("index.html.") {
+            continue;
+        }
+        std::fs::copy(&path, out.join(&name)).unwrap();
+    }
+    let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let marker = r#"<meta name="release" content=""#;
+    let start = page.find(marker).expect("the build names its release") + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    let page = format!("{}{release}{}", &page[..start], &page[end..]);
+    let index = out.join("index.html");
+    std::fs::write(&index, page).unwrap();
+    let built = SystemTime::now() - Duration::from_secs(60 * u64::from(10 - k));
+    let file = std::fs::File::options().write(true).open(&index).unwrap();
+    file.set_modified(built).unwrap();
+    out
+}
+
+/// Each release's service worker keeps the shell in a cache of its own and,
+/// when it takes over, deletes all but the cache of the release before it
+/// (a tab still open on that one may fetch a page's module from it). Three
+/// releases in turn: a returning user never holds more than two, and the
+/// newest works with no network, its pages included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_release_has_its_own_cache_and_only_the_one_before_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = workspace().join("dist");
+    let names = ["one", "two", "three"];
+    let releases: Vec<PathBuf> = (0..3)
+        .map(|k| as_release(&dist, dir.path(), names[k], k as u32))
+        .collect();
+    let mut served = serve(releases[0].clone()).await;
+    let artifacts = workspace().join("target/e2e-artifacts/releases");
+    let b = Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+
+    let caches = || async {
+        let names = b.client.execute_async(CACHE_NAMES, vec![]).await.ok()?;
+        serde_json::from_value::<Vec<String>>(names).ok()
+    };
+    let expected = [
+        vec!["portal-ledger-one"],
+        vec!["portal-ledger-one", "portal-ledger-two"],
+        vec!["portal-ledger-two", "portal-ledger-three"],
+    ];
+    for (k, want) in expected.iter().enumerate() {
+        if k > 0 {
+            served.switch_to(releases[k].clone()).await;
+            b.client.refresh().await.expect("the new release loads");
+        }
+        b.until(&format!("the caches of release {}", k + 1), || async {
+            let controller = b
+                .client
+                .execute(
+                    "return navigator.serviceWorker.controller?.scriptURL || ''",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            let controls = controller
+                .as_str()
+                .is_some_and(|url| url.ends_with(&format!("release={}", names[k])));
+            (controls && caches().await? == *want).then_some(())
+        })
+        .await;
+    }
+
+    // The shell of the newest release is whole: the page, its scripts and
+    // wasm, and every page's module, named in its index.html.
+    let page = std::fs::read_to_string(releases[2].join("index.html")).unwrap();
+    let lazy = page
+        .split("name=\"lazy-modules\" content=\"")
+        .nth(1)
+        .unwrap();
+    let modules = lazy[..lazy.find('"').unwrap()].split(' ').count();
+    let held = b
+        .client
+        .execute_async(CACHE_SIZE, vec![serde_json::json!("portal-ledger-three")])
+        .await
+        .expect("the script runs");
+    assert!(
+        held.as_u64().unwrap() as usize > modules,
+        "the cache holds the page's {modules} modules and the shell: {held}"
+    );
+    served.stop().await;
+    b.client.refresh().await.expect("the page reloads");
+    b.text_of(".log-ready").await;
+    b.click("Timeline").await;
+    b.text_of("#timeline-heading").await;
+    b.screenshot("third-release-offline").await;
 }

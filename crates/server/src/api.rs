@@ -70,6 +70,7 @@ pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -
         );
         app = app.fallback_service(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(crate::cache::policy))
                 .layer(vary)
                 .service(files.fallback(route)),
         );

@@ -139,6 +139,45 @@ async fn the_app_is_sent_compressed_to_clients_that_accept_it() {
     }
 }
 
+/// A file named by its content hash is kept by browsers for good; the page,
+/// its client-side routes and the service worker are asked for again each
+/// time, so a reload after a release gets the new page.
+#[tokio::test]
+async fn hashed_files_are_kept_for_good_and_the_page_is_asked_for_again() {
+    let dist = tempfile::tempdir().expect("a temporary directory");
+    for name in ["index.html", "sw.js", "split_sync-0123456789abcdef.wasm"] {
+        std::fs::write(dist.path().join(name), name).expect("the file is written");
+    }
+    let app = spawn_app_with(Backend::Sqlite, 10_000, Some(dist.path().to_owned())).await;
+    let policy = async |path: &str| {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("the server answers");
+        let value = response.headers().get("cache-control");
+        value.map(|v| v.to_str().expect("a text header").to_owned())
+    };
+    assert_eq!(
+        policy("/split_sync-0123456789abcdef.wasm").await.as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    for asked_again in [
+        "/",
+        "/index.html",
+        "/sw.js",
+        "/applications/7",
+        "/split_sync-fedcba9876543210.wasm",
+    ] {
+        assert_eq!(
+            policy(asked_again).await.as_deref(),
+            Some("no-cache"),
+            "{asked_again}"
+        );
+    }
+}
+
 fn demo(n: usize) -> Vec<Envelope> {
     DemoGenerator::generate(DemoConfig::year(5, n))
 }
