@@ -1,6 +1,6 @@
 //! The shipped build (`--features split`) keeps its relocations, which
 //! `wasm-split` reads to move the pages of `src/lazy.rs` into modules of
-//! their own (`scripts/split.sh`).
+//! their own (`cargo xtask post-build`).
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CARGO_FEATURE_SPLIT");

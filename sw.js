@@ -18,7 +18,7 @@ async function shellUrls() {
   const urls = new Set(["/", "/index.html"]);
   for (const match of html.matchAll(/(?:href|src)="(\/[^"]+)"/g)) urls.add(match[1]);
   for (const match of html.matchAll(/'(\/[^']+\.(?:js|wasm))'/g)) urls.add(match[1]);
-  // The pages' own modules, loaded on demand (scripts/split.sh lists them).
+  // The pages' own modules, loaded on demand (cargo xtask post-build lists them).
   const lazy = html.match(/<meta name="lazy-modules" content="([^"]*)"/);
   for (const url of lazy ? lazy[1].split(" ") : []) if (url) urls.add(url);
   return [...urls];

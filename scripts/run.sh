@@ -8,7 +8,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/setup.sh --no-browser
+bash scripts/setup.sh --run
 source scripts/env.sh
 
 port="${1:-8080}"

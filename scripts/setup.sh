@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for building and testing Portal Ledger.
+# Usage: scripts/setup.sh [--run]   (--run: only what scripts/run.sh needs to
+# build and serve the app; without it, the test tools too)
 # Idempotent: every step checks for the exact version first and skips when present,
-# so a second run takes about a second.
+# so a second run takes about a second. The versions are in ../tool-versions.
 #
 # Only package registries are assumed reachable (crates.io, npm, Debian), so every
 # tool comes from one of them and Trunk is pinned to the installed copies.
@@ -11,13 +13,21 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 
-TRUNK_VERSION=0.21.14
-WASM_BINDGEN_VERSION=0.2.130
-BINARYEN_VERSION=132.0.0
-WASM_SPLIT_VERSION=0.2.4
-ESBUILD_VERSION=0.25.12
-CARGO_FUZZ_VERSION=0.13.2
-SCHEMATHESIS_VERSION=4.32.5
+# The version tool-versions gives `$1`.
+version() {
+  local found
+  found=$(awk -v tool="$1" '$1 == tool { print $2 }' "$here/../tool-versions")
+  [ -n "$found" ] || { echo "[setup] tool-versions names no version of $1" >&2; exit 1; }
+  echo "$found"
+}
+
+TRUNK_VERSION=$(version trunk)
+WASM_BINDGEN_VERSION=$(version wasm-bindgen)
+BINARYEN_VERSION=$(version binaryen)
+WASM_SPLIT_VERSION=$(version wasm-split)
+ESBUILD_VERSION=$(version esbuild)
+CARGO_FUZZ_VERSION=$(version cargo-fuzz)
+SCHEMATHESIS_VERSION=$(version schemathesis)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -42,16 +52,59 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-want_browser=1
-want_wasm=1
+want_tests=1
 for arg in "$@"; do
   case "$arg" in
-    --no-browser) want_browser=0 ;;
-    --no-wasm) want_wasm=0 ;;
+    --run) want_tests=0 ;;
     *) log "unknown option $arg"; exit 2 ;;
   esac
 done
 
+# What building and serving the app needs.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION (several minutes on 2 cores)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+
+# Without --locked: the published lock file names a webpki-roots version the registry lacks.
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+fi
+
+# Moves the release build's pages into modules loaded on demand (cargo xtask post-build).
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION"
+  cargo install --locked --force "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
+fi
+
+command -v npm >/dev/null || apt_install npm
+
+# Minifies the release build's scripts (cargo xtask post-build).
+if [ "$(esbuild --version 2>/dev/null || true)" != "$ESBUILD_VERSION" ]; then
+  log "installing esbuild $ESBUILD_VERSION from npm into $PORTAL_LEDGER_TOOLS"
+  mkdir -p "$PORTAL_LEDGER_TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "esbuild@$ESBUILD_VERSION"
+fi
+
+# Debian's binaryen is too old and emits wasm that crashes in the browser; use npm's.
+if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)" != "${BINARYEN_VERSION%%.*}" ]; then
+  log "installing binaryen $BINARYEN_VERSION from npm into $PORTAL_LEDGER_TOOLS"
+  mkdir -p "$PORTAL_LEDGER_TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "binaryen@$BINARYEN_VERSION"
+fi
+
+if [ "$want_tests" -eq 0 ]; then
+  log "tools ready to run the portal"
+  exit 0
+fi
+
+# The rest is for the tests and checks alone.
 for component in rustfmt clippy; do
   if ! rustup component list --installed | grep -q "^$component"; then
     log "rustup component add $component"
@@ -59,51 +112,7 @@ for component in rustfmt clippy; do
   fi
 done
 
-if [ "$want_wasm" -eq 1 ]; then
-  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    log "rustup target add wasm32-unknown-unknown"
-    rustup target add wasm32-unknown-unknown
-  fi
-
-  if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
-    log "installing trunk $TRUNK_VERSION (several minutes on 2 cores)"
-    cargo install --locked "trunk@$TRUNK_VERSION"
-  fi
-
-  # Without --locked: the published lock file names a webpki-roots version the registry lacks.
-  if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-    cargo install --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
-  fi
-
-  # Moves the release build's pages into modules loaded on demand (scripts/split.sh).
-  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
-    log "installing wasm-split-cli $WASM_SPLIT_VERSION"
-    cargo install --locked --force "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
-  fi
-
-  # Minifies the release build's scripts (scripts/split.sh).
-  if [ "$(esbuild --version 2>/dev/null || true)" != "$ESBUILD_VERSION" ]; then
-    log "installing esbuild $ESBUILD_VERSION from npm into $PORTAL_LEDGER_TOOLS"
-    mkdir -p "$PORTAL_LEDGER_TOOLS"
-    npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "esbuild@$ESBUILD_VERSION"
-  fi
-
-  # The release build ships each file compressed too (scripts/split.sh): gzip
-  # by zopfli, and brotli, which the server sends to browsers that take them.
-  apt_install zopfli brotli
-
-  # Debian's binaryen is too old and emits wasm that crashes in the browser; use npm's.
-  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)" != "${BINARYEN_VERSION%%.*}" ]; then
-    log "installing binaryen $BINARYEN_VERSION from npm into $PORTAL_LEDGER_TOOLS"
-    mkdir -p "$PORTAL_LEDGER_TOOLS"
-    npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "binaryen@$BINARYEN_VERSION"
-  fi
-fi
-
-if [ "$want_browser" -eq 1 ]; then
-  apt_install chromium chromium-driver
-fi
+apt_install chromium chromium-driver
 
 # The server's contract suite and benchmark also run against PostgreSQL
 # (scripts/postgres.sh starts a throwaway server; the package's own cluster

@@ -2,7 +2,7 @@
 //! on demand. In the shipped build (the `split` feature, in release), each
 //! page below is moved by `wasm-split` into a module of its own, which the
 //! browser fetches the first time the page opens and the service worker
-//! keeps for offline use (`scripts/split.sh`, ADR 17); the JSON reader
+//! keeps for offline use (`cargo xtask post-build`, ADR 17); the JSON reader
 //! likewise (ADR 18), and the sync round and the create form (ADR 20). In
 //! tests and debug builds, the same functions are plain ones, reached the
 //! same asynchronous way.

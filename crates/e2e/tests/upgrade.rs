@@ -117,7 +117,7 @@ caches.open(name).then((c) => c.keys()).then((k) => done(k.length), () => done(-
 
 /// The build in `dist`, copied as the `k`th release would be shipped: the
 /// same files, with an index.html that names another release (a new build's
-/// does; scripts/split.sh writes it), built a minute after the one before
+/// does; cargo xtask post-build writes it), built a minute after the one before
 /// (the browser asks for the page again with its time, and a page of the
 /// same second would be answered "not modified"). Its compressed twins are
 /// left out, so the server sends the page as rewritten.

@@ -1,6 +1,6 @@
 //! How long a browser may keep what the server sends of the app.
 //!
-//! A file whose name carries a content hash (Trunk's and scripts/split.sh's
+//! A file whose name carries a content hash (Trunk's and the post-build step's
 //! `name-<16 hex>.ext`) never changes, so it is kept for a year without
 //! asking again. Everything else (the page, a client-side route, sw.js) is
 //! asked for again every time: left to the browser's heuristics, a reload

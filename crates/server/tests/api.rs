@@ -74,7 +74,7 @@ async fn spawn_app_with(backend: Backend, rate: u32, dist: Option<std::path::Pat
     }
 }
 
-/// The release build writes a compressed twin of each file (scripts/split.sh):
+/// The release build writes a compressed twin of each file (cargo xtask post-build):
 /// a client that accepts one gets it, any other the file itself, and the
 /// client-side routes get the page the same way. A file the build does not
 /// have is not found, rather than answered with the page.
