@@ -10,14 +10,13 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::any;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
-use portal_sync::problem::ErrorCode;
+use portal_sync::problem::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +26,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The largest request body, in bytes.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -46,13 +48,8 @@ pub struct AppState {
 /// the app's, for its client-side routes). `origins` may call the API from
 /// elsewhere (the app served by another server during development).
 pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -> Router {
-    let api = Router::new()
-        .route("/health", get(health))
-        .route("/push", post(push))
-        .route("/pull", get(crate::pull::pull))
-        .route("/openapi.json", get(openapi))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state);
+    let (api, _) = crate::openapi::api().split_for_parts();
+    let api = api.layer(DefaultBodyLimit::max(MAX_BODY)).with_state(state);
     let mut app = Router::new().nest("/api/v1", api);
     if let Some(dist) = dist {
         let index = dist.join("index.html");
@@ -113,15 +110,52 @@ async fn client_route(page: ServeFile, request: Request) -> Response {
     }
 }
 
-/// The API's OpenAPI document. Written by hand and checked against the
-/// server by the tests (`tests/api.rs`).
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> impl axum::response::IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+/// Every handler of `/api/v1`, each registered with its route and its
+/// part of the OpenAPI document (`openapi.rs`).
+pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(doc)
+        .routes(routes!(health))
+        .routes(routes!(push))
+        .routes(routes!(crate::pull::pull))
+        .routes(routes!(openapi))
 }
 
-async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// This document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    status: Up,
+}
+
+#[derive(Serialize, ToSchema)]
+enum Up {
+    #[serde(rename = "ok")]
+    Ok,
+}
+
+/// Whether the server and its database answer
+#[utoipa::path(
+    get,
+    path = "/health",
+    security(()),
+    responses(
+        (status = 200, description = "Up", body = Health),
+        (status = 503, description = "The database does not answer", body = ErrorBody),
+    )
+)]
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.storage.ping().await.map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -129,23 +163,29 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
             format!("the database does not answer: {e}"),
         )
     })?;
-    Ok(Json(serde_json::json!({ "status": "ok" })))
+    Ok(Json(Health { status: Up::Ok }))
 }
 
-/// Each event stays raw text until the codec reads it: no JSON tree is built.
-#[derive(Deserialize)]
+/// A batch of envelopes, stored all or nothing.
+// Each event stays raw text until the codec reads it: no JSON tree is built.
+#[derive(Deserialize, ToSchema)]
 struct PushBody {
+    #[schema(value_type = Vec<portal_sync::openapi::Envelope>, min_items = 1, max_items = 1000)]
     events: Vec<Box<RawValue>>,
 }
 
-#[derive(Serialize)]
+/// Where the server placed one event of the batch.
+#[derive(Serialize, ToSchema)]
 struct PushedEvent {
+    #[schema(format = Uuid)]
     event_id: String,
+    #[schema(minimum = 1)]
     global_position: u64,
     recorded_at: DateTime<Utc>,
 }
 
-#[derive(Serialize)]
+/// The batch's events, in the order sent.
+#[derive(Serialize, ToSchema)]
 struct PushReply {
     events: Vec<PushedEvent>,
 }
@@ -222,6 +262,27 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
     Ok(batch)
 }
 
+/// Store a batch of envelopes, all or nothing
+///
+/// Idempotent by event id: a retried batch gets the same positions. Each
+/// event must be its stream's next version.
+#[utoipa::path(
+    post,
+    path = "/push",
+    request_body(content = PushBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored (or already stored), in the order sent", body = PushReply),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody),
+        (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody),
+        (status = 413, description = "The body is over the server's limit", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        (status = 422, description = "An envelope or the batch breaks a rule", body = ErrorBody),
+        (status = 429, description = "Over this token's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The database failed", body = ErrorBody),
+    )
+)]
 async fn push(
     State(state): State<AppState>,
     tenant: Tenant,

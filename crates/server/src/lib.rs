@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod limits;
+pub mod openapi;
 pub mod pull;
 pub mod storage;
 

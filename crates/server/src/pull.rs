@@ -5,23 +5,62 @@
 use crate::api::{AppState, MAX_PAGE};
 use crate::auth::Tenant;
 use crate::error::ApiError;
+use crate::openapi::BinaryPage;
 use crate::storage::{PullRow, Reading};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portal_sync::binary;
 use portal_sync::page::{self, Shaped};
-use portal_sync::problem::ErrorCode;
+use portal_sync::problem::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use std::borrow::Cow;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
+    /// The global position to read after (0: from the start).
     #[serde(default)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64, default = 0)]
     after: u64,
+    /// The most events to return.
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
     limit: Option<u32>,
 }
 
+/// A JSON page of the log, as `json_page` writes it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct JsonPage {
+    events: Vec<portal_sync::openapi::Envelope>,
+    /// The position to pull after next.
+    #[schema(minimum = 0)]
+    next: u64,
+    /// Whether more events follow `next`.
+    more: bool,
+}
+
+/// The events after a global position, in order
+#[utoipa::path(
+    get,
+    path = "/pull",
+    params(PullQuery),
+    responses(
+        (status = 200,
+            description = "A page of events. JSON unless the request's Accept header asks for `application/vnd.portal-ledger.page; schema=N` with the event schema this server writes: then the same page in the stored binary shape, postcard-encoded (crates/sync/src/page.rs). Answers vary by Accept.",
+            headers(("Vary" = String, description = "accept")),
+            content(
+                (JsonPage = "application/json"),
+                (BinaryPage = "application/vnd.portal-ledger.page"),
+            )),
+        (status = 400, description = "A query parameter out of range", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody),
+        (status = 429, description = "Over this token's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The database failed", body = ErrorBody),
+    )
+)]
 pub async fn pull(
     State(state): State<AppState>,
     tenant: Tenant,

@@ -14,6 +14,7 @@ use portal_server::{router, AppState};
 use portal_sync::page;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use support::Backend;
 
@@ -734,27 +735,78 @@ async fn the_openapi_document_describes_what_the_server_does() {
     assert_eq!(response.status(), StatusCode::OK);
     let doc: Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/health", "/push", "/pull", "/openapi.json"] {
-        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    // Exactly the routes the server has, each answering as documented.
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, ["/health", "/openapi.json", "/pull", "/push"]);
+    for (path, method) in [
+        ("/health", "get"),
+        ("/openapi.json", "get"),
+        ("/pull", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+        let answer = app
+            .client
+            .get(format!("{}/api/v1{path}", app.base))
+            .bearer_auth(ALPHA)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
     }
     let pulled = &doc["paths"]["/pull"]["get"]["responses"]["200"]["content"];
     assert!(
         pulled[page::MEDIA_TYPE].is_object(),
         "the binary page is documented"
     );
-    // Every field the document requires of an envelope is in what pull returns.
+    // The limits it states are the server's.
+    let batch = &doc["components"]["schemas"]["PushBody"]["properties"]["events"];
+    assert_eq!(batch["maxItems"], json!(portal_server::api::MAX_BATCH));
+    let limit = &doc["paths"]["/pull"]["get"]["parameters"][1];
+    assert_eq!(limit["name"], "limit");
+    assert_eq!(
+        limit["schema"]["maximum"],
+        json!(portal_server::api::MAX_PAGE)
+    );
+
+    // The envelope's fields are those the codec writes and pull returns;
+    // the ones it requires are those without which the codec refuses one.
+    let envelope = &doc["components"]["schemas"]["Envelope"];
+    let fields: BTreeSet<&str> = envelope["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let log = demo(3);
     app.push(ALPHA, &log).await;
     let pulled = app.pull_all(ALPHA).await;
-    let required = doc["components"]["schemas"]["Envelope"]["required"]
+    let written: BTreeSet<&str> = pulled[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, written, "the envelope's fields");
+    let required: BTreeSet<&str> = envelope["required"]
         .as_array()
-        .unwrap();
-    for field in required {
-        let field = field.as_str().unwrap();
-        assert!(pulled[0].get(field).is_some(), "pull returns {field}");
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let line: Value = serde_json::from_str(&portal_sync::codec::encode(&log[0])).unwrap();
+    for field in &fields {
+        let mut without = line.clone();
+        without.as_object_mut().unwrap().remove(*field);
+        let read = portal_sync::codec::decode(&without.to_string());
+        assert_eq!(
+            read.is_err(),
+            required.contains(field),
+            "{field}: required in the document exactly when the codec needs it"
+        );
     }
-    // The error codes it lists are the ones the server sends.
-    let codes: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+    // The error codes it lists are the ones the server sends, and every
+    // error answer is documented with them.
+    let codes: Vec<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
         .unwrap()
         .iter()
@@ -765,9 +817,9 @@ async fn the_openapi_document_describes_what_the_server_does() {
         .map(|c| c.as_str())
         .collect();
     assert_eq!(codes, sent, "the document lists every error code");
-    let types = doc["components"]["schemas"]["Envelope"]["properties"]["type"]["enum"]
-        .as_array()
-        .unwrap();
+    let problem = &doc["components"]["schemas"]["Problem"];
+    assert_eq!(problem["required"], json!(["code", "error"]));
+    let types = envelope["properties"]["type"]["enum"].as_array().unwrap();
     assert_eq!(types.len(), portal_domain::EventType::ALL.len());
     for t in portal_domain::EventType::ALL {
         assert!(

@@ -8,6 +8,8 @@
 
 pub mod binary;
 pub mod codec;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod rebase;

@@ -89,9 +89,12 @@ impl std::fmt::Display for ErrorCode {
 /// The body of every error answer: `{"code": "...", "error": "..."}`.
 /// A body from a server older than the codes has no `code`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Problem))]
 pub struct ErrorBody {
     #[serde(default = "unknown")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub code: ErrorCode,
+    /// For people; may be reworded.
     pub error: String,
 }
 
