@@ -50,6 +50,13 @@ macro_rules! name_type {
             }
         }
 
+        // Hashes and compares as its text, so the interner finds it by text.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl $name {
             /// Trims `raw` and checks it is 1 to 100 characters with no control characters.
             pub fn parse(raw: &str) -> Result<Self, DomainError> {
@@ -125,6 +132,12 @@ impl PartialEq for Text {
 impl std::hash::Hash for Text {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.0.hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 

@@ -170,12 +170,12 @@ pub fn decode_header(frame: &Frame<'_>) -> Result<Header, String> {
 
 pub(crate) fn decode_frame<'a>(
     frame: &Frame<'a>,
-    symbols: &mut stored::Symbols<'a>,
+    interner: &mut portal_domain::Interner,
 ) -> Result<Envelope, String> {
     let stored: stored::EventShape<'a> = postcard::from_bytes(frame.payload()?)
         .map_err(|e| format!("the event cannot be read: {e}"))?;
     stored
-        .into_envelope(symbols)
+        .into_envelope(interner)
         .map_err(|e| format!("the event is invalid: {e}"))
 }
 
@@ -192,7 +192,7 @@ pub fn decode_chunks_each(
     quarantined: &mut Vec<Quarantined>,
     each: &mut dyn FnMut(StoredEvent),
 ) {
-    let mut symbols = stored::Symbols::default();
+    let mut interner = portal_domain::Interner::new();
     for chunk in chunks {
         if chunk.end() <= from {
             continue;
@@ -205,7 +205,7 @@ pub fn decode_chunks_each(
             }
             match frame
                 .map_err(str::to_owned)
-                .and_then(|f| decode_frame(&f, &mut symbols))
+                .and_then(|f| decode_frame(&f, &mut interner))
             {
                 Ok(mut envelope) => {
                     if let SyncState::Synced {

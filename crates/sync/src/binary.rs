@@ -9,12 +9,10 @@
 
 use chrono::{DateTime, Utc};
 use portal_domain::{
-    Actor, AppId, AppName, ApplicationRecord, CorrelationId, CredentialId, CredentialImage,
-    CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord, DeviceId,
-    Envelope, Event, EventId, Owner, Plan, ProductName, Rating, StreamId, SurveyId, SurveyTopic,
-    Text,
+    AppId, ApplicationRecord, CorrelationId, CredentialId, CredentialImage, CredentialKey,
+    CredentialRecord, CredentialStatus, DeletedApplicationRecord, DeviceId, Envelope, Event,
+    EventId, Interner, Plan, ProductName, Rating, StreamId, SurveyId, SurveyTopic, Text,
 };
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -44,53 +42,22 @@ pub enum StoredShapeError {
     #[error("timestamp {0} µs is out of range")]
     Timestamp(i64),
     #[error("{0}")]
-    Invalid(portal_domain::DomainError),
+    Invalid(#[from] portal_domain::DomainError),
 }
 
-/// Each distinct text of a decoded batch, checked once and then shared:
-/// events repeat the same owners, actors and products over and over.
-#[derive(Default)]
-pub struct Symbols<'a> {
-    names: FxHashMap<&'a str, AppName>,
-    owners: FxHashMap<&'a str, Owner>,
-    actors: FxHashMap<&'a str, Actor>,
-    products: FxHashMap<&'a str, ProductName>,
-    texts: FxHashMap<&'a str, Text>,
+// Shapes decode through the domain's interner: events repeat the same
+// owners, actors and products, and each distinct text is checked once.
+fn free_text(interner: &mut Interner, raw: Option<&str>) -> Result<Option<Text>, StoredShapeError> {
+    Ok(raw.map(|raw| interner.text("text", raw)).transpose()?)
 }
 
-fn symbol<'a, T: Clone>(
-    table: &mut FxHashMap<&'a str, T>,
-    raw: &'a str,
-    parse: impl FnOnce(&str) -> Result<T, portal_domain::DomainError>,
-) -> Result<T, StoredShapeError> {
-    if let Some(value) = table.get(raw) {
-        return Ok(value.clone());
-    }
-    let value = parse(raw).map_err(StoredShapeError::Invalid)?;
-    table.insert(raw, value.clone());
-    Ok(value)
-}
-
-impl<'a> Symbols<'a> {
-    fn name(&mut self, raw: &'a str) -> Result<AppName, StoredShapeError> {
-        symbol(&mut self.names, raw, AppName::parse)
-    }
-    fn owner(&mut self, raw: &'a str) -> Result<Owner, StoredShapeError> {
-        symbol(&mut self.owners, raw, Owner::parse)
-    }
-    fn actor(&mut self, raw: &'a str) -> Result<Actor, StoredShapeError> {
-        symbol(&mut self.actors, raw, Actor::parse)
-    }
-    fn product(&mut self, raw: &'a str) -> Result<ProductName, StoredShapeError> {
-        symbol(&mut self.products, raw, ProductName::parse)
-    }
-    fn text(&mut self, raw: Option<&'a str>) -> Result<Option<Text>, StoredShapeError> {
-        raw.map(|raw| symbol(&mut self.texts, raw, |r| Text::parse("text", r)))
-            .transpose()
-    }
-    fn products(&mut self, raw: &[&'a str]) -> Result<Vec<ProductName>, StoredShapeError> {
-        raw.iter().map(|p| self.product(p)).collect()
-    }
+fn product_list(
+    interner: &mut Interner,
+    raw: &[&str],
+) -> Result<Vec<ProductName>, StoredShapeError> {
+    raw.iter()
+        .map(|p| interner.product(p).map_err(StoredShapeError::from))
+        .collect()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -227,15 +194,15 @@ impl<'a> From<&'a ApplicationRecord> for App<'a> {
 impl<'a> App<'a> {
     fn into_record(
         self,
-        symbols: &mut Symbols<'a>,
+        interner: &mut Interner,
     ) -> Result<Arc<ApplicationRecord>, StoredShapeError> {
         Ok(Arc::new(ApplicationRecord {
             id: self.id,
-            name: symbols.name(self.name)?,
-            owner: symbols.owner(self.owner)?,
+            name: interner.name(self.name)?,
+            owner: interner.owner(self.owner)?,
             plan: self.plan,
             plan_since: self.plan_since.try_into()?,
-            products: symbols.products(&self.products)?.into(),
+            products: product_list(interner, &self.products)?.into(),
             created_at: self.created_at.try_into()?,
             updated_at: self.updated_at.try_into()?,
         }))
@@ -374,10 +341,10 @@ impl<'a> From<&'a Event> for Data<'a> {
 }
 
 impl<'a> Data<'a> {
-    fn into_event(self, symbols: &mut Symbols<'a>) -> Result<Event, StoredShapeError> {
+    fn into_event(self, interner: &mut Interner) -> Result<Event, StoredShapeError> {
         Ok(match self {
-            Data::ApplicationInsert(app) => Event::ApplicationInsert(app.into_record(symbols)?),
-            Data::ApplicationUpdate(app) => Event::ApplicationUpdate(app.into_record(symbols)?),
+            Data::ApplicationInsert(app) => Event::ApplicationInsert(app.into_record(interner)?),
+            Data::ApplicationUpdate(app) => Event::ApplicationUpdate(app.into_record(interner)?),
             Data::ApplicationDelete { id, deleted_at } => {
                 Event::ApplicationDelete(DeletedApplicationRecord {
                     id,
@@ -386,11 +353,11 @@ impl<'a> Data<'a> {
             }
             Data::ApplicationDeleted { app_id, owner } => Event::ApplicationDeleted {
                 app_id,
-                owner: symbols.owner(owner)?,
+                owner: interner.owner(owner)?,
             },
             Data::ApiProductAdded { app_id, product } => Event::ApiProductAdded {
                 app_id,
-                product: symbols.product(product)?,
+                product: interner.product(product)?,
             },
             Data::ApiProductRemoved {
                 app_id,
@@ -398,13 +365,13 @@ impl<'a> Data<'a> {
                 reason,
             } => Event::ApiProductRemoved {
                 app_id,
-                product: symbols.product(product)?,
-                reason: symbols.text(reason)?,
+                product: interner.product(product)?,
+                reason: free_text(interner, reason)?,
             },
             Data::OwnerChanged { app_id, from, to } => Event::OwnerChanged {
                 app_id,
-                from: symbols.owner(from)?,
-                to: symbols.owner(to)?,
+                from: interner.owner(from)?,
+                to: interner.owner(to)?,
             },
             Data::PlanChanged { app_id, from, to } => Event::PlanChanged { app_id, from, to },
             Data::CredentialInsert(c) => Event::CredentialInsert(c.into_image()?),
@@ -433,14 +400,14 @@ impl<'a> Data<'a> {
             } => Event::SurveyAdded {
                 survey_id,
                 app_id,
-                owner: symbols.owner(owner)?,
+                owner: interner.owner(owner)?,
                 topic: match topic {
                     Topic::ProductRemoved { product, reason } => SurveyTopic::ProductRemoved {
-                        product: symbols.product(product)?,
-                        reason: symbols.text(reason)?,
+                        product: interner.product(product)?,
+                        reason: free_text(interner, reason)?,
                     },
                     Topic::PaidPlanFeedback { products } => SurveyTopic::PaidPlanFeedback {
-                        products: symbols.products(&products)?,
+                        products: product_list(interner, &products)?,
                     },
                 },
             },
@@ -451,7 +418,7 @@ impl<'a> Data<'a> {
             } => Event::SurveySent {
                 survey_id,
                 app_id,
-                owner: symbols.owner(owner)?,
+                owner: interner.owner(owner)?,
             },
             Data::SurveyFeedbackRecorded {
                 survey_id,
@@ -462,7 +429,7 @@ impl<'a> Data<'a> {
                 survey_id,
                 app_id,
                 rating,
-                comment: symbols.text(comment)?,
+                comment: free_text(interner, comment)?,
             },
         })
     }
@@ -486,7 +453,7 @@ impl<'a> From<&'a Envelope> for EventShape<'a> {
 
 impl<'a> EventShape<'a> {
     /// The envelope, without what the server assigns (the sync state holds that).
-    pub fn into_envelope(self, symbols: &mut Symbols<'a>) -> Result<Envelope, StoredShapeError> {
+    pub fn into_envelope(self, interner: &mut Interner) -> Result<Envelope, StoredShapeError> {
         Ok(Envelope {
             event_id: self.event_id,
             stream_id: self.stream_id,
@@ -494,11 +461,11 @@ impl<'a> EventShape<'a> {
             occurred_at: self.occurred_at.try_into()?,
             correlation_id: self.correlation_id,
             causation_id: self.causation_id,
-            actor: symbols.actor(self.actor)?,
+            actor: interner.actor(self.actor)?,
             device: self.device,
             recorded_at: None,
             global_position: None,
-            event: self.data.into_event(symbols)?,
+            event: self.data.into_event(interner)?,
         })
     }
 }

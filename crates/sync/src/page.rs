@@ -7,7 +7,7 @@
 //! schema=N`. The server answers in it only when it writes that event
 //! schema; otherwise it answers JSON, which every client reads.
 
-use crate::binary::{EventShape, Micros, Symbols, EVENT_SCHEMA};
+use crate::binary::{EventShape, Micros, EVENT_SCHEMA};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
 use serde::{Deserialize, Serialize};
@@ -135,7 +135,7 @@ pub fn decode(bytes: &[u8]) -> Result<Page, PageError> {
     }
     let page: PageShape<'_> =
         postcard::from_bytes(bytes).map_err(|e| PageError::Unreadable(e.to_string()))?;
-    let mut symbols = Symbols::default();
+    let mut interner = portal_domain::Interner::new();
     let events = page
         .events
         .into_iter()
@@ -144,7 +144,7 @@ pub fn decode(bytes: &[u8]) -> Result<Page, PageError> {
             let invalid = |why: String| PageError::Invalid { index, why };
             let mut envelope = placed
                 .event
-                .into_envelope(&mut symbols)
+                .into_envelope(&mut interner)
                 .map_err(|e| invalid(e.to_string()))?;
             let recorded_at: DateTime<Utc> = placed
                 .recorded_at

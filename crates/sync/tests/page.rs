@@ -32,6 +32,38 @@ fn a_page_reads_back_event_for_event() {
 }
 
 #[test]
+fn equal_texts_in_a_page_share_one_copy_after_decoding() {
+    use portal_domain::Event;
+    let read = page::decode(&page::encode(&placed(), 2000, false).unwrap()).unwrap();
+    // Each text once per kind: its first copy's address.
+    let mut first: std::collections::HashMap<(&str, String), *const u8> = Default::default();
+    let mut shared = 0;
+    let mut check = |kind: &'static str, text: &str| match first.get(&(kind, text.to_owned())) {
+        Some(&seen) => {
+            assert_eq!(seen, text.as_ptr(), "the {kind} {text} decoded twice");
+            shared += 1;
+        }
+        None => {
+            first.insert((kind, text.to_owned()), text.as_ptr());
+        }
+    };
+    for e in &read.events {
+        check("actor", e.actor.as_str());
+        match &e.event {
+            Event::ApiProductAdded { product, .. } | Event::ApiProductRemoved { product, .. } => {
+                check("product", product.as_str())
+            }
+            Event::ApplicationInsert(app) | Event::ApplicationUpdate(app) => {
+                check("name", app.name.as_str());
+                check("owner", app.owner.as_str());
+            }
+            _ => {}
+        }
+    }
+    assert!(shared > 1000, "{shared}");
+}
+
+#[test]
 fn an_empty_last_page_reads_back() {
     let read = page::decode(&page::encode(&[], 17, false).unwrap()).unwrap();
     assert_eq!((read.events.len(), read.next, read.more), (0, 17, false));
