@@ -69,30 +69,32 @@ pub enum LogStatus {
 
 /// Why a command changed nothing, worded for the person who gave it.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Refused {
+pub enum CommandRefused {
     Past,
     NotReady,
     Device(portal_client::Refused),
 }
 
-impl Refused {
+impl CommandRefused {
     /// Not stored yet for want of room, and kept to store later.
     pub fn is_held(&self) -> bool {
-        matches!(self, Refused::Device(portal_client::Refused::Held))
+        matches!(self, CommandRefused::Device(portal_client::Refused::Held))
     }
 }
 
-impl std::fmt::Display for Refused {
+impl std::fmt::Display for CommandRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use portal_client::Refused as R;
         match self {
-            Refused::Past => {
+            CommandRefused::Past => {
                 f.write_str("You are looking at the past. Return to Live to make changes.")
             }
-            Refused::NotReady => f.write_str("The local log is not open yet."),
-            Refused::Device(R::Domain(why)) => why.fmt(f),
-            Refused::Device(R::Store(e) | R::NoRoom(e)) => write!(f, "Nothing was saved: {e}"),
-            Refused::Device(R::Held) => f.write_str(
+            CommandRefused::NotReady => f.write_str("The local log is not open yet."),
+            CommandRefused::Device(R::Domain(why)) => why.fmt(f),
+            CommandRefused::Device(R::Store(e) | R::NoRoom(e)) => {
+                write!(f, "Nothing was saved: {e}")
+            }
+            CommandRefused::Device(R::Held) => f.write_str(
                 "Not saved yet: the browser has no room to store it. The change is kept \
                  on this page and saved as soon as there is room.",
             ),
@@ -100,21 +102,21 @@ impl std::fmt::Display for Refused {
     }
 }
 
-impl From<portal_client::Refused> for Refused {
+impl From<portal_client::Refused> for CommandRefused {
     fn from(e: portal_client::Refused) -> Self {
-        Refused::Device(e)
+        CommandRefused::Device(e)
     }
 }
 
-impl From<DomainError> for Refused {
+impl From<DomainError> for CommandRefused {
     fn from(e: DomainError) -> Self {
-        Refused::Device(e.into())
+        CommandRefused::Device(e.into())
     }
 }
 
-impl From<StoreError> for Refused {
+impl From<StoreError> for CommandRefused {
     fn from(e: StoreError) -> Self {
-        Refused::Device(e.into())
+        CommandRefused::Device(e.into())
     }
 }
 
@@ -343,19 +345,19 @@ impl Ledger {
 
     /// The open log, to change: only at the head, opened again if the
     /// browser closed it (or the closed one, which holds what it is given).
-    async fn writable(&self) -> Result<Rc<Local>, Refused> {
+    async fn writable(&self) -> Result<Rc<Local>, CommandRefused> {
         if !self.is_live_now() {
-            return Err(Refused::Past);
+            return Err(CommandRefused::Past);
         }
         match self.usable().await {
             Some(device) => Ok(device),
-            None => self.device().ok_or(Refused::NotReady),
+            None => self.device().ok_or(CommandRefused::NotReady),
         }
     }
 
     /// Decides `action` at the head and stores its events, then lets the
     /// process managers react. Nothing changes when it is refused.
-    pub async fn execute(&self, action: Action) -> Result<(), Refused> {
+    pub async fn execute(&self, action: Action) -> Result<(), CommandRefused> {
         let device = self.writable().await?;
         let meta = CommandMeta {
             actor: Actor::parse(&self.actor.get_untracked())?,
@@ -374,7 +376,7 @@ impl Ledger {
         survey_id: SurveyId,
         rating: Rating,
         comment: Option<Text>,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), CommandRefused> {
         let device = self.writable().await?;
         device
             .answer_survey(survey_id, rating, comment, browser::now())
@@ -402,11 +404,11 @@ impl Ledger {
     /// Stores `events` (an NDJSON file or the demo history) in one
     /// transaction: all of them or, on any failure, none. Events already in
     /// the log are skipped. Returns how many were new.
-    pub async fn import(&self, events: Vec<Envelope>) -> Result<usize, Refused> {
+    pub async fn import(&self, events: Vec<Envelope>) -> Result<usize, CommandRefused> {
         if !self.is_live_now() {
-            return Err(Refused::Past);
+            return Err(CommandRefused::Past);
         }
-        let device = self.device().ok_or(Refused::NotReady)?;
+        let device = self.device().ok_or(CommandRefused::NotReady)?;
         Ok(device.import(events).await?)
     }
 
@@ -416,7 +418,7 @@ impl Ledger {
     }
 
     /// Deletes everything this device keeps, and starts again empty.
-    pub async fn reset(&self) -> Result<(), Refused> {
+    pub async fn reset(&self) -> Result<(), CommandRefused> {
         // Dropping the store closes the connection, which deleting waits for.
         self.device.set_value(None);
         self.held.set(Vec::new());

@@ -44,7 +44,7 @@ impl Ledger {
                 "A change kept while there was no room to store it no longer applies, \
                  so it was not saved ({}): {}",
                 held.command.action.name(),
-                super::Refused::Device(why),
+                super::CommandRefused::Device(why),
             )));
         }
     }

@@ -11,7 +11,7 @@ use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
-use portal_server::{router, AppState};
+use portal_server::{router, ServerState};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
@@ -75,7 +75,7 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
         let tail_start = log.len().saturating_sub(COMMANDS * 3);
         let (bulk, tail) = log.split_at(tail_start);
         let storage = Storage::open(database).await.expect("the database opens");
-        let state = AppState {
+        let state = ServerState {
             storage: Arc::new(storage),
             tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench")).unwrap()),
             limits: Arc::new(Limits::per_second(1_000_000)),
@@ -198,7 +198,7 @@ const FLOODERS: usize = 16;
 /// 429; the other tenant's latency should barely move.
 async fn flood(log: &[Envelope], backend: &str, database: &Database) {
     let storage = Storage::open(database).await.expect("the database opens");
-    let state = AppState {
+    let state = ServerState {
         storage: Arc::new(storage),
         tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench,flood-token-00=flood")).unwrap()),
         limits: Arc::new(Limits::per_second(DEFAULT_RATE)),

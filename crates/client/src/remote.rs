@@ -2,7 +2,6 @@
 //! (`fetch` in the browser, an HTTP client in the tests), and why a call
 //! failed, sorted by what the round does next.
 
-use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
 use portal_sync::problem::{ErrorBody, ErrorCode};
 
@@ -12,12 +11,7 @@ pub use portal_sync::page::Page;
 /// The most events a page holds (the server's maximum).
 pub const PAGE: u32 = 1_000;
 
-/// Where the server placed a pushed event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Placed {
-    pub global_position: u64,
-    pub recorded_at: DateTime<Utc>,
-}
+pub use portal_sync::Placed;
 
 /// The sync API's two calls. Futures are not `Send`: in the browser
 /// everything runs on one thread.

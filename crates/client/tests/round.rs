@@ -12,7 +12,7 @@ use portal_domain::{Action, Actor, AppId, Command, CommandMeta, DeviceId, Envelo
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
-use portal_server::{router, AppState};
+use portal_server::{router, ServerState};
 use portal_store::{EventStore, MemoryStore, SyncState};
 use std::sync::Arc;
 use support::{add, at, create};
@@ -73,7 +73,7 @@ async fn server(dir: &tempfile::TempDir) -> Http {
     let storage = Storage::open(&Database::Sqlite(dir.path().join("round.sqlite3")))
         .await
         .expect("the database opens");
-    let state = AppState {
+    let state = ServerState {
         storage: Arc::new(storage),
         tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=acme")).unwrap()),
         limits: Arc::new(Limits::per_second(10_000)),

@@ -8,7 +8,7 @@ use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
-use portal_server::{router, AppState};
+use portal_server::{router, ServerState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,7 +67,7 @@ impl Served {
         let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
             .await
             .expect("SQLite opens");
-        let state = AppState {
+        let state = ServerState {
             storage: Arc::new(storage),
             tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list")),
             limits: Arc::new(Limits::per_second(200)),

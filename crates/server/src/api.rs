@@ -38,7 +38,7 @@ pub const MAX_BATCH: usize = 1_000;
 pub const MAX_PAGE: u32 = 1_000;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct ServerState {
     pub storage: Arc<Storage>,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<Limits>,
@@ -47,7 +47,7 @@ pub struct AppState {
 /// The whole server: the API, and the app from `dist` (any other path is
 /// the app's, for its client-side routes). `origins` may call the API from
 /// elsewhere (the app served by another server during development).
-pub fn router(state: AppState, dist: Option<PathBuf>, origins: &[HeaderValue]) -> Router {
+pub fn router(state: ServerState, dist: Option<PathBuf>, origins: &[HeaderValue]) -> Router {
     let (api, _) = crate::openapi::api().split_for_parts();
     let api = api.layer(DefaultBodyLimit::max(MAX_BODY)).with_state(state);
     let mut app = Router::new().nest("/api/v1", api);
@@ -112,7 +112,7 @@ async fn client_route(page: ServeFile, request: Request) -> Response {
 
 /// Every handler of `/api/v1`, each registered with its route and its
 /// part of the OpenAPI document (`openapi.rs`).
-pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
+pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<ServerState> {
     OpenApiRouter::with_openapi(doc)
         .routes(routes!(health))
         .routes(routes!(push))
@@ -155,7 +155,7 @@ enum Up {
         (status = 503, description = "The database does not answer", body = ErrorBody),
     )
 )]
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+async fn health(State(state): State<ServerState>) -> Result<Json<Health>, ApiError> {
     state.storage.ping().await.map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -170,7 +170,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
 // Each event stays raw text until the codec reads it: no JSON tree is built.
 #[derive(Deserialize, ToSchema)]
 struct PushBody {
-    #[schema(value_type = Vec<portal_sync::openapi::Envelope>, min_items = 1, max_items = 1000)]
+    #[schema(value_type = Vec<portal_sync::openapi::EnvelopeSchema>, min_items = 1, max_items = 1000)]
     events: Vec<Box<RawValue>>,
 }
 
@@ -284,7 +284,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
     )
 )]
 async fn push(
-    State(state): State<AppState>,
+    State(state): State<ServerState>,
     tenant: Tenant,
     body: Result<Json<PushBody>, JsonRejection>,
 ) -> Result<Json<PushReply>, ApiError> {

@@ -2,7 +2,7 @@
 //! and writes only its token's tenant: the tenant never comes from the
 //! request itself, so there is nothing to reach across with.
 
-use crate::api::AppState;
+use crate::api::ServerState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -93,10 +93,10 @@ impl From<TokenRefused> for ApiError {
     }
 }
 
-impl FromRequestParts<AppState> for Tenant {
+impl FromRequestParts<ServerState> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,

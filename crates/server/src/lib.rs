@@ -12,5 +12,5 @@ pub mod openapi;
 pub mod pull;
 pub mod storage;
 
-pub use api::{router, AppState};
+pub use api::{router, ServerState};
 pub use config::Config;

@@ -2,7 +2,7 @@
 
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
-use portal_server::{router, AppState, Config};
+use portal_server::{router, Config, ServerState};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -46,7 +46,7 @@ async fn run(config: Config) -> Result<(), String> {
         app = ?config.dist,
         "serving"
     );
-    let state = AppState {
+    let state = ServerState {
         storage: Arc::new(storage),
         tokens: Arc::new(config.tokens),
         limits: Arc::new(Limits::per_second(config.rate)),

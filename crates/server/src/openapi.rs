@@ -3,7 +3,7 @@
 //! registers a handler with the router and the document at once, so no
 //! path can be served undocumented, or documented and not served).
 
-use crate::api::{self, AppState};
+use crate::api::{self, ServerState};
 use std::sync::OnceLock;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
     servers((url = "/api/v1")),
     security(("bearer" = [])),
     modifiers(&Bearer),
-    components(schemas(portal_sync::openapi::Envelope, portal_sync::problem::ErrorBody))
+    components(schemas(portal_sync::openapi::EnvelopeSchema, portal_sync::problem::ErrorBody))
 )]
 struct ApiDoc;
 
@@ -46,7 +46,7 @@ pub fn document() -> &'static str {
 }
 
 /// The routes of `/api/v1` with the document they describe.
-pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+pub fn api() -> utoipa_axum::router::OpenApiRouter<ServerState> {
     api::routes(ApiDoc::openapi())
 }
 

@@ -2,7 +2,7 @@
 //! when the client asks for it by `Accept`, as a binary page
 //! (`portal_sync::page`).
 
-use crate::api::{AppState, MAX_PAGE};
+use crate::api::{ServerState, MAX_PAGE};
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::openapi::BinaryPage;
@@ -33,7 +33,7 @@ pub struct PullQuery {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct JsonPage {
-    events: Vec<portal_sync::openapi::Envelope>,
+    events: Vec<portal_sync::openapi::EnvelopeSchema>,
     /// The position to pull after next.
     #[schema(minimum = 0)]
     next: u64,
@@ -62,7 +62,7 @@ struct JsonPage {
     )
 )]
 pub async fn pull(
-    State(state): State<AppState>,
+    State(state): State<ServerState>,
     tenant: Tenant,
     headers: HeaderMap,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,

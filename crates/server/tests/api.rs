@@ -10,13 +10,13 @@ use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Incoming, Reading, Storage};
-use portal_server::{router, AppState};
+use portal_server::{router, ServerState};
 use portal_sync::page;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use support::Backend;
+use support::BackendKind;
 
 const ALPHA: &str = "alpha-token-123";
 const BETA: &str = "beta-token-456";
@@ -32,22 +32,26 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
-    spawn_app_limited(Backend::Sqlite, 10_000).await
+    spawn_app_limited(BackendKind::Sqlite, 10_000).await
 }
 
-async fn spawn_app_on(backend: Backend) -> TestApp {
+async fn spawn_app_on(backend: BackendKind) -> TestApp {
     spawn_app_limited(backend, 10_000).await
 }
 
-async fn spawn_app_limited(backend: Backend, rate: u32) -> TestApp {
+async fn spawn_app_limited(backend: BackendKind, rate: u32) -> TestApp {
     spawn_app_with(backend, rate, None).await
 }
 
-async fn spawn_app_with(backend: Backend, rate: u32, dist: Option<std::path::PathBuf>) -> TestApp {
+async fn spawn_app_with(
+    backend: BackendKind,
+    rate: u32,
+    dist: Option<std::path::PathBuf>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let database = backend.database(dir.path()).await;
     let storage = Storage::open(&database).await.expect("the database opens");
-    let state = AppState {
+    let state = ServerState {
         storage: Arc::new(storage),
         tokens: Arc::new(
             Tokens::parse(&format!(
@@ -92,7 +96,7 @@ async fn the_app_is_sent_compressed_to_clients_that_accept_it() {
     ] {
         std::fs::write(dist.path().join(name), body).expect("the file is written");
     }
-    let app = spawn_app_with(Backend::Sqlite, 10_000, Some(dist.path().to_owned())).await;
+    let app = spawn_app_with(BackendKind::Sqlite, 10_000, Some(dist.path().to_owned())).await;
     let get = async |path: &str, accept: &str| {
         let response = app
             .client
@@ -149,7 +153,7 @@ async fn hashed_files_are_kept_for_good_and_the_page_is_asked_for_again() {
     for name in ["index.html", "sw.js", "split_sync-0123456789abcdef.wasm"] {
         std::fs::write(dist.path().join(name), name).expect("the file is written");
     }
-    let app = spawn_app_with(Backend::Sqlite, 10_000, Some(dist.path().to_owned())).await;
+    let app = spawn_app_with(BackendKind::Sqlite, 10_000, Some(dist.path().to_owned())).await;
     let policy = async |path: &str| {
         let response = app
             .client
@@ -257,14 +261,14 @@ fn positions(reply: &Value) -> Vec<u64> {
         .collect()
 }
 
-async fn health_answers_without_a_token(backend: Backend) {
+async fn health_answers_without_a_token(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let response = app.health().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
 }
 
-async fn pushed_events_pull_back_in_order_with_gap_free_positions(backend: Backend) {
+async fn pushed_events_pull_back_in_order_with_gap_free_positions(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let log = demo(300);
     let (status, reply) = app.push(ALPHA, &log[..100]).await;
@@ -292,7 +296,7 @@ async fn pushed_events_pull_back_in_order_with_gap_free_positions(backend: Backe
     }
 }
 
-async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice(backend: Backend) {
+async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let log = demo(50);
     let (_, first) = app.push(ALPHA, &log).await;
@@ -306,7 +310,9 @@ async fn a_retried_batch_gets_the_same_positions_and_stores_nothing_twice(backen
     assert_eq!(app.pull_all(ALPHA).await.len(), log.len());
 }
 
-async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(backend: Backend) {
+async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(
+    backend: BackendKind,
+) {
     let app = spawn_app_on(backend).await;
     let log = demo(40);
     app.push(ALPHA, &log[..20]).await;
@@ -332,7 +338,7 @@ async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(
 }
 
 async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_nothing(
-    backend: Backend,
+    backend: BackendKind,
 ) {
     let app = spawn_app_on(backend).await;
     let log = demo(60);
@@ -496,7 +502,7 @@ async fn a_missing_or_unknown_token_is_a_401() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn a_tenant_sees_and_changes_only_its_own_log(backend: Backend) {
+async fn a_tenant_sees_and_changes_only_its_own_log(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let log = demo(30);
     app.push(ALPHA, &log).await;
@@ -527,7 +533,7 @@ async fn an_oversized_body_is_a_413() {
     assert_eq!(status, StatusCode::OK);
 }
 
-async fn pull_pages_with_next_and_more(backend: Backend) {
+async fn pull_pages_with_next_and_more(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let log = demo(250);
     app.push(ALPHA, &log).await;
@@ -562,7 +568,7 @@ impl TestApp {
     }
 }
 
-async fn a_binary_page_holds_what_the_json_page_holds(backend: Backend) {
+async fn a_binary_page_holds_what_the_json_page_holds(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     app.push(ALPHA, &demo(250)).await;
     let binary = page::content_type();
@@ -588,7 +594,7 @@ async fn a_binary_page_holds_what_the_json_page_holds(backend: Backend) {
 /// Events stored before shapes were kept have none, and a shape written in
 /// another schema cannot be sent as this one: both are shaped again from
 /// their bodies, and the page is still the JSON page's events.
-async fn events_without_a_usable_shape_are_shaped_from_their_bodies(backend: Backend) {
+async fn events_without_a_usable_shape_are_shaped_from_their_bodies(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     app.push(ALPHA, &demo(60)).await;
     support::execute(
@@ -597,8 +603,8 @@ async fn events_without_a_usable_shape_are_shaped_from_their_bodies(backend: Bac
     )
     .await;
     let foreign = match backend {
-        Backend::Sqlite => "UPDATE events SET shape = X'6300FFFF' WHERE global_position > 20",
-        Backend::Postgres => {
+        BackendKind::Sqlite => "UPDATE events SET shape = X'6300FFFF' WHERE global_position > 20",
+        BackendKind::Postgres => {
             "UPDATE events SET shape = '\\x6300ffff'::bytea WHERE global_position > 20"
         }
     };
@@ -635,7 +641,7 @@ async fn a_client_asking_for_another_schema_or_anything_gets_json() {
     }
 }
 
-async fn concurrent_pushers_and_a_puller_skip_nothing(backend: Backend) {
+async fn concurrent_pushers_and_a_puller_skip_nothing(backend: BackendKind) {
     let app = Arc::new(spawn_app_on(backend).await);
     let log = demo(2_000);
     // Four pushers own disjoint streams, each pushing its events in order.
@@ -768,6 +774,33 @@ async fn the_openapi_document_describes_what_the_server_does() {
         json!(portal_server::api::MAX_PAGE)
     );
 
+    // Every reference names a schema the document holds.
+    fn refs<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(to)) = map.get("$ref") {
+                    out.push(to);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut named = Vec::new();
+    refs(&doc, &mut named);
+    assert!(
+        named.contains(&"#/components/schemas/Envelope"),
+        "{named:?}"
+    );
+    for to in named {
+        let name = to.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{to} names no schema"
+        );
+    }
+
     // The envelope's fields are those the codec writes and pull returns;
     // the ones it requires are those without which the codec refuses one.
     let envelope = &doc["components"]["schemas"]["Envelope"];
@@ -832,7 +865,7 @@ async fn the_openapi_document_describes_what_the_server_does() {
 
 #[tokio::test]
 async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
-    let app = spawn_app_limited(Backend::Sqlite, 5).await;
+    let app = spawn_app_limited(BackendKind::Sqlite, 5).await;
     let mut limited = 0;
     for _ in 0..30 {
         let response = app
@@ -858,7 +891,7 @@ async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
     assert_eq!(app.pull(BETA, 0, 10).await["events"], json!([]));
 }
 
-async fn concurrent_copies_of_one_batch_are_stored_once(backend: Backend) {
+async fn concurrent_copies_of_one_batch_are_stored_once(backend: BackendKind) {
     let app = Arc::new(spawn_app_on(backend).await);
     let log = demo(120);
     app.push(ALPHA, &log[..20]).await;
@@ -882,7 +915,7 @@ async fn concurrent_copies_of_one_batch_are_stored_once(backend: Backend) {
     assert_eq!(app.pull_all(ALPHA).await.len(), log.len());
 }
 
-async fn what_was_acknowledged_survives_a_restart(backend: Backend) {
+async fn what_was_acknowledged_survives_a_restart(backend: BackendKind) {
     let dir = tempfile::tempdir().unwrap();
     let database = backend.database(dir.path()).await;
     let log = demo(80);
@@ -1007,13 +1040,13 @@ macro_rules! contract {
         mod sqlite {
             $(#[tokio::test]
             async fn $case() {
-                super::$case(super::Backend::Sqlite).await
+                super::$case(super::BackendKind::Sqlite).await
             })*
         }
         mod postgres {
             $(#[tokio::test]
             async fn $case() {
-                super::$case(super::Backend::Postgres).await
+                super::$case(super::BackendKind::Postgres).await
             })*
         }
     };

@@ -19,9 +19,9 @@ use client::Client;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
-use portal_server::{router, AppState};
+use portal_server::{router, ServerState};
 use proptest::prelude::*;
-use remote::Remote;
+use remote::SoakRemote;
 use std::sync::Arc;
 
 const TOKEN: &str = "convergence-token";
@@ -51,12 +51,12 @@ async fn run(seed: u64, steps: Vec<(usize, Step)>) {
     let storage = Storage::open(&Database::Sqlite(dir.path().join("log.sqlite3")))
         .await
         .expect("SQLite opens");
-    let state = AppState {
+    let state = ServerState {
         storage: Arc::new(storage),
         tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=team")).unwrap()),
         limits: Arc::new(Limits::per_second(1_000_000)),
     };
-    let remote = Remote::InProcess {
+    let remote = SoakRemote::InProcess {
         router: router(state, None, &[]),
         token: TOKEN.to_owned(),
     };

@@ -11,11 +11,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use support::binary::{database_for_binary, free_port, start, until_healthy};
-use support::Backend;
+use support::BackendKind;
 
 const TOKEN: &str = "crash-token-0001";
 
-async fn crash_mid_stream(backend: Backend) {
+async fn crash_mid_stream(backend: BackendKind) {
     let dir = tempfile::tempdir().unwrap();
     let database = database_for_binary(backend.database(dir.path()).await);
     let port = free_port();
@@ -147,10 +147,10 @@ async fn crash_mid_stream(backend: Backend) {
 
 #[tokio::test]
 async fn sqlite_keeps_every_acknowledged_batch_through_kill_9() {
-    crash_mid_stream(Backend::Sqlite).await;
+    crash_mid_stream(BackendKind::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_keeps_every_acknowledged_batch_through_kill_9() {
-    crash_mid_stream(Backend::Postgres).await;
+    crash_mid_stream(BackendKind::Postgres).await;
 }

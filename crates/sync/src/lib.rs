@@ -11,10 +11,12 @@ pub mod codec;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod page;
+mod placed;
 pub mod problem;
 pub mod rebase;
 
 pub use codec::{decode, decode_ndjson, encode, encode_ndjson, DecodeError, LineError};
+pub use placed::Placed;
 
 /// The version of the sync protocol this build speaks.
 pub const PROTOCOL_VERSION: u16 = 1;

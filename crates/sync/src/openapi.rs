@@ -26,11 +26,11 @@ impl PartialSchema for ErrorCode {
 
 impl ToSchema for ErrorCode {}
 
-/// One event as the codec writes it (`codec::encode`) and reads it
-/// (`codec::decode`).
-pub struct Envelope;
+/// The schema of `portal_domain::Envelope`, one event as the codec writes
+/// it (`codec::encode`) and reads it (`codec::decode`).
+pub struct EnvelopeSchema;
 
-impl PartialSchema for Envelope {
+impl PartialSchema for EnvelopeSchema {
     fn schema() -> RefOr<Schema> {
         let uuid = || format(Type::String, KnownFormat::Uuid);
         let time = || format(Type::String, KnownFormat::DateTime);
@@ -98,7 +98,11 @@ impl PartialSchema for Envelope {
     }
 }
 
-impl ToSchema for Envelope {}
+impl ToSchema for EnvelopeSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Envelope".into()
+    }
+}
 
 fn format(of: Type, known: KnownFormat) -> ObjectBuilder {
     ObjectBuilder::new()

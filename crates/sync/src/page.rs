@@ -43,11 +43,11 @@ struct PageShape<'a> {
     next: u64,
     more: bool,
     #[serde(borrow)]
-    events: Vec<Placed<'a>>,
+    events: Vec<PlacedEvent<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct Placed<'a> {
+struct PlacedEvent<'a> {
     global_position: u64,
     recorded_at: Micros,
     #[serde(borrow)]
@@ -80,7 +80,7 @@ pub fn encode(events: &[Envelope], next: u64, more: bool) -> Result<Vec<u8>, Pag
     let events = events
         .iter()
         .map(|e| match (e.global_position, e.recorded_at) {
-            (Some(global_position), Some(recorded_at)) => Ok(Placed {
+            (Some(global_position), Some(recorded_at)) => Ok(PlacedEvent {
                 global_position,
                 recorded_at: recorded_at.into(),
                 event: EventShape::from(e),

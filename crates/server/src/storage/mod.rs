@@ -55,12 +55,7 @@ pub enum Reading {
     Shapes,
 }
 
-/// Where an event stands in the tenant's log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placed {
-    pub global_position: u64,
-    pub recorded_at: DateTime<Utc>,
-}
+pub use portal_sync::Placed;
 
 /// The first two bytes of a shape this build reads: for
 /// `Reading::Shapes`, an event whose shape another schema wrote comes with

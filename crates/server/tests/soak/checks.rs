@@ -2,7 +2,7 @@
 //! and then checked against the server's log.
 
 use crate::client::Client;
-use crate::remote::Remote;
+use crate::remote::SoakRemote;
 use portal_domain::{Envelope, EventId, Portal};
 use portal_store::SyncState;
 use std::collections::HashMap;
@@ -59,7 +59,7 @@ pub async fn check_end(devices: &[Client], on_server: &[Envelope]) {
 }
 
 /// The server's whole log.
-pub async fn pull_all(remote: &Remote) -> Vec<Envelope> {
+pub async fn pull_all(remote: &SoakRemote) -> Vec<Envelope> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {

@@ -3,7 +3,7 @@
 //! react), keeps its log in an in-memory store, and syncs with the round
 //! the app ships (`portal_client::round`) over HTTP or the server's router.
 
-use crate::remote::Remote;
+use crate::remote::SoakRemote;
 use chrono::Utc;
 use portal_client::{round, Device};
 use portal_domain::{
@@ -39,11 +39,11 @@ pub struct Client {
     rng: ChaCha8Rng,
     /// Ids of new applications and credentials (the device makes event ids).
     ids: SeededIds,
-    remote: Remote,
+    remote: SoakRemote,
 }
 
 impl Client {
-    pub async fn new(name: &str, seed: u64, remote: Remote) -> Self {
+    pub async fn new(name: &str, seed: u64, remote: SoakRemote) -> Self {
         let store_name = format!("soak-{name}-{seed}");
         MemoryStore::delete(&store_name);
         let mut ids = SeededIds::new(seed);

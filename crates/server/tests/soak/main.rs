@@ -24,10 +24,10 @@ use checks::{check_end, pull_all, settle_all};
 use client::Client;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use remote::Remote;
+use remote::SoakRemote;
 use std::time::{Duration, Instant};
 use support::binary::{database_for_binary, free_port, rss_kib, start, until_healthy};
-use support::Backend;
+use support::BackendKind;
 
 const TOKEN: &str = "soak-token-0001";
 const DEVICES: usize = 4;
@@ -39,7 +39,7 @@ struct Schedule {
     offline_until: Option<Instant>,
 }
 
-async fn soak(backend: Backend) {
+async fn soak(backend: BackendKind) {
     let seconds: u64 = std::env::var("SOAK_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -53,7 +53,7 @@ async fn soak(backend: Backend) {
 
     let mut devices = Vec::new();
     for i in 0..DEVICES {
-        let remote = Remote::http(&base, TOKEN);
+        let remote = SoakRemote::http(&base, TOKEN);
         devices.push(Client::new(&format!("dev-{i}"), 100 + i as u64, remote).await);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -104,7 +104,7 @@ async fn soak(backend: Backend) {
     }
 
     settle_all(&mut devices).await;
-    let on_server = pull_all(&Remote::http(&base, TOKEN)).await;
+    let on_server = pull_all(&SoakRemote::http(&base, TOKEN)).await;
     let _ = server.kill();
     let _ = server.wait();
     let elapsed = started.elapsed();
@@ -145,10 +145,10 @@ fn check_memory_flat(rss: &[u64]) {
 
 #[tokio::test]
 async fn four_devices_on_sqlite_end_with_the_servers_log() {
-    soak(Backend::Sqlite).await;
+    soak(BackendKind::Sqlite).await;
 }
 
 #[tokio::test]
 async fn four_devices_on_postgres_end_with_the_servers_log() {
-    soak(Backend::Postgres).await;
+    soak(BackendKind::Postgres).await;
 }

@@ -10,7 +10,7 @@ use portal_domain::Envelope;
 use tower::ServiceExt;
 
 #[derive(Clone)]
-pub enum Remote {
+pub enum SoakRemote {
     Http {
         client: reqwest::Client,
         base: String,
@@ -22,9 +22,9 @@ pub enum Remote {
     },
 }
 
-impl Remote {
-    pub fn http(base: &str, token: &str) -> Remote {
-        Remote::Http {
+impl SoakRemote {
+    pub fn http(base: &str, token: &str) -> SoakRemote {
+        SoakRemote::Http {
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
@@ -51,7 +51,7 @@ impl Remote {
         body: Option<String>,
     ) -> Result<(u16, String), String> {
         match self {
-            Remote::Http {
+            SoakRemote::Http {
                 client,
                 base,
                 token,
@@ -72,7 +72,7 @@ impl Remote {
                 let status = response.status().as_u16();
                 Ok((status, response.text().await.map_err(|e| e.to_string())?))
             }
-            Remote::InProcess { router, token } => {
+            SoakRemote::InProcess { router, token } => {
                 let request = Request::builder()
                     .method(method)
                     .uri(path)
@@ -96,7 +96,7 @@ impl Remote {
 }
 
 /// The sync API as the client crate calls it, in the JSON forms.
-impl portal_client::Remote for Remote {
+impl portal_client::Remote for SoakRemote {
     async fn pull(&self, after: u64, limit: u32) -> Result<Page, CallError> {
         let (status, text) = self
             .get(&format!("/api/v1/pull?after={after}&limit={limit}"))

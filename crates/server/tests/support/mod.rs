@@ -11,18 +11,18 @@ use std::path::Path;
 pub const POSTGRES_ENV: &str = "PORTAL_TEST_POSTGRES";
 
 #[derive(Clone, Copy, Debug)]
-pub enum Backend {
+pub enum BackendKind {
     Sqlite,
     Postgres,
 }
 
-impl Backend {
+impl BackendKind {
     /// A fresh, empty database: a file in `dir`, or a new PostgreSQL
     /// database, so tests never see each other's events.
     pub async fn database(self, dir: &Path) -> Database {
         match self {
-            Backend::Sqlite => Database::Sqlite(dir.join("test.sqlite3")),
-            Backend::Postgres => {
+            BackendKind::Sqlite => Database::Sqlite(dir.join("test.sqlite3")),
+            BackendKind::Postgres => {
                 let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
                     panic!(
                         "{POSTGRES_ENV} is not set: the PostgreSQL half of the contract suite \
