@@ -33,8 +33,9 @@ fn tree(package: &str, depth: Option<u32>) -> BTreeSet<String> {
     let mut command = Command::new(cargo);
     command.args([
         "tree",
+        // Not offline: `--target all` reads crates of other platforms
+        // (Windows, Android) that a build here never downloads.
         "--locked",
-        "--offline",
         "-e",
         "normal",
         "--target",
