@@ -35,16 +35,7 @@ fn tree(package: &str, depth: Option<u32>) -> BTreeSet<String> {
         "tree",
         // Not offline: `--target all` reads crates of other platforms
         // (Windows, Android) that a build here never downloads.
-        "--locked",
-        "-e",
-        "normal",
-        "--target",
-        "all",
-        "--prefix",
-        "none",
-        "--format",
-        "{p}",
-        "-p",
+        "--locked", "-e", "normal", "--target", "all", "--prefix", "none", "--format", "{p}", "-p",
         package,
     ]);
     if let Some(depth) = depth {
