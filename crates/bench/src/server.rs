@@ -7,6 +7,7 @@
 
 use crate::Args;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::recover::{batches, commands, whole};
 use portal_domain::Envelope;
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
@@ -23,22 +24,6 @@ const COMMANDS: usize = 500;
 fn body(events: &[Envelope]) -> String {
     let lines: Vec<String> = events.iter().map(portal_sync::codec::encode).collect();
     format!("{{\"events\":[{}]}}", lines.join(","))
-}
-
-/// Consecutive events of one stream and correlation: one command's events.
-fn commands(events: &[Envelope]) -> Vec<&[Envelope]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=events.len() {
-        let split = i == events.len()
-            || events[i].stream_id != events[start].stream_id
-            || events[i].correlation_id != events[start].correlation_id;
-        if split {
-            out.push(&events[start..i]);
-            start = i;
-        }
-    }
-    out
 }
 
 pub fn run(args: &Args) {
@@ -72,14 +57,14 @@ pub fn run(args: &Args) {
 async fn bench(log: &[Envelope], backend: &str, database: &Database) {
     {
         // The last events are pushed one command at a time, after the bulk.
-        let tail_start = log.len().saturating_sub(COMMANDS * 3);
-        let (bulk, tail) = log.split_at(tail_start);
+        let bulk = whole(log, log.len().saturating_sub(COMMANDS * 3));
+        let tail = &log[bulk.len()..];
         let storage = Storage::open(database).await.expect("the database opens");
-        let state = ServerState {
-            storage: Arc::new(storage),
-            tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench")).unwrap()),
-            limits: Arc::new(Limits::per_second(1_000_000)),
-        };
+        let state = ServerState::new(
+            storage,
+            Tokens::parse(&format!("{TOKEN}=bench")).unwrap(),
+            Limits::per_second(1_000_000),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });
@@ -93,7 +78,7 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
                 .send()
         };
 
-        let bodies: Vec<String> = bulk.chunks(BATCH).map(body).collect();
+        let bodies: Vec<String> = batches(bulk, BATCH).into_iter().map(body).collect();
         let start = Instant::now();
         for body in bodies {
             let response = post(body).await.expect("the server answers");
@@ -198,11 +183,11 @@ const FLOODERS: usize = 16;
 /// 429; the other tenant's latency should barely move.
 async fn flood(log: &[Envelope], backend: &str, database: &Database) {
     let storage = Storage::open(database).await.expect("the database opens");
-    let state = ServerState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=bench,flood-token-00=flood")).unwrap()),
-        limits: Arc::new(Limits::per_second(DEFAULT_RATE)),
-    };
+    let state = ServerState::new(
+        storage,
+        Tokens::parse(&format!("{TOKEN}=bench,flood-token-00=flood")).unwrap(),
+        Limits::per_second(DEFAULT_RATE),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });

@@ -110,6 +110,7 @@ mod tests {
         let text = serde_json::to_string(&ErrorBody {
             code: ErrorCode::StreamVersionConflict,
             error: "changed".into(),
+            rule: None,
         })
         .unwrap();
         assert_eq!(

@@ -52,7 +52,7 @@ impl CallError {
     /// `body` is the answer's body if it was an error body.
     pub fn from_answer(status: u16, body: Option<ErrorBody>, retry_after: Option<u64>) -> Self {
         let (code, message) = match body {
-            Some(ErrorBody { code, error }) => (code, error),
+            Some(ErrorBody { code, error, .. }) => (code, error),
             None => (ErrorCode::Unknown, format!("HTTP {status}")),
         };
         match code {
@@ -83,6 +83,7 @@ mod tests {
         Some(ErrorBody {
             code,
             error: error.into(),
+            rule: None,
         })
     }
 

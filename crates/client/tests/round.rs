@@ -14,7 +14,6 @@ use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
 use portal_server::{router, ServerState};
 use portal_store::{EventStore, MemoryStore, SyncState};
-use std::sync::Arc;
 use support::{add, at, create};
 
 const TOKEN: &str = "round-token-123";
@@ -73,11 +72,11 @@ async fn server(dir: &tempfile::TempDir) -> Http {
     let storage = Storage::open(&Database::Sqlite(dir.path().join("round.sqlite3")))
         .await
         .expect("the database opens");
-    let state = ServerState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=acme")).unwrap()),
-        limits: Arc::new(Limits::per_second(10_000)),
-    };
+    let state = ServerState::new(
+        storage,
+        Tokens::parse(&format!("{TOKEN}=acme")).unwrap(),
+        Limits::per_second(10_000),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });

@@ -89,3 +89,39 @@ pub enum DomainError {
     #[error("{command} cannot be decided against this stream's state.")]
     WrongStream { command: &'static str },
 }
+
+impl DomainError {
+    /// The rule's stable name: programs and tests match on it, never on
+    /// the sentence, which may be reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::EmptyName { .. } => "empty_name",
+            DomainError::NameTooLong { .. } => "name_too_long",
+            DomainError::ControlCharacter { .. } => "control_character",
+            DomainError::TextTooLong { .. } => "text_too_long",
+            DomainError::RatingOutOfRange { .. } => "rating_out_of_range",
+            DomainError::ExpiryDaysOutOfRange { .. } => "expiry_days_out_of_range",
+            DomainError::InvalidKeyPrefix => "invalid_key_prefix",
+            DomainError::InvalidSecretHash => "invalid_secret_hash",
+            DomainError::ApplicationNotFound { .. } => "application_not_found",
+            DomainError::ApplicationAlreadyExists { .. } => "application_already_exists",
+            DomainError::ApplicationDeleted { .. } => "application_deleted",
+            DomainError::ProductAlreadyAdded { .. } => "product_already_added",
+            DomainError::ProductNotOnApplication { .. } => "product_not_on_application",
+            DomainError::SameOwner { .. } => "same_owner",
+            DomainError::SamePlan { .. } => "same_plan",
+            DomainError::ExpiryNotAfterIssue { .. } => "expiry_not_after_issue",
+            DomainError::CredentialNotFound { .. } => "credential_not_found",
+            DomainError::CredentialAlreadyExists { .. } => "credential_already_exists",
+            DomainError::CredentialNotActive { .. } => "credential_not_active",
+            DomainError::CredentialNotYetExpired { .. } => "credential_not_yet_expired",
+            DomainError::CredentialAlreadyEnded { .. } => "credential_already_ended",
+            DomainError::SurveyNotFound { .. } => "survey_not_found",
+            DomainError::SurveyAlreadyExists { .. } => "survey_already_exists",
+            DomainError::SurveyAlreadySent { .. } => "survey_already_sent",
+            DomainError::SurveyNotSent { .. } => "survey_not_sent",
+            DomainError::SurveyAlreadyAnswered { .. } => "survey_already_answered",
+            DomainError::WrongStream { .. } => "wrong_stream",
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! No IO, no clock, no randomness that is not seeded: the time and new ids
 //! arrive inside commands, so the same inputs always give the same log.
 
+pub mod access;
 pub mod command;
 pub mod compact;
 pub mod decide;
@@ -31,6 +32,7 @@ pub mod state;
 pub mod time_machine;
 pub mod values;
 
+pub use access::{may, Forbidden, Person, Role};
 pub use command::{Action, Command, CommandMeta, NewCredential};
 pub use decide::{decide, StreamState};
 pub use diff::{Change, PortalDiff};

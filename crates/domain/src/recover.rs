@@ -33,6 +33,38 @@ pub fn commands(events: &[Envelope]) -> Vec<&[Envelope]> {
     out
 }
 
+/// `events` in batches of whole commands, each of at most `max` events
+/// (a longer command is a batch of its own): what a push may carry, since
+/// the server decides each command again from all of its events.
+pub fn batches(events: &[Envelope], max: usize) -> Vec<&[Envelope]> {
+    let mut out = Vec::new();
+    let (mut start, mut end) = (0, 0);
+    for command in commands(events) {
+        if end > start && end - start + command.len() > max {
+            out.push(&events[start..end]);
+            start = end;
+        }
+        end += command.len();
+    }
+    if end > start {
+        out.push(&events[start..end]);
+    }
+    out
+}
+
+/// The longest start of `events`, at most `n` long, that ends with a
+/// whole command.
+pub fn whole(events: &[Envelope], n: usize) -> &[Envelope] {
+    let mut end = 0;
+    for command in commands(events) {
+        if end + command.len() > n {
+            break;
+        }
+        end += command.len();
+    }
+    &events[..end]
+}
+
 /// The command that decided `events` (one command's events, in order), and
 /// who gave it. Deciding it again against the state it was decided against
 /// gives the same events. `None` when the events are no command's.
@@ -179,6 +211,36 @@ mod tests {
         // The demo history exercises every kind of command a person or a
         // process gives.
         assert!(seen.len() >= 10, "{seen:?}");
+    }
+
+    #[test]
+    fn batches_and_starts_end_with_whole_commands() {
+        let log = DemoGenerator::generate(DemoConfig::year(3, 2_000));
+        let ends: std::collections::BTreeSet<usize> = commands(&log)
+            .iter()
+            .scan(0, |end, c| {
+                *end += c.len();
+                Some(*end)
+            })
+            .collect();
+        let cut = batches(&log, 37);
+        assert!(cut.iter().all(|b| !b.is_empty() && b.len() <= 37));
+        assert_eq!(cut.iter().map(|b| b.len()).sum::<usize>(), log.len());
+        let mut end = 0;
+        for batch in &cut {
+            end += batch.len();
+            assert!(ends.contains(&end), "a batch ends mid-command at {end}");
+        }
+        // Some command is longer than one event, so a plain cut would split it.
+        assert!((1..log.len() / 37).any(|k| !ends.contains(&(k * 37))));
+        for n in [0, 1, 37, 500, 1999] {
+            let start = whole(&log, n);
+            assert!(start.len() <= n && (start.is_empty() || ends.contains(&start.len())));
+            assert!(
+                n - start.len() < 3,
+                "{n}: only what the next command would overrun"
+            );
+        }
     }
 
     #[test]

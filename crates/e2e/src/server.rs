@@ -11,7 +11,6 @@ use portal_server::storage::{Database, Storage};
 use portal_server::{router, ServerState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -67,11 +66,11 @@ impl Served {
         let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
             .await
             .expect("SQLite opens");
-        let state = ServerState {
-            storage: Arc::new(storage),
-            tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list")),
-            limits: Arc::new(Limits::per_second(200)),
-        };
+        let state = ServerState::new(
+            storage,
+            Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list"),
+            Limits::per_second(200),
+        );
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
         let mut app = router(state, Some(self.dist.clone()), &[origin]);
         if self.json_only {
@@ -113,7 +112,7 @@ impl Served {
     /// returns how many events it holds.
     pub async fn preload_log(&self, log: &[Envelope]) -> u64 {
         let client = reqwest::Client::new();
-        for batch in log.chunks(500) {
+        for batch in portal_domain::recover::batches(log, 500) {
             let lines: Vec<String> = batch.iter().map(portal_sync::codec::encode).collect();
             let response = client
                 .post(format!("{}/api/v1/push", self.base))

@@ -2,6 +2,7 @@
 
 use crate::auth::{Tenant, Tokens};
 use crate::error::ApiError;
+use crate::judge::{Judges, Pushed, Refusal};
 use crate::limits::Limits;
 use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
@@ -42,6 +43,20 @@ pub struct ServerState {
     pub storage: Arc<Storage>,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<Limits>,
+    /// Decides every pushed command again before it is stored.
+    pub judges: Arc<Judges>,
+}
+
+impl ServerState {
+    pub fn new(storage: Storage, tokens: Tokens, limits: Limits) -> Self {
+        let storage = Arc::new(storage);
+        ServerState {
+            judges: Arc::new(Judges::new(storage.clone())),
+            storage,
+            tokens: Arc::new(tokens),
+            limits: Arc::new(limits),
+        }
+    }
 }
 
 /// The whole server: the API, and the app from `dist` (any other path is
@@ -192,7 +207,7 @@ struct PushReply {
 
 /// Checks one envelope as the browser's codec would, and gives its
 /// canonical body: the envelope without what the server assigns.
-fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
+fn validate(index: usize, raw: &RawValue) -> Result<Pushed, ApiError> {
     let unprocessable = |message: String| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -217,7 +232,10 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
         recorded_at: None,
         ..envelope
     };
-    Ok(Incoming::of(&canonical))
+    Ok(Pushed {
+        incoming: Incoming::of(&canonical),
+        envelope: canonical,
+    })
 }
 
 /// Reads a push body and checks it whole, as `push` does before anything
@@ -226,10 +244,13 @@ fn validate(index: usize, raw: &RawValue) -> Result<Incoming, ApiError> {
 pub fn read_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
     let Json(body) = Json::<PushBody>::from_bytes(body)
         .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
-    check_batch(&body.events)
+    Ok(check_batch(&body.events)?
+        .into_iter()
+        .map(|p| p.incoming)
+        .collect())
 }
 
-fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
+fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
     if events.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -252,11 +273,14 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
         .map(|(i, v)| validate(i, v))
         .collect::<Result<Vec<_>, _>>()?;
     let mut seen = HashSet::new();
-    if let Some(dup) = batch.iter().find(|e| !seen.insert(e.event_id)) {
+    if let Some(dup) = batch.iter().find(|e| !seen.insert(e.incoming.event_id)) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::InvalidBatch,
-            format!("events: event {} appears twice in the batch", dup.event_id),
+            format!(
+                "events: event {} appears twice in the batch",
+                dup.incoming.event_id
+            ),
         ));
     }
     Ok(batch)
@@ -277,7 +301,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Incoming>, ApiError> {
         (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody),
         (status = 413, description = "The body is over the server's limit", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
-        (status = 422, description = "An envelope or the batch breaks a rule", body = ErrorBody),
+        (status = 422, description = "An envelope or the batch breaks a rule, or the portal's rules refuse a command (`rule_broken`, naming the `rule`)", body = ErrorBody),
         (status = 429, description = "Over this token's rate limit", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "The database failed", body = ErrorBody),
@@ -290,36 +314,53 @@ async fn push(
 ) -> Result<Json<PushReply>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
     let batch = check_batch(&body.events)?;
-    let placed = state
-        .storage
-        .push(&tenant.0, &batch)
-        .await
-        .map_err(|e| match e {
-            PushError::Database(db) => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::DatabaseFailed,
-                format!("the database failed: {db}"),
-            ),
-            PushError::IdConflict(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::EventIdConflict,
-                e.to_string(),
-            ),
-            PushError::VersionConflict { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::StreamVersionConflict,
-                e.to_string(),
-            ),
-        })?;
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|p| p.incoming.event_id.to_string())
+        .collect();
+    let placed = state.judges.push(&tenant.0, batch).await.map_err(refused)?;
     Ok(Json(PushReply {
-        events: batch
+        events: ids
             .into_iter()
             .zip(placed)
-            .map(|(e, p)| PushedEvent {
-                event_id: e.event_id.to_string(),
+            .map(|(event_id, p)| PushedEvent {
+                event_id,
                 global_position: p.global_position,
                 recorded_at: p.recorded_at,
             })
             .collect(),
     }))
+}
+
+/// A batch the judge or the storage refused, as the client reads it.
+fn refused(refusal: Refusal) -> ApiError {
+    let rule = refusal.rule();
+    let error = match refusal {
+        Refusal::Push(PushError::Database(db)) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::DatabaseFailed,
+            format!("the database failed: {db}"),
+        ),
+        Refusal::Unreadable(why) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::StoredEventUnreadable,
+            why,
+        ),
+        Refusal::Push(e @ PushError::IdConflict(_)) => ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::EventIdConflict,
+            e.to_string(),
+        ),
+        Refusal::Push(e @ PushError::VersionConflict { .. }) => ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::StreamVersionConflict,
+            e.to_string(),
+        ),
+        e @ (Refusal::RuleBroken { .. } | Refusal::NotDecided { .. }) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RuleBroken,
+            e.to_string(),
+        ),
+    };
+    ApiError { rule, ..error }
 }

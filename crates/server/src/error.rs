@@ -14,6 +14,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait before trying again (`Retry-After`), for 429.
     pub retry_after: Option<u64>,
+    /// The domain's rule, for `rule_broken`.
+    pub rule: Option<&'static str>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            rule: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             code: self.code,
             error: self.message,
+            rule: self.rule.map(str::to_owned),
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {

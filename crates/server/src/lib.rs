@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod judge;
 pub mod limits;
 pub mod openapi;
 pub mod pull;

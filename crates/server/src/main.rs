@@ -3,7 +3,6 @@
 use portal_server::limits::Limits;
 use portal_server::storage::{Database, Storage};
 use portal_server::{router, Config, ServerState};
-use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -46,11 +45,7 @@ async fn run(config: Config) -> Result<(), String> {
         app = ?config.dist,
         "serving"
     );
-    let state = ServerState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(config.tokens),
-        limits: Arc::new(Limits::per_second(config.rate)),
-    };
+    let state = ServerState::new(storage, config.tokens, Limits::per_second(config.rate));
     axum::serve(listener, router(state, config.dist, &config.origins))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,83 +1,19 @@
 //! The server over real HTTP. The storage contract runs twice, against a
 //! real SQLite file and a real PostgreSQL database per test (see
-//! `contract!` at the end); the rest is about HTTP and runs on SQLite.
+//! `on_both_backends!` at the end); the rest is about HTTP and runs on SQLite.
 
 mod support;
 
-use axum::http::HeaderValue;
-use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::recover::{batches, whole};
 use portal_domain::Envelope;
-use portal_server::auth::Tokens;
-use portal_server::limits::Limits;
 use portal_server::storage::{Incoming, Reading, Storage};
-use portal_server::{router, ServerState};
 use portal_sync::page;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use support::http::*;
 use support::BackendKind;
-
-const ALPHA: &str = "alpha-token-123";
-const BETA: &str = "beta-token-456";
-const EXPIRED: &str = "expired-token-789";
-const LATER: &str = "later-token-012";
-const APP_ORIGIN: &str = "http://127.0.0.1:8081";
-
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    database: portal_server::storage::Database,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_app() -> TestApp {
-    spawn_app_limited(BackendKind::Sqlite, 10_000).await
-}
-
-async fn spawn_app_on(backend: BackendKind) -> TestApp {
-    spawn_app_limited(backend, 10_000).await
-}
-
-async fn spawn_app_limited(backend: BackendKind, rate: u32) -> TestApp {
-    spawn_app_with(backend, rate, None).await
-}
-
-async fn spawn_app_with(
-    backend: BackendKind,
-    rate: u32,
-    dist: Option<std::path::PathBuf>,
-) -> TestApp {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let database = backend.database(dir.path()).await;
-    let storage = Storage::open(&database).await.expect("the database opens");
-    let state = ServerState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(
-            Tokens::parse(&format!(
-                "{ALPHA}=alpha,{BETA}=beta,{EXPIRED}=alpha@2020-01-01T00:00:00Z,\
-                 {LATER}=alpha@2999-01-01T00:00:00Z"
-            ))
-            .unwrap(),
-        ),
-        limits: Arc::new(Limits::per_second(rate)),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router(state, dist, &[HeaderValue::from_static(APP_ORIGIN)]),
-        )
-        .await
-    });
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        database,
-        _dir: dir,
-    }
-}
 
 /// The release build writes a compressed twin of each file (cargo xtask post-build):
 /// a client that accepts one gets it, any other the file itself, and the
@@ -183,84 +119,6 @@ async fn hashed_files_are_kept_for_good_and_the_page_is_asked_for_again() {
     }
 }
 
-fn demo(n: usize) -> Vec<Envelope> {
-    DemoGenerator::generate(DemoConfig::year(5, n))
-}
-
-fn wire(events: &[Envelope]) -> Value {
-    let events: Vec<Value> = events
-        .iter()
-        .map(|e| serde_json::from_str(&portal_sync::codec::encode(e)).unwrap())
-        .collect();
-    json!({ "events": events })
-}
-
-impl TestApp {
-    async fn health(&self) -> reqwest::Response {
-        self.client
-            .get(format!("{}/api/v1/health", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn push_json(&self, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}/api/v1/push", self.base))
-            .json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-
-    async fn push(&self, token: &str, events: &[Envelope]) -> (StatusCode, Value) {
-        self.push_json(Some(token), &wire(events)).await
-    }
-
-    async fn pull(&self, token: &str, after: u64, limit: u32) -> Value {
-        let response = self
-            .client
-            .get(format!(
-                "{}/api/v1/pull?after={after}&limit={limit}",
-                self.base
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    async fn pull_all(&self, token: &str) -> Vec<Value> {
-        let mut after = 0;
-        let mut all = Vec::new();
-        loop {
-            let page = self.pull(token, after, 1000).await;
-            all.extend(page["events"].as_array().unwrap().iter().cloned());
-            after = page["next"].as_u64().unwrap();
-            if !page["more"].as_bool().unwrap() {
-                return all;
-            }
-        }
-    }
-}
-
-fn positions(reply: &Value) -> Vec<u64> {
-    reply["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["global_position"].as_u64().unwrap())
-        .collect()
-}
-
 async fn health_answers_without_a_token(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let response = app.health().await;
@@ -271,14 +129,16 @@ async fn health_answers_without_a_token(backend: BackendKind) {
 async fn pushed_events_pull_back_in_order_with_gap_free_positions(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let log = demo(300);
-    let (status, reply) = app.push(ALPHA, &log[..100]).await;
+    let first = whole(&log, 100);
+    let n = first.len() as u64;
+    let (status, reply) = app.push(ALPHA, first).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
-    assert_eq!(positions(&reply), (1..=100).collect::<Vec<_>>());
-    let (status, reply) = app.push(ALPHA, &log[100..]).await;
+    assert_eq!(positions(&reply), (1..=n).collect::<Vec<_>>());
+    let (status, reply) = app.push(ALPHA, &log[first.len()..]).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(
         positions(&reply),
-        (101..=log.len() as u64).collect::<Vec<_>>()
+        (n + 1..=log.len() as u64).collect::<Vec<_>>()
     );
     let pulled = app.pull_all(ALPHA).await;
     let ids: Vec<String> = pulled
@@ -315,8 +175,9 @@ async fn the_same_id_with_another_payload_is_a_409_naming_it_and_writes_nothing(
 ) {
     let app = spawn_app_on(backend).await;
     let log = demo(40);
-    app.push(ALPHA, &log[..20]).await;
-    let mut forged = log[20..30].to_vec();
+    let stored = whole(&log, 20);
+    app.push(ALPHA, stored).await;
+    let mut forged = whole(&log[stored.len()..], 10).to_vec();
     forged.insert(
         0,
         Envelope {
@@ -342,17 +203,18 @@ async fn a_stream_version_conflict_is_a_409_with_the_current_version_and_writes_
 ) {
     let app = spawn_app_on(backend).await;
     let log = demo(60);
-    app.push(ALPHA, &log[..30]).await;
+    let stored = whole(&log, 30);
+    app.push(ALPHA, stored).await;
     // A new event for a stored stream that skips versions, as from a device
     // that did not see the latest changes.
     let stream = log[0].stream_id;
-    let current = log[..30].iter().filter(|e| e.stream_id == stream).count() as u64;
+    let current = stored.iter().filter(|e| e.stream_id == stream).count() as u64;
     let skipping = Envelope {
         event_id: portal_domain::EventId(uuid::Uuid::from_u128(0xFEED)),
         stream_version: current + 5,
         ..log[0].clone()
     };
-    let mut batch: Vec<Envelope> = log[30..35]
+    let mut batch: Vec<Envelope> = whole(&log[stored.len()..], 5)
         .iter()
         .filter(|e| e.stream_id != stream)
         .cloned()
@@ -508,9 +370,13 @@ async fn a_tenant_sees_and_changes_only_its_own_log(backend: BackendKind) {
     app.push(ALPHA, &log).await;
     assert!(app.pull_all(BETA).await.is_empty());
     // The same events are new to another tenant, with positions of its own.
-    let (status, reply) = app.push(BETA, &log[..10]).await;
+    let first = whole(&log, 10);
+    let (status, reply) = app.push(BETA, first).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(positions(&reply), (1..=10).collect::<Vec<_>>());
+    assert_eq!(
+        positions(&reply),
+        (1..=first.len() as u64).collect::<Vec<_>>()
+    );
     assert_eq!(app.pull_all(ALPHA).await.len(), 30);
 }
 
@@ -672,7 +538,7 @@ async fn concurrent_pushers_and_a_puller_skip_nothing(backend: BackendKind) {
         .map(|group| {
             let app = app.clone();
             tokio::spawn(async move {
-                for batch in group.chunks(37) {
+                for batch in batches(&group, 37) {
                     let (status, reply) = app.push(ALPHA, batch).await;
                     assert_eq!(status, StatusCode::OK, "{reply}");
                 }
@@ -894,8 +760,9 @@ async fn a_flooding_token_gets_429_while_another_tenant_is_served() {
 async fn concurrent_copies_of_one_batch_are_stored_once(backend: BackendKind) {
     let app = Arc::new(spawn_app_on(backend).await);
     let log = demo(120);
-    app.push(ALPHA, &log[..20]).await;
-    let batch = log[20..].to_vec();
+    let stored = whole(&log, 20);
+    app.push(ALPHA, stored).await;
+    let batch = log[stored.len()..].to_vec();
     let copies: Vec<_> = (0..5)
         .map(|_| {
             let (app, batch) = (app.clone(), batch.clone());
@@ -908,7 +775,7 @@ async fn concurrent_copies_of_one_batch_are_stored_once(backend: BackendKind) {
         assert_eq!(status, StatusCode::OK, "{reply}");
         answers.push(positions(&reply));
     }
-    let expected: Vec<u64> = (21..=log.len() as u64).collect();
+    let expected: Vec<u64> = (stored.len() as u64 + 1..=log.len() as u64).collect();
     for answer in &answers {
         assert_eq!(answer, &expected, "every copy is told the same places");
     }
@@ -1034,25 +901,7 @@ async fn hostile_requests_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(app.health().await.status(), StatusCode::OK);
 }
 
-/// Each contract case, once per backend.
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $case() {
-                super::$case(super::BackendKind::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $case() {
-                super::$case(super::BackendKind::Postgres).await
-            })*
-        }
-    };
-}
-
-contract!(
+support::on_both_backends!(
     health_answers_without_a_token,
     pushed_events_pull_back_in_order_with_gap_free_positions,
     a_retried_batch_gets_the_same_positions_and_stores_nothing_twice,

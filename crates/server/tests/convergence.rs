@@ -22,7 +22,6 @@ use portal_server::storage::{Database, Storage};
 use portal_server::{router, ServerState};
 use proptest::prelude::*;
 use remote::SoakRemote;
-use std::sync::Arc;
 
 const TOKEN: &str = "convergence-token";
 const DEVICES: usize = 3;
@@ -51,11 +50,11 @@ async fn run(seed: u64, steps: Vec<(usize, Step)>) {
     let storage = Storage::open(&Database::Sqlite(dir.path().join("log.sqlite3")))
         .await
         .expect("SQLite opens");
-    let state = ServerState {
-        storage: Arc::new(storage),
-        tokens: Arc::new(Tokens::parse(&format!("{TOKEN}=team")).unwrap()),
-        limits: Arc::new(Limits::per_second(1_000_000)),
-    };
+    let state = ServerState::new(
+        storage,
+        Tokens::parse(&format!("{TOKEN}=team")).unwrap(),
+        Limits::per_second(1_000_000),
+    );
     let remote = SoakRemote::InProcess {
         router: router(state, None, &[]),
         token: TOKEN.to_owned(),

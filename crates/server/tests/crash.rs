@@ -25,7 +25,7 @@ async fn crash_mid_stream(backend: BackendKind) {
         .build()
         .unwrap();
     let log = DemoGenerator::generate(DemoConfig::year(11, 6_000));
-    let batches: Vec<_> = log.chunks(40).collect();
+    let batches = portal_domain::recover::batches(&log, 40);
     // Each batch's answer: the positions the server gave its events.
     let mut acknowledged: HashMap<usize, Vec<u64>> = HashMap::new();
     let mut next = 0;

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     /// A stream is at another version than an event expects: another
     /// device changed it first. Pull, settle, and push again.
     StreamVersionConflict,
+    /// A command the portal's rules refuse: the server decided it again
+    /// and the domain said no. The body names the `rule`.
+    RuleBroken,
     /// The database does not answer.
     DatabaseUnavailable,
     /// The database failed on this request.
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::InvalidBatch => "invalid_batch",
             ErrorCode::EventIdConflict => "event_id_conflict",
             ErrorCode::StreamVersionConflict => "stream_version_conflict",
+            ErrorCode::RuleBroken => "rule_broken",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::DatabaseFailed => "database_failed",
             ErrorCode::StoredEventUnreadable => "stored_event_unreadable",
@@ -63,7 +67,7 @@ impl ErrorCode {
     }
 
     /// Every code a server of this build sends, for documents and tests.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Unauthorized,
         ErrorCode::TokenExpired,
         ErrorCode::RateLimited,
@@ -74,6 +78,7 @@ impl ErrorCode {
         ErrorCode::InvalidBatch,
         ErrorCode::EventIdConflict,
         ErrorCode::StreamVersionConflict,
+        ErrorCode::RuleBroken,
         ErrorCode::DatabaseUnavailable,
         ErrorCode::DatabaseFailed,
         ErrorCode::StoredEventUnreadable,
@@ -96,6 +101,10 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// For people; may be reworded.
     pub error: String,
+    /// For `rule_broken`: the rule, by its stable name
+    /// (`DomainError::code`, or `not_decided` for events no command gives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 fn unknown() -> ErrorCode {

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // Each test crate uses part of it.
 
 pub mod binary;
+pub mod http;
 
 use portal_server::storage::Database;
 use std::path::Path;
@@ -58,3 +59,25 @@ pub async fn execute(database: &Database, sql: &str) {
         }
     }
 }
+
+/// Each case (an `async fn(BackendKind)` of the calling module), as one
+/// test per backend: `sqlite::case` and `postgres::case`.
+#[allow(unused_macros)] // Not every test crate has cases on both.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::BackendKind::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::BackendKind::Postgres).await
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;

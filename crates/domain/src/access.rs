@@ -1,0 +1,158 @@
+//! Who may issue which command: people by their role and what they own, and
+//! the portal's processes. The browser asks [`may`] to hide what a person
+//! cannot do; the server asks it again of every pushed command, so a
+//! hand-made request meets the same rule with the same reason.
+
+use crate::command::{Action, Command};
+use crate::decide::StreamState;
+use crate::ids::{AppId, SurveyId};
+use crate::state::{AppState, SurveyState};
+use crate::values::{Actor, Owner};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What a person may do in a tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Creates applications and changes the ones they own.
+    Developer,
+    /// Reads everything; changes no application.
+    ProductOwner,
+    /// Changes any application, and manages people.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Developer, Role::ProductOwner, Role::Admin];
+
+    /// As it is stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Developer => "developer",
+            Role::ProductOwner => "product_owner",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == raw.trim())
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Developer => "Developer",
+            Role::ProductOwner => "Product owner",
+            Role::Admin => "Admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A person acting: who they are in the log, and their role.
+#[derive(Clone, Copy, Debug)]
+pub struct Person<'a> {
+    pub actor: &'a Actor,
+    pub role: Role,
+}
+
+/// Why a person may not issue a command. Each has a stable [`code`](Self::code).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum Forbidden {
+    #[error("{command} is written by the portal's processes, not by a person.")]
+    ProcessOnly { command: &'static str },
+    #[error("A product owner reads the portal but changes no application.")]
+    ReadOnly { command: &'static str },
+    #[error("This application is not yours any more: it belongs to {owner}. Only its owner or an admin can change it.")]
+    NotOwner { app_id: AppId, owner: Owner },
+    #[error("A developer creates applications for themselves, not for {owner}.")]
+    CreateForOther { owner: Owner },
+    #[error("Only the person this survey was sent to can answer it.")]
+    NotYourSurvey { survey_id: SurveyId },
+}
+
+impl Forbidden {
+    /// Stable: programs and tests match on it, never on the sentence.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Forbidden::ProcessOnly { .. } => "process_only",
+            Forbidden::ReadOnly { .. } => "read_only_role",
+            Forbidden::NotOwner { .. } => "not_owner",
+            Forbidden::CreateForOther { .. } => "create_for_other",
+            Forbidden::NotYourSurvey { .. } => "not_your_survey",
+        }
+    }
+}
+
+impl Action {
+    /// Commands only the portal's processes issue: a credential's expiry and
+    /// a survey's creation and sending follow from the log and the clock,
+    /// never from a person's say-so.
+    pub fn is_process_only(&self) -> bool {
+        matches!(
+            self,
+            Action::ExpireCredential { .. } | Action::AddSurvey { .. } | Action::SendSurvey { .. }
+        )
+    }
+}
+
+fn is(actor: &Actor, owner: &Owner) -> bool {
+    actor.as_str() == owner.as_str()
+}
+
+/// Whether `person` may issue `command` against `state`, the state of the
+/// command's stream that `decide` will see. A command on a stream that does
+/// not exist is left to `decide`, which says so.
+pub fn may(
+    person: Person<'_>,
+    command: &Command,
+    state: &StreamState<'_>,
+) -> Result<(), Forbidden> {
+    let action = &command.action;
+    if action.is_process_only() {
+        return Err(Forbidden::ProcessOnly {
+            command: action.name(),
+        });
+    }
+    if let Action::RecordSurveyFeedback { survey_id, .. } = action {
+        // An answer is that person's voice: not even an admin gives it for
+        // them, or the analytics would report what nobody said.
+        return match state {
+            StreamState::Survey(SurveyState::Exists(s)) if !is(person.actor, s.owner) => {
+                Err(Forbidden::NotYourSurvey {
+                    survey_id: *survey_id,
+                })
+            }
+            _ => Ok(()),
+        };
+    }
+    match person.role {
+        Role::Admin => Ok(()),
+        Role::ProductOwner => Err(Forbidden::ReadOnly {
+            command: action.name(),
+        }),
+        Role::Developer => match (action, state) {
+            (Action::CreateApplication { owner, .. }, _) if !is(person.actor, owner) => {
+                Err(Forbidden::CreateForOther {
+                    owner: owner.clone(),
+                })
+            }
+            (Action::CreateApplication { .. }, _) => Ok(()),
+            (_, StreamState::App(AppState::Active(app) | AppState::Deleted(app)))
+                if !is(person.actor, &app.record.owner) =>
+            {
+                Err(Forbidden::NotOwner {
+                    app_id: app.id(),
+                    owner: app.record.owner.clone(),
+                })
+            }
+            _ => Ok(()),
+        },
+    }
+}
