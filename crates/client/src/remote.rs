@@ -58,9 +58,14 @@ impl CallError {
         match code {
             ErrorCode::StreamVersionConflict => return CallError::Conflict(message),
             ErrorCode::RateLimited => return CallError::Busy(retry_after.unwrap_or(1)),
-            ErrorCode::Unauthorized | ErrorCode::TokenExpired => {
-                return CallError::Refused(message)
-            }
+            ErrorCode::Unauthorized
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenRevoked
+            | ErrorCode::AccountDisabled
+            | ErrorCode::SignInFailed => return CallError::Refused(message),
+            // The person may not do this one thing: the command is refused,
+            // not the token.
+            ErrorCode::Forbidden => return CallError::Invalid(message),
             ErrorCode::DatabaseUnavailable
             | ErrorCode::DatabaseFailed
             | ErrorCode::StoredEventUnreadable => return CallError::Server(message),
@@ -101,6 +106,20 @@ mod tests {
             CallError::from_answer(409, reused, None),
             CallError::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn a_forbidden_command_is_refused_content_and_a_revoked_token_is_refused_access() {
+        assert_eq!(
+            CallError::from_answer(403, body(ErrorCode::Forbidden, "not yours"), None),
+            CallError::Invalid("not yours".into())
+        );
+        for code in [ErrorCode::TokenRevoked, ErrorCode::AccountDisabled] {
+            assert!(matches!(
+                CallError::from_answer(401, body(code, "sign in"), None),
+                CallError::Refused(_)
+            ));
+        }
     }
 
     #[test]

@@ -115,7 +115,15 @@ impl Actor {
     pub(crate) fn process(name: &'static str) -> Self {
         Self(Arc::from(name))
     }
+
+    /// Whether this is one of the portal's processes rather than a person.
+    pub fn is_process(&self) -> bool {
+        self.0.starts_with(PROCESS_PREFIX)
+    }
 }
+
+/// How every process manager's actor begins (`process:credential-expiry`).
+pub const PROCESS_PREFIX: &str = "process:";
 
 /// Free text such as a removal reason or a survey comment: trimmed, at most
 /// [`MAX_TEXT_CHARS`] characters, and possibly empty.

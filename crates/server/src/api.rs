@@ -1,9 +1,11 @@
 //! The HTTP API under `/api/v1` (health, push, pull) and the built app.
 
-use crate::auth::{Tenant, Tokens};
+use crate::auth::Principal;
+use crate::auth::Tokens;
 use crate::error::ApiError;
-use crate::judge::{Judges, Pushed, Refusal};
+use crate::judge::{Acting, Judges, Pushed, Refusal};
 use crate::limits::Limits;
+use crate::sessions::{self, SignIn};
 use crate::storage::{Incoming, PushError, Storage};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::Request;
@@ -45,6 +47,11 @@ pub struct ServerState {
     pub limits: Arc<Limits>,
     /// Decides every pushed command again before it is stored.
     pub judges: Arc<Judges>,
+    pub sign_in: Arc<SignIn>,
+    /// Whether devices may write the process managers' events (credential
+    /// expiry, surveys added and sent) under a person's token, as before
+    /// the server ran the processes. Off by default.
+    pub device_processes: bool,
 }
 
 impl ServerState {
@@ -55,6 +62,22 @@ impl ServerState {
             storage,
             tokens: Arc::new(tokens),
             limits: Arc::new(limits),
+            sign_in: Arc::new(SignIn::default()),
+            device_processes: false,
+        }
+    }
+
+    pub fn with_sign_in(self, sign_in: SignIn) -> Self {
+        ServerState {
+            sign_in: Arc::new(sign_in),
+            ..self
+        }
+    }
+
+    pub fn with_device_processes(self, allowed: bool) -> Self {
+        ServerState {
+            device_processes: allowed,
+            ..self
         }
     }
 }
@@ -132,6 +155,11 @@ pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<ServerState> {
         .routes(routes!(health))
         .routes(routes!(push))
         .routes(routes!(crate::pull::pull))
+        .routes(routes!(sessions::sign_in))
+        .routes(routes!(sessions::current, sessions::sign_out))
+        .routes(routes!(sessions::people))
+        .routes(routes!(sessions::add_token, sessions::tokens))
+        .routes(routes!(sessions::revoke_token))
         .routes(routes!(openapi))
 }
 
@@ -298,6 +326,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
         (status = 200, description = "Stored (or already stored), in the order sent", body = PushReply),
         (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody),
+        (status = 403, description = "A person's command under another actor, on someone else's application, beyond their role, or one only processes write (`forbidden`, naming the `rule`)", body = ErrorBody),
         (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody),
         (status = 413, description = "The body is over the server's limit", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
@@ -309,16 +338,34 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
 )]
 async fn push(
     State(state): State<ServerState>,
-    tenant: Tenant,
+    principal: Principal,
     body: Result<Json<PushBody>, JsonRejection>,
 ) -> Result<Json<PushReply>, ApiError> {
+    let acting = match principal.person() {
+        Some(person) => Some(Acting {
+            actor: person.actor().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
+                    "this account's email cannot name an actor",
+                )
+            })?,
+            role: person.role,
+            device_processes: state.device_processes,
+        }),
+        None => None,
+    };
     let Json(body) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
     let batch = check_batch(&body.events)?;
     let ids: Vec<String> = batch
         .iter()
         .map(|p| p.incoming.event_id.to_string())
         .collect();
-    let placed = state.judges.push(&tenant.0, batch).await.map_err(refused)?;
+    let placed = state
+        .judges
+        .push(&principal.tenant().0, acting, batch)
+        .await
+        .map_err(refused)?;
     Ok(Json(PushReply {
         events: ids
             .into_iter()
@@ -356,6 +403,9 @@ fn refused(refusal: Refusal) -> ApiError {
             ErrorCode::StreamVersionConflict,
             e.to_string(),
         ),
+        e @ Refusal::Forbidden { .. } => {
+            ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, e.to_string())
+        }
         e @ (Refusal::RuleBroken { .. } | Refusal::NotDecided { .. }) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RuleBroken,

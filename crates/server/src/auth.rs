@@ -1,9 +1,15 @@
-//! Bearer tokens, each mapped to one tenant (a workspace). A request reads
+//! Bearer tokens, each opening one tenant (a workspace). A request reads
 //! and writes only its token's tenant: the tenant never comes from the
 //! request itself, so there is nothing to reach across with.
+//!
+//! Two kinds of token open a tenant: a person's (a session from signing
+//! in, or a personal access token), which acts as that person with their
+//! role; and a machine token from `PORTAL_TOKENS`, for trusted clients of
+//! the tenant (an import, an integration), which may write as any actor.
 
 use crate::api::ServerState;
 use crate::error::ApiError;
+use crate::people::{token_hash, token_matches, Person, TokenKind};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -93,34 +99,116 @@ impl From<TokenRefused> for ApiError {
     }
 }
 
-impl FromRequestParts<ServerState> for Tenant {
+/// Who a request comes from.
+#[derive(Clone, Debug)]
+pub enum Principal {
+    /// A machine token of `PORTAL_TOKENS`.
+    Machine { tenant: Tenant },
+    /// A person, by a session or a personal access token.
+    Person {
+        tenant: Tenant,
+        person: Person,
+        kind: TokenKind,
+        token_id: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
+}
+
+impl Principal {
+    pub fn tenant(&self) -> &Tenant {
+        match self {
+            Principal::Machine { tenant } | Principal::Person { tenant, .. } => tenant,
+        }
+    }
+
+    pub fn person(&self) -> Option<&Person> {
+        match self {
+            Principal::Person { person, .. } => Some(person),
+            Principal::Machine { .. } => None,
+        }
+    }
+}
+
+fn unauthorized(code: ErrorCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+/// The bearer token of a request.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized(ErrorCode::Unauthorized, "missing bearer token"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            unauthorized(
+                ErrorCode::Unauthorized,
+                "the Authorization header must be \"Bearer <token>\"",
+            )
+        })
+}
+
+/// The person a token of theirs names, if it still opens their tenant.
+async fn person_of(state: &ServerState, token: &str) -> Result<Principal, ApiError> {
+    let unknown = || unauthorized(ErrorCode::Unauthorized, TokenRefused::Unknown.to_string());
+    let presented = state
+        .storage
+        .presented(&token_hash(token))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::DatabaseUnavailable,
+                format!("the database does not answer: {e}"),
+            )
+        })?
+        .filter(|p| token_matches(token, &p.token_hash))
+        .ok_or_else(unknown)?;
+    if presented.revoked_at.is_some() {
+        return Err(unauthorized(
+            ErrorCode::TokenRevoked,
+            "this token was revoked: sign in again",
+        ));
+    }
+    if let Some(at) = presented.expires_at.filter(|at| *at <= Utc::now()) {
+        return Err(unauthorized(
+            ErrorCode::TokenExpired,
+            format!("the session ended at {}: sign in again", at.to_rfc3339()),
+        ));
+    }
+    if presented.person.disabled {
+        return Err(unauthorized(
+            ErrorCode::AccountDisabled,
+            "this account is disabled: ask an admin of the workspace",
+        ));
+    }
+    Ok(Principal::Person {
+        tenant: Tenant(Arc::from(presented.person.tenant.as_str())),
+        person: presented.person,
+        kind: presented.kind,
+        token_id: presented.token_id,
+        expires_at: presented.expires_at,
+    })
+}
+
+impl FromRequestParts<ServerState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthorized,
-                "missing bearer token",
-            )
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::Unauthorized,
-                    "the Authorization header must be \"Bearer <token>\"",
-                )
-            })?;
-        let token = token.trim();
-        let tenant = state
-            .tokens
-            .open(token, Utc::now())
-            .cloned()
-            .map_err(ApiError::from)?;
+        let token = bearer(parts)?;
+        let principal = match state.tokens.open(token, Utc::now()) {
+            Ok(tenant) => Principal::Machine {
+                tenant: tenant.clone(),
+            },
+            Err(TokenRefused::Unknown) if TokenKind::of(token).is_some() => {
+                person_of(state, token).await?
+            }
+            Err(why) => return Err(why.into()),
+        };
         state.limits.check(token).map_err(|wait| ApiError {
             retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
             ..ApiError::new(
@@ -132,6 +220,15 @@ impl FromRequestParts<ServerState> for Tenant {
                 ),
             )
         })?;
-        Ok(tenant)
+        Ok(principal)
+    }
+}
+
+impl FromRequestParts<ServerState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        Ok(principal.tenant().clone())
     }
 }

@@ -17,6 +17,11 @@ pub struct Config {
     pub origins: Vec<HeaderValue>,
     /// Requests a second each token may make (bursts of twice that).
     pub rate: u32,
+    /// Whether devices may write the process managers' events under a
+    /// person's token (`--device-processes`, `PORTAL_DEVICE_PROCESSES=on`).
+    pub device_processes: bool,
+    /// How long a session from signing in lasts.
+    pub session: chrono::Duration,
 }
 
 /// A token for trying the product on this machine, used when none is set.
@@ -24,8 +29,31 @@ pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 const USAGE: &str =
     "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant[@expiry],...]
+                     [--rate N] [--origins URL,...] [--session-hours H] [--device-processes]
+       portal-server users (add|list|disable|first-admin) ...   (portal-server users --help)
   the database is an SQLite file under --data-dir (./data) unless a postgres:// URL is given
-environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL";
+  --tokens are machine tokens, for trusted clients of a tenant (imports, integrations): they
+  may write as anyone. People sign in (POST /api/v1/sessions) and act as themselves.
+  --device-processes lets devices write the processes' events (credential expiry, surveys)
+environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL,
+  PORTAL_RATE, PORTAL_ORIGINS, PORTAL_SESSION_HOURS, PORTAL_DEVICE_PROCESSES=on";
+
+/// The database `data_dir` and `database_url` name: a postgres:// URL, or
+/// an SQLite file in `data_dir`.
+pub fn database(data_dir: &str, database_url: Option<String>) -> Result<Database, String> {
+    match database_url.filter(|u| !u.is_empty()) {
+        None => Ok(Database::Sqlite(
+            PathBuf::from(data_dir).join("portal.sqlite3"),
+        )),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Database::Postgres(url))
+        }
+        Some(url) => Err(format!(
+            "database URL \"{}\": only postgres:// URLs are supported; leave it unset for SQLite",
+            url.split(':').next().unwrap_or_default()
+        )),
+    }
+}
 
 impl Config {
     /// Flags win over the environment; everything has a default.
@@ -40,6 +68,13 @@ impl Config {
         let mut database_url = env("DATABASE_URL").filter(|u| !u.is_empty());
         let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
         let mut rate = env("PORTAL_RATE").unwrap_or_else(|| "200".into());
+        let mut session_hours = env("PORTAL_SESSION_HOURS").unwrap_or_else(|| "12".into());
+        let mut device_processes = env("PORTAL_DEVICE_PROCESSES").is_some_and(|v| {
+            matches!(
+                v.trim().to_lowercase().as_str(),
+                "on" | "1" | "true" | "yes"
+            )
+        });
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || {
@@ -54,22 +89,13 @@ impl Config {
                 "--database-url" => database_url = Some(value()?),
                 "--origins" => origins = value()?,
                 "--rate" => rate = value()?,
+                "--session-hours" => session_hours = value()?,
+                "--device-processes" => device_processes = true,
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
         }
-        let database = match database_url {
-            None => Database::Sqlite(PathBuf::from(data_dir).join("portal.sqlite3")),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Database::Postgres(url)
-            }
-            Some(url) => {
-                return Err(format!(
-                    "database URL \"{}\": only postgres:// URLs are supported; leave it unset for SQLite",
-                    url.split(':').next().unwrap_or_default()
-                ))
-            }
-        };
+        let database = database(&data_dir, database_url)?;
         let listen = listen
             .parse()
             .map_err(|e| format!("listen address \"{listen}\": {e}"))?;
@@ -87,8 +113,18 @@ impl Config {
             rate.parse::<u32>().ok().filter(|r| *r > 0).ok_or_else(|| {
                 format!("rate \"{rate}\": a number of requests a second, at least 1")
             })?;
+        let session = session_hours
+            .parse::<u32>()
+            .ok()
+            .filter(|h| (1..=24 * 30).contains(h))
+            .map(|h| chrono::Duration::hours(i64::from(h)))
+            .ok_or_else(|| {
+                format!("session hours \"{session_hours}\": a whole number from 1 to 720")
+            })?;
         Ok(Config {
             rate,
+            device_processes,
+            session,
             origins,
             listen,
             database,

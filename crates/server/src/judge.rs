@@ -15,7 +15,10 @@
 
 use crate::storage::{Incoming, PushError, Reading, Storage};
 use portal_domain::recover::{commands, recover};
-use portal_domain::{decide, AppId, DomainError, Envelope, Portal, StreamId, SurveyId};
+use portal_domain::{
+    decide, may, Actor, AppId, Command, DomainError, Envelope, Person, Portal, Role, StreamId,
+    StreamState, SurveyId,
+};
 use portal_sync::Placed;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +37,15 @@ pub enum Refusal {
         command: &'static str,
         error: DomainError,
     },
+    /// A person's command that their token may not give.
+    #[error("{why}")]
+    Forbidden {
+        index: usize,
+        command: &'static str,
+        /// `forged_actor`, or the domain's `Forbidden::code`.
+        code: &'static str,
+        why: String,
+    },
     /// Events that no command gives: a command cut in two, or changed after
     /// it was decided.
     #[error("events[{index}]: {why}")]
@@ -49,8 +61,47 @@ impl Refusal {
         match self {
             Refusal::RuleBroken { error, .. } => Some(error.code()),
             Refusal::NotDecided { .. } => Some("not_decided"),
+            Refusal::Forbidden { code, .. } => Some(code),
             _ => None,
         }
+    }
+}
+
+/// The person a push comes from, when it is a person's token.
+#[derive(Clone, Debug)]
+pub struct Acting {
+    pub actor: Actor,
+    pub role: Role,
+    /// Whether this server lets devices write the processes' events.
+    pub device_processes: bool,
+}
+
+impl Acting {
+    /// Whether the person may give `command`, which names `actor`.
+    fn allows(
+        &self,
+        command: &Command,
+        actor: &Actor,
+        state: &StreamState<'_>,
+    ) -> Result<(), (&'static str, String)> {
+        let action = &command.action;
+        if action.is_process_only() && actor.is_process() && self.device_processes {
+            return Ok(());
+        }
+        if actor != &self.actor && !action.is_process_only() {
+            return Err((
+                "forged_actor",
+                format!(
+                    "This token acts as {}; it cannot write as {actor}.",
+                    self.actor
+                ),
+            ));
+        }
+        let person = Person {
+            actor: &self.actor,
+            role: self.role,
+        };
+        may(person, command, state).map_err(|f| (f.code(), f.to_string()))
     }
 }
 
@@ -61,6 +112,7 @@ pub struct Pushed {
 }
 
 struct Job {
+    acting: Option<Acting>,
     batch: Vec<Pushed>,
     reply: oneshot::Sender<Result<Vec<Placed>, Refusal>>,
 }
@@ -80,10 +132,20 @@ impl Judges {
     }
 
     /// Decides `batch` again and stores it, all or nothing.
-    pub async fn push(&self, tenant: &str, batch: Vec<Pushed>) -> Result<Vec<Placed>, Refusal> {
+    /// `acting` is the person whose token pushes, if it is a person's.
+    pub async fn push(
+        &self,
+        tenant: &str,
+        acting: Option<Acting>,
+        batch: Vec<Pushed>,
+    ) -> Result<Vec<Placed>, Refusal> {
         let (reply, answer) = oneshot::channel();
         self.sender(tenant)?
-            .send(Job { batch, reply })
+            .send(Job {
+                acting,
+                batch,
+                reply,
+            })
             .map_err(|_| Refusal::Unreadable("the tenant's judge has stopped".into()))?;
         answer
             .await
@@ -110,7 +172,9 @@ impl Judges {
 async fn judge(tenant: String, storage: Arc<Storage>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut head = Head::default();
     while let Some(job) = jobs.recv().await {
-        let answer = head.push(&tenant, &storage, job.batch).await;
+        let answer = head
+            .push(&tenant, &storage, job.acting.as_ref(), job.batch)
+            .await;
         // The caller may have gone (the request was cancelled): nothing to tell.
         let _ = job.reply.send(answer);
     }
@@ -132,6 +196,7 @@ impl Head {
         &mut self,
         tenant: &str,
         storage: &Storage,
+        acting: Option<&Acting>,
         batch: Vec<Pushed>,
     ) -> Result<Vec<Placed>, Refusal> {
         if !self.loaded {
@@ -139,11 +204,11 @@ impl Head {
             self.loaded = true;
         }
         let envelopes: Vec<Envelope> = batch.iter().map(|p| p.envelope.clone()).collect();
-        let new = match self.check(&envelopes) {
+        let new = match self.check(&envelopes, acting) {
             // The state may be behind: another server instance wrote since.
             Err(Refusal::Push(PushError::VersionConflict { .. })) => {
                 self.catch_up(tenant, storage).await?;
-                self.check(&envelopes)?
+                self.check(&envelopes, acting)?
             }
             other => other?,
         };
@@ -217,7 +282,7 @@ impl Head {
     /// Decides each command of `batch` again. Which events are new (the
     /// rest are at versions the stream already has: stored before, which
     /// the storage confirms, or stale, which it refuses).
-    fn check(&self, batch: &[Envelope]) -> Result<Vec<bool>, Refusal> {
+    fn check(&self, batch: &[Envelope], acting: Option<&Acting>) -> Result<Vec<bool>, Refusal> {
         let groups = commands(batch);
         let mut left: HashMap<StreamId, usize> = HashMap::new();
         for group in &groups {
@@ -265,12 +330,22 @@ impl Head {
                     ),
                 });
             }
-            let state = state_of.stream_state(&command);
             if command.action.stream_id() != stream {
                 return Err(Refusal::NotDecided {
                     index: at,
                     why: format!("{} is not a command on this stream", command.action.name()),
                 });
+            }
+            let state = state_of.stream_state(&command);
+            if let Some(acting) = acting {
+                acting
+                    .allows(&command, &meta.actor, &state)
+                    .map_err(|(code, why)| Refusal::Forbidden {
+                        index: at,
+                        command: command.action.name(),
+                        code,
+                        why,
+                    })?;
             }
             let decided = decide(&command, state).map_err(|error| Refusal::RuleBroken {
                 index: at,

@@ -5,12 +5,15 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod judge;
 pub mod limits;
 pub mod openapi;
+pub mod people;
 pub mod pull;
+pub mod sessions;
 pub mod storage;
 
 pub use api::{router, ServerState};

@@ -1,6 +1,7 @@
 //! `portal-server`: serves the sync API and the built app.
 
 use portal_server::limits::Limits;
+use portal_server::sessions::SignIn;
 use portal_server::storage::{Database, Storage};
 use portal_server::{router, Config, ServerState};
 use tracing_subscriber::EnvFilter;
@@ -13,7 +14,16 @@ async fn main() {
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
         )
         .init();
-    let config = match Config::from_args(std::env::args().skip(1), |k| std::env::var(k).ok()) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("users") {
+        let env = |k: &str| std::env::var(k).ok();
+        if let Err(message) = portal_server::cli::users(args.into_iter().skip(1), env).await {
+            eprintln!("portal-server: {message}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let config = match Config::from_args(args, |k| std::env::var(k).ok()) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("portal-server: {message}");
@@ -45,8 +55,13 @@ async fn run(config: Config) -> Result<(), String> {
         app = ?config.dist,
         "serving"
     );
-    let state = ServerState::new(storage, config.tokens, Limits::per_second(config.rate));
-    axum::serve(listener, router(state, config.dist, &config.origins))
+    let state = ServerState::new(storage, config.tokens, Limits::per_second(config.rate))
+        .with_sign_in(SignIn::new(config.session))
+        .with_device_processes(config.device_processes);
+    // The peer's address limits failed sign-ins per address.
+    let app = router(state, config.dist, &config.origins)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

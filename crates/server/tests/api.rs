@@ -609,11 +609,26 @@ async fn the_openapi_document_describes_what_the_server_does() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     // Exactly the routes the server has, each answering as documented.
     let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths, ["/health", "/openapi.json", "/pull", "/push"]);
+    assert_eq!(
+        paths,
+        [
+            "/health",
+            "/openapi.json",
+            "/people",
+            "/pull",
+            "/push",
+            "/sessions",
+            "/sessions/current",
+            "/tokens",
+            "/tokens/{id}"
+        ]
+    );
     for (path, method) in [
         ("/health", "get"),
         ("/openapi.json", "get"),
         ("/pull", "get"),
+        ("/people", "get"),
+        ("/sessions/current", "get"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
         let answer = app

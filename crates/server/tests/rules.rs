@@ -9,107 +9,16 @@
 
 mod support;
 
-use chrono::{DateTime, Duration, Utc};
-use portal_domain::process::{self, Issued};
+use chrono::Duration;
+use portal_domain::process;
 use portal_domain::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
 use support::http::*;
+use support::local::*;
 use support::BackendKind;
 use uuid::Uuid;
-
-fn t0() -> DateTime<Utc> {
-    "2026-03-01T09:00:00Z".parse().unwrap()
-}
-
-fn app_id(n: u128) -> AppId {
-    AppId(Uuid::from_u128(n))
-}
-
-fn credential(n: u128, expires_at: DateTime<Utc>) -> NewCredential {
-    NewCredential {
-        id: CredentialId(Uuid::from_u128(0xC0DE_0000 + n)),
-        key: CredentialKey::parse(&format!("pl_{n:04}"), &format!("{n:064x}")).unwrap(),
-        expires_at,
-    }
-}
-
-fn create(app: u128, credential_n: u128) -> Action {
-    Action::CreateApplication {
-        app_id: app_id(app),
-        name: AppName::parse(&format!("App {app}")).unwrap(),
-        owner: Owner::parse("ada@example.com").unwrap(),
-        plan: Plan::Free,
-        credential: credential(credential_n, t0() + Duration::days(30)),
-    }
-}
-
-fn add(app: u128, product: &str) -> Action {
-    Action::AddApiProduct {
-        app_id: app_id(app),
-        product: ProductName::parse(product).unwrap(),
-    }
-}
-
-fn remove(app: u128, product: &str) -> Action {
-    Action::RemoveApiProduct {
-        app_id: app_id(app),
-        product: ProductName::parse(product).unwrap(),
-        reason: None,
-    }
-}
-
-/// One device's history, decided by the domain as the app would.
-struct Local {
-    portal: Portal,
-    ids: SeededIds,
-    now: DateTime<Utc>,
-    actor: Actor,
-}
-
-impl Local {
-    fn new(seed: u64) -> Self {
-        Local {
-            portal: Portal::new(),
-            ids: SeededIds::new(seed),
-            now: t0(),
-            actor: Actor::parse("ada@example.com").unwrap(),
-        }
-    }
-
-    fn run(&mut self, action: Action) -> Vec<Envelope> {
-        self.now += Duration::minutes(1);
-        let meta = CommandMeta::by(self.actor.clone(), DeviceId(Uuid::from_u128(7)));
-        self.issue(Issued {
-            command: Command::new(self.now, action),
-            meta,
-        })
-    }
-
-    fn issue(&mut self, issued: Issued) -> Vec<Envelope> {
-        let events = self
-            .portal
-            .execute(&issued.command, &issued.meta, &mut self.ids)
-            .unwrap_or_else(|e| panic!("{} is allowed here: {e}", issued.command.action.name()));
-        for e in &events {
-            self.portal.append(e.clone()).unwrap();
-        }
-        events
-    }
-
-    /// What a process does next in reaction to `event`.
-    fn react(&mut self, event: &Envelope) -> Vec<Envelope> {
-        let issued = process::react(event, &self.portal, DeviceId(Uuid::from_u128(7)));
-        issued.into_iter().flat_map(|i| self.issue(i)).collect()
-    }
-
-    fn version(&self, stream: StreamId) -> u64 {
-        let app = self.portal.app(AppId(stream.0)).map(|a| a.version());
-        app.or_else(|| self.portal.survey(SurveyId(stream.0)).map(|s| s.version))
-            .unwrap_or(0)
-    }
-}
 
 /// `events` sent again as the next versions of their stream on a server
 /// that holds what `server` holds, with ids of their own.

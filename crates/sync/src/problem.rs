@@ -13,12 +13,25 @@ pub enum ErrorCode {
     Unauthorized,
     /// The token is known but no longer opens its tenant.
     TokenExpired,
+    /// A person's token that its owner (or signing out) revoked.
+    TokenRevoked,
+    /// The token's person is disabled.
+    AccountDisabled,
+    /// Signing in failed: the email or the password is not right (which
+    /// one is never said).
+    SignInFailed,
+    /// The token's person may not do this: a command on someone else's
+    /// application, under another actor's name, or beyond their role.
+    /// The body names the `rule`.
+    Forbidden,
     /// Over the token's rate limit: wait for `Retry-After`.
     RateLimited,
     /// The query or the body cannot be read at all (not JSON, a bad query).
     BadRequest,
     /// The body is larger than the server takes.
     TooLarge,
+    /// Nothing at this path for this token (a token id that is not theirs).
+    NotFound,
     /// The body is not sent as JSON.
     UnsupportedMediaType,
     /// One envelope breaks the wire format or an envelope rule.
@@ -50,9 +63,14 @@ impl ErrorCode {
         match self {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::AccountDisabled => "account_disabled",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::TooLarge => "too_large",
+            ErrorCode::NotFound => "not_found",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::InvalidEvent => "invalid_event",
             ErrorCode::InvalidBatch => "invalid_batch",
@@ -67,12 +85,17 @@ impl ErrorCode {
     }
 
     /// Every code a server of this build sends, for documents and tests.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::Unauthorized,
         ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::AccountDisabled,
+        ErrorCode::SignInFailed,
+        ErrorCode::Forbidden,
         ErrorCode::RateLimited,
         ErrorCode::BadRequest,
         ErrorCode::TooLarge,
+        ErrorCode::NotFound,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidEvent,
         ErrorCode::InvalidBatch,
@@ -101,8 +124,9 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// For people; may be reworded.
     pub error: String,
-    /// For `rule_broken`: the rule, by its stable name
-    /// (`DomainError::code`, or `not_decided` for events no command gives).
+    /// For `rule_broken` and `forbidden`: the rule, by its stable name
+    /// (`DomainError::code`, `Forbidden::code`, `forged_actor`, or
+    /// `not_decided` for events no command gives).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }

@@ -8,8 +8,11 @@
 //!   tenant are serialised for that (one writing connection on SQLite, a
 //!   per-tenant transaction lock on PostgreSQL).
 
+mod people;
 mod postgres;
 mod sqlite;
+
+pub use people::{AddError, NewPerson, Presented};
 
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;

@@ -19,10 +19,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "shapes",
         include_str!("../../migrations/postgres/0002_shapes.sql"),
     ),
+    (
+        "people",
+        include_str!("../../migrations/postgres/0003_people.sql"),
+    ),
 ];
 
 pub struct Postgres {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl Postgres {

@@ -19,6 +19,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "shapes",
         include_str!("../../migrations/sqlite/0002_shapes.sql"),
     ),
+    (
+        "people",
+        include_str!("../../migrations/sqlite/0003_people.sql"),
+    ),
 ];
 
 /// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.
@@ -43,8 +47,8 @@ fn uuid_of(bytes: Vec<u8>) -> Uuid {
 }
 
 pub struct Sqlite {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    pub(super) writer: SqlitePool,
+    pub(super) readers: SqlitePool,
 }
 
 impl Sqlite {

@@ -42,6 +42,17 @@ pub async fn spawn_app_with(
     rate: u32,
     dist: Option<std::path::PathBuf>,
 ) -> TestApp {
+    spawn_app_configured(backend, rate, dist, |state| state).await
+}
+
+/// The server with `configure` applied to its state, served as `main`
+/// serves it (with the peer's address).
+pub async fn spawn_app_configured(
+    backend: BackendKind,
+    rate: u32,
+    dist: Option<std::path::PathBuf>,
+    configure: impl FnOnce(ServerState) -> ServerState,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let database = backend.database(dir.path()).await;
     let storage = Storage::open(&database).await.expect("the database opens");
@@ -54,12 +65,14 @@ pub async fn spawn_app_with(
         .unwrap(),
         Limits::per_second(rate),
     );
+    let state = configure(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
+        let app = router(state, dist, &[HeaderValue::from_static(APP_ORIGIN)]);
         axum::serve(
             listener,
-            router(state, dist, &[HeaderValue::from_static(APP_ORIGIN)]),
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await
     });

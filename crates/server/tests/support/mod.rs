@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod http;
+pub mod local;
 
 use portal_server::storage::Database;
 use std::path::Path;
@@ -56,6 +57,28 @@ pub async fn execute(database: &Database, sql: &str) {
                 .expect("PostgreSQL answers");
             sqlx::query(sql).execute(&pool).await.expect(sql);
             pool.close().await;
+        }
+    }
+}
+
+/// The first column of `sql`'s rows, as text: to look at what the
+/// database holds behind the server's back.
+pub async fn dump(database: &Database, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    match database {
+        Database::Sqlite(path) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("the SQLite file opens");
+            let rows = sqlx::query(sql).fetch_all(&pool).await.expect(sql);
+            rows.iter().map(|r| r.get::<String, _>(0)).collect()
+        }
+        Database::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url)
+                .await
+                .expect("PostgreSQL answers");
+            let rows = sqlx::query(sql).fetch_all(&pool).await.expect(sql);
+            rows.iter().map(|r| r.get::<String, _>(0)).collect()
         }
     }
 }
