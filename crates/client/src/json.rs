@@ -107,11 +107,10 @@ mod tests {
 
     #[test]
     fn an_error_body_is_read_by_its_code() {
-        let text = serde_json::to_string(&ErrorBody {
-            code: ErrorCode::StreamVersionConflict,
-            error: "changed".into(),
-            rule: None,
-        })
+        let text = serde_json::to_string(&ErrorBody::bare(
+            ErrorCode::StreamVersionConflict,
+            "changed",
+        ))
         .unwrap();
         assert_eq!(
             refusal(409, &text, None),

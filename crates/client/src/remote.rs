@@ -85,11 +85,7 @@ mod tests {
     use super::*;
 
     fn body(code: ErrorCode, error: &str) -> Option<ErrorBody> {
-        Some(ErrorBody {
-            code,
-            error: error.into(),
-            rule: None,
-        })
+        Some(ErrorBody::bare(code, error))
     }
 
     #[test]

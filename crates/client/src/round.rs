@@ -221,30 +221,7 @@ async fn push<S: EventStore, R: Remote>(
 ) -> Result<(), RoundError> {
     for batch in batches(device) {
         match remote.push(&batch).await {
-            Ok(placed) => {
-                let states: Vec<(EventId, SyncState)> = batch
-                    .iter()
-                    .zip(placed)
-                    .map(
-                        |(
-                            e,
-                            Placed {
-                                global_position,
-                                recorded_at,
-                            },
-                        )| {
-                            let state = SyncState::Synced {
-                                global_position,
-                                recorded_at,
-                            };
-                            (e.event_id, state)
-                        },
-                    )
-                    .collect();
-                device.store().set_sync_states(&states).await?;
-                device.mark_synced(&states);
-                done.pushed += batch.len();
-            }
+            Ok(placed) => record_placed(device, &batch, placed, done).await?,
             // The server will never take these: each command is tried on
             // its own, and the ones it refuses become visible rejections.
             Err(CallError::Invalid(_)) => reject_refused(device, remote, &batch, done).await?,
@@ -254,16 +231,43 @@ async fn push<S: EventStore, R: Remote>(
     Ok(())
 }
 
+/// Records where the server placed `events`: they are synced.
+async fn record_placed<S: EventStore>(
+    device: &Device<S>,
+    events: &[Envelope],
+    placed: Vec<Placed>,
+    done: &mut Round,
+) -> Result<(), RoundError> {
+    let states: Vec<(EventId, SyncState)> = events
+        .iter()
+        .zip(placed)
+        .map(|(e, place)| {
+            let state = SyncState::Synced {
+                global_position: place.global_position,
+                recorded_at: place.recorded_at,
+            };
+            (e.event_id, state)
+        })
+        .collect();
+    device.store().set_sync_states(&states).await?;
+    device.mark_synced(&states);
+    done.pushed += events.len();
+    Ok(())
+}
+
 async fn reject_refused<S: EventStore, R: Remote>(
     device: &Device<S>,
     remote: &R,
     batch: &[Envelope],
     done: &mut Round,
 ) -> Result<(), RoundError> {
-    // Latest first: only a stream's latest events may stop counting. A
-    // refused command takes the later pending commands of its stream with it.
+    // Earliest first, so that each command follows what the server already
+    // took of its stream (a later one alone would only meet a version
+    // conflict). A refused command takes the later pending commands of its
+    // stream with it: their versions follow it, and only a stream's latest
+    // events may stop counting.
     let mut rejected: HashSet<EventId> = HashSet::new();
-    for command in commands(batch).into_iter().rev() {
+    for command in commands(batch) {
         if rejected.contains(&command[0].event_id) {
             continue;
         }
@@ -282,8 +286,8 @@ async fn reject_refused<S: EventStore, R: Remote>(
                 done.rejected += states.len();
                 rejected.extend(states.iter().map(|(id, _)| *id));
             }
-            // Taken on its own after all: it is recorded at the next pull.
-            Ok(_) => {}
+            // Taken on its own after all.
+            Ok(placed) => record_placed(device, command, placed, done).await?,
             // The server is gone, or busy: the next round tries again, and
             // what was rejected so far is recorded.
             Err(e) => {

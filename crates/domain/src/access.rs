@@ -156,3 +156,35 @@ pub fn may(
         },
     }
 }
+
+/// An owner nobody of the workspace is.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{owner} is not an active person of this workspace; an application belongs to one.")]
+pub struct UnknownOwner {
+    pub owner: Owner,
+}
+
+impl UnknownOwner {
+    pub fn code(&self) -> &'static str {
+        "unknown_owner"
+    }
+}
+
+/// Whether the owner `command` gives an application (creating it, or
+/// handing it over) is one of the workspace's active people, as
+/// `is_person` tells. Other commands name no owner.
+pub fn owner_known(
+    command: &Command,
+    is_person: impl Fn(&str) -> bool,
+) -> Result<(), UnknownOwner> {
+    match &command.action {
+        Action::CreateApplication { owner, .. } | Action::ChangeOwner { owner, .. }
+            if !is_person(owner.as_str()) =>
+        {
+            Err(UnknownOwner {
+                owner: owner.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}

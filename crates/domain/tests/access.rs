@@ -304,3 +304,23 @@ fn every_rule_has_its_own_code() {
         ]
     );
 }
+
+#[test]
+fn a_new_owner_is_one_of_the_workspace_s_people() {
+    let scenario = adas_application();
+    let people = ["ada@example.com", "bob@example.com"];
+    let known = |who: &str| people.contains(&who);
+    let hand_over = |to: &str| {
+        scenario.command(Action::ChangeOwner {
+            app_id: app(1),
+            owner: owner(to),
+        })
+    };
+    assert_eq!(owner_known(&hand_over("bob@example.com"), known), Ok(()));
+    let refused = owner_known(&hand_over("eve@example.com"), known).unwrap_err();
+    assert_eq!(refused.code(), "unknown_owner");
+    assert!(refused.to_string().contains("eve@example.com"));
+    assert!(owner_known(&scenario.command(create(2, Plan::Free)), known).is_ok());
+    assert!(owner_known(&scenario.command(create(2, Plan::Free)), |_| false).is_err());
+    assert!(owner_known(&scenario.command(add(1, "Maps")), |_| false).is_ok());
+}

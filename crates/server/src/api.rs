@@ -195,7 +195,7 @@ enum Up {
     security(()),
     responses(
         (status = 200, description = "Up", body = Health),
-        (status = 503, description = "The database does not answer", body = ErrorBody),
+        (status = 503, description = "The database does not answer", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 async fn health(State(state): State<ServerState>) -> Result<Json<Health>, ApiError> {
@@ -324,16 +324,16 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
     request_body(content = PushBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Stored (or already stored), in the order sent", body = PushReply),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody),
-        (status = 403, description = "A person's command under another actor, on someone else's application, beyond their role, or one only processes write (`forbidden`, naming the `rule`)", body = ErrorBody),
-        (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody),
-        (status = 413, description = "The body is over the server's limit", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
-        (status = 422, description = "An envelope or the batch breaks a rule, or the portal's rules refuse a command (`rule_broken`, naming the `rule`)", body = ErrorBody),
-        (status = 429, description = "Over this token's rate limit", body = ErrorBody,
+        (status = 400, description = "The body is not JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 403, description = "A person's command under another actor, on someone else's application, beyond their role, or one only processes write (`forbidden`, naming the `rule`)", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the server's limit", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 422, description = "An envelope or the batch breaks a rule, or the portal's rules refuse a command (`rule_broken`, naming the `rule`)", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 429, description = "Over this token's rate limit", body = ErrorBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 async fn push(
@@ -406,11 +406,14 @@ fn refused(refusal: Refusal) -> ApiError {
         e @ Refusal::Forbidden { .. } => {
             ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, e.to_string())
         }
-        e @ (Refusal::RuleBroken { .. } | Refusal::NotDecided { .. }) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::RuleBroken,
-            e.to_string(),
-        ),
+        e
+        @ (Refusal::RuleBroken { .. } | Refusal::NotDecided { .. } | Refusal::UnknownOwner(_)) => {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::RuleBroken,
+                e.to_string(),
+            )
+        }
     };
     ApiError { rule, ..error }
 }

@@ -1,11 +1,11 @@
 //! Errors as the API answers them: a status, a stable code programs match
-//! on, and a sentence that says what is wrong, as JSON
-//! `{"code": "...", "error": "..."}` (`portal_sync::problem`).
+//! on, and a sentence that says what is wrong, as an RFC 9457 problem
+//! document (`application/problem+json`, `portal_sync::problem`).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portal_sync::problem::{ErrorBody, ErrorCode};
+use portal_sync::problem::{ErrorBody, ErrorCode, PROBLEM_TYPE};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -47,12 +47,17 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(status = %self.status, code = %self.code, message = %self.message, "request failed");
         }
+        let title = self.status.canonical_reason().unwrap_or("Error");
         let body = ErrorBody {
-            code: self.code,
-            error: self.message,
             rule: self.rule.map(str::to_owned),
+            ..ErrorBody::new(self.status.as_u16(), title, self.code, self.message)
         };
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_TYPE))],
+            Json(body),
+        )
+            .into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

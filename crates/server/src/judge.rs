@@ -16,11 +16,11 @@
 use crate::storage::{Incoming, PushError, Reading, Storage};
 use portal_domain::recover::{commands, recover};
 use portal_domain::{
-    decide, may, Actor, AppId, Command, DomainError, Envelope, Person, Portal, Role, StreamId,
-    StreamState, SurveyId,
+    decide, may, owner_known, Actor, AppId, Command, DomainError, Envelope, Event, Person, Portal,
+    Role, StreamId, StreamState, SurveyId, UnknownOwner,
 };
 use portal_sync::Placed;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
@@ -46,6 +46,10 @@ pub enum Refusal {
         code: &'static str,
         why: String,
     },
+    /// A person's command naming an owner who is no active person of the
+    /// tenant.
+    #[error("{0}")]
+    UnknownOwner(UnknownOwner),
     /// Events that no command gives: a command cut in two, or changed after
     /// it was decided.
     #[error("events[{index}]: {why}")]
@@ -62,6 +66,7 @@ impl Refusal {
             Refusal::RuleBroken { error, .. } => Some(error.code()),
             Refusal::NotDecided { .. } => Some("not_decided"),
             Refusal::Forbidden { code, .. } => Some(code),
+            Refusal::UnknownOwner(e) => Some(e.code()),
             _ => None,
         }
     }
@@ -204,11 +209,18 @@ impl Head {
             self.loaded = true;
         }
         let envelopes: Vec<Envelope> = batch.iter().map(|p| p.envelope.clone()).collect();
-        let new = match self.check(&envelopes, acting) {
+        let people = match acting {
+            Some(_) if envelopes.iter().any(names_an_owner) => {
+                Some(active_people(tenant, storage).await?)
+            }
+            _ => None,
+        };
+        let people = people.as_ref();
+        let new = match self.check(&envelopes, acting, people) {
             // The state may be behind: another server instance wrote since.
             Err(Refusal::Push(PushError::VersionConflict { .. })) => {
                 self.catch_up(tenant, storage).await?;
-                self.check(&envelopes, acting)?
+                self.check(&envelopes, acting, people)?
             }
             other => other?,
         };
@@ -282,7 +294,12 @@ impl Head {
     /// Decides each command of `batch` again. Which events are new (the
     /// rest are at versions the stream already has: stored before, which
     /// the storage confirms, or stale, which it refuses).
-    fn check(&self, batch: &[Envelope], acting: Option<&Acting>) -> Result<Vec<bool>, Refusal> {
+    fn check(
+        &self,
+        batch: &[Envelope],
+        acting: Option<&Acting>,
+        people: Option<&HashSet<String>>,
+    ) -> Result<Vec<bool>, Refusal> {
         let groups = commands(batch);
         let mut left: HashMap<StreamId, usize> = HashMap::new();
         for group in &groups {
@@ -347,6 +364,9 @@ impl Head {
                         why,
                     })?;
             }
+            if let Some(people) = people {
+                owner_known(&command, |who| people.contains(who)).map_err(Refusal::UnknownOwner)?;
+            }
             let decided = decide(&command, state).map_err(|error| Refusal::RuleBroken {
                 index: at,
                 command: command.action.name(),
@@ -389,4 +409,26 @@ fn version(portal: &Portal, stream: StreamId) -> u64 {
     let app = portal.app(AppId(stream.0)).map(|a| a.version());
     app.or_else(|| portal.survey(SurveyId(stream.0)).map(|s| s.version))
         .unwrap_or(0)
+}
+
+/// Whether `envelope` may set an application's owner (its creation, or a
+/// hand-over).
+fn names_an_owner(envelope: &Envelope) -> bool {
+    matches!(
+        envelope.event,
+        Event::ApplicationInsert(_) | Event::OwnerChanged { .. }
+    )
+}
+
+/// The emails of `tenant`'s active people.
+async fn active_people(tenant: &str, storage: &Storage) -> Result<HashSet<String>, Refusal> {
+    let people = storage
+        .people(Some(tenant))
+        .await
+        .map_err(|e| Refusal::Unreadable(format!("the people could not be read: {e}")))?;
+    Ok(people
+        .into_iter()
+        .filter(|p| !p.disabled)
+        .map(|p| p.email)
+        .collect())
 }

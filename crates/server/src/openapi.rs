@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
     info(
         title = "Portal Ledger sync API",
         version = "1",
-        description = "Each tenant's shared, ordered event log. The tenant comes from the bearer token. Every error is a JSON `Problem`: a stable `code` and an `error` sentence."
+        description = "Each tenant's shared, ordered event log. The tenant comes from the bearer token. Every error is a `Problem` (RFC 9457, `application/problem+json`): a stable `code`, the `detail` for people (repeated in `error`), and for refused commands the `rule`."
     ),
     servers((url = "/api/v1")),
     security(("bearer" = [])),

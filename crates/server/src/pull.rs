@@ -54,11 +54,11 @@ struct JsonPage {
                 (JsonPage = "application/json"),
                 (BinaryPage = "application/vnd.portal-ledger.page"),
             )),
-        (status = 400, description = "A query parameter out of range", body = ErrorBody),
-        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody),
-        (status = 429, description = "Over this token's rate limit", body = ErrorBody,
+        (status = 400, description = "A query parameter out of range", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 429, description = "Over this token's rate limit", body = ErrorBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn pull(

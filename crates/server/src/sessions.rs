@@ -83,13 +83,13 @@ const SIGN_IN_FAILED: &str = "The email or the password is not right.";
     request_body(content = SignInBody, content_type = "application/json"),
     responses(
         (status = 201, description = "Signed in", body = NewSession),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "The email or the password is not right, or the account is disabled", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
-        (status = 422, description = "The body lacks the email or the password", body = ErrorBody),
-        (status = 429, description = "Too many failures for this account or address", body = ErrorBody,
+        (status = 400, description = "The body is not JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 401, description = "The email or the password is not right, or the account is disabled", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 422, description = "The body lacks the email or the password", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures for this account or address", body = ErrorBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_in(
@@ -198,9 +198,9 @@ fn signed_in(principal: &Principal) -> Result<(&Person, &str), ApiError> {
     path = "/sessions/current",
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
-        (status = 403, description = "A machine token, which is no session", body = ErrorBody),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 403, description = "A machine token, which is no session", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_out(
@@ -235,7 +235,7 @@ pub struct Current {
     path = "/sessions/current",
     responses(
         (status = 200, description = "The token's tenant and person", body = Current),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn current(State(state): State<ServerState>, principal: Principal) -> Json<Current> {
@@ -270,8 +270,8 @@ pub struct Colleague {
     path = "/people",
     responses(
         (status = 200, description = "The tenant's active people", body = [Colleague]),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn people(
@@ -318,12 +318,12 @@ pub struct NewToken {
     request_body(content = TokenBody, content_type = "application/json"),
     responses(
         (status = 201, description = "The token, shown once", body = NewToken),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
-        (status = 403, description = "A machine token, which is no person", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
-        (status = 422, description = "No name, or a name over 100 characters", body = ErrorBody),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 400, description = "The body is not JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 403, description = "A machine token, which is no person", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 422, description = "No name, or a name over 100 characters", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn add_token(
@@ -356,9 +356,9 @@ pub async fn add_token(
     path = "/tokens",
     responses(
         (status = 200, description = "Their live tokens, oldest first (never the tokens themselves)", body = [TokenInfo]),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
-        (status = 403, description = "A machine token, which is no person", body = ErrorBody),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 403, description = "A machine token, which is no person", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn tokens(
@@ -381,10 +381,10 @@ pub async fn tokens(
     params(("id" = String, Path, description = "The token's id, from the list")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody),
-        (status = 403, description = "A machine token, which is no person", body = ErrorBody),
-        (status = 404, description = "No live token of theirs has this id", body = ErrorBody),
-        (status = 500, description = "The database failed", body = ErrorBody),
+        (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 403, description = "A machine token, which is no person", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 404, description = "No live token of theirs has this id", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn revoke_token(

@@ -249,8 +249,17 @@ async fn malformed_json_is_a_400_that_says_so() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "an RFC 9457 problem document"
+    );
     let reply: Value = response.json().await.unwrap();
     assert_eq!(reply["code"], "bad_request", "{reply}");
+    assert_eq!(reply["status"], 400, "{reply}");
+    assert_eq!(reply["title"], "Bad Request", "{reply}");
+    assert_eq!(reply["type"], "about:blank", "{reply}");
+    assert_eq!(reply["detail"], reply["error"], "{reply}");
     assert!(
         reply["error"]
             .as_str()

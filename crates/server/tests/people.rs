@@ -391,9 +391,57 @@ async fn a_product_owner_reads_everything_and_changes_nothing(backend: BackendKi
     .await;
 }
 
+async fn an_application_goes_only_to_someone_of_the_workspace(backend: BackendKind) {
+    let app = spawn_app_on(backend).await;
+    let password = person(&app, ROOT, Role::Admin).await;
+    person(&app, BOB, Role::Developer).await;
+    let token = app.session(ROOT, &password).await;
+    let mut root = Local::of(1, ROOT);
+    let reply = refused(
+        &app,
+        &token,
+        &root.run(create_for(1, 1, "eve@example.com")),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rule_broken",
+        Some("unknown_owner"),
+    )
+    .await;
+    assert!(reply["error"].as_str().unwrap().contains("eve@example.com"));
+    let mut root = Local::of(1, ROOT);
+    pushed(&app, &token, &root.run(create_for(1, 1, BOB))).await;
+    let storage = Storage::open(&app.database).await.unwrap();
+    storage.disable_person(BOB).await.unwrap();
+    refused(
+        &app,
+        &token,
+        &root.run(create_for(2, 2, BOB)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rule_broken",
+        Some("unknown_owner"),
+    )
+    .await;
+    let mut root = Local::of(3, ROOT);
+    root.learn(&app_events(&app).await);
+    let handed = root.run(Action::ChangeOwner {
+        app_id: app_id(1),
+        owner: Owner::parse(ROOT).unwrap(),
+    });
+    pushed(&app, &token, &handed).await;
+}
+
+/// The tenant's log as the server holds it.
+async fn app_events(app: &TestApp) -> Vec<Envelope> {
+    app.pull_all(ALPHA)
+        .await
+        .iter()
+        .map(|e| portal_sync::codec::decode(&e.to_string()).unwrap())
+        .collect()
+}
+
 async fn an_admin_changes_any_application(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let password = person(&app, ROOT, Role::Admin).await;
+    person(&app, ADA, Role::Developer).await;
     let token = app.session(ROOT, &password).await;
     let mut root = Local::of(1, ROOT);
     pushed(&app, &token, &root.run(create_for(1, 1, ADA))).await;
@@ -541,6 +589,7 @@ support::on_both_backends!(
     a_developer_changes_only_their_own_applications,
     a_product_owner_reads_everything_and_changes_nothing,
     an_admin_changes_any_application,
+    an_application_goes_only_to_someone_of_the_workspace,
     a_person_writes_no_process_event_unless_the_server_allows_devices_to,
     personal_tokens_are_shown_once_work_and_can_be_revoked,
     the_tenant_lists_its_active_people_and_keeps_no_secret_in_clear,

@@ -114,8 +114,11 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// The body of every error answer: `{"code": "...", "error": "..."}`.
-/// A body from a server older than the codes has no `code`.
+/// The body of every error answer: a problem document (RFC 9457,
+/// `application/problem+json`) with a stable `code` programs match on.
+/// `error` repeats `detail` for clients that read the body before it was a
+/// problem document; a body from a server older than the codes has no
+/// `code`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Problem))]
 pub struct ErrorBody {
@@ -129,6 +132,49 @@ pub struct ErrorBody {
     /// `not_decided` for events no command gives).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// RFC 9457's problem type: `about:blank`, the HTTP status says it.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// RFC 9457: the status's phrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// RFC 9457: the HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// RFC 9457: this occurrence, for people (the same sentence as `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The media type of every error answer.
+pub const PROBLEM_TYPE: &str = "application/problem+json";
+
+impl ErrorBody {
+    /// A problem document for `status` (its number and phrase).
+    pub fn new(status: u16, title: &str, code: ErrorCode, error: String) -> Self {
+        ErrorBody {
+            code,
+            detail: Some(error.clone()),
+            error,
+            rule: None,
+            kind: Some("about:blank".to_owned()),
+            title: Some(title.to_owned()),
+            status: Some(status),
+        }
+    }
+
+    /// A body with only a code and a sentence, as older servers sent.
+    pub fn bare(code: ErrorCode, error: impl Into<String>) -> Self {
+        ErrorBody {
+            code,
+            error: error.into(),
+            rule: None,
+            kind: None,
+            title: None,
+            status: None,
+            detail: None,
+        }
+    }
 }
 
 fn unknown() -> ErrorCode {

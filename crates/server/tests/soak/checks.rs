@@ -29,7 +29,25 @@ pub async fn settle_all(devices: &mut [Client]) {
             return;
         }
     }
-    panic!("the devices did not settle once all were online");
+    let pending: Vec<(String, usize)> = devices
+        .iter()
+        .map(|d| (d.name.clone(), d.pending()))
+        .collect();
+    let stuck: Vec<String> = devices
+        .iter()
+        .flat_map(|d| d.pending_events())
+        .map(|e| {
+            format!(
+                "{} v{} by {}: {:?}",
+                e.stream_id,
+                e.stream_version,
+                e.actor,
+                e.event.event_type()
+            )
+        })
+        .take(10)
+        .collect();
+    panic!("the devices did not settle once all were online: pending {pending:?}; {stuck:#?}");
 }
 
 /// Nothing lost, nothing twice: every device's log is the server's, and

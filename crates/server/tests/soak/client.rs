@@ -40,6 +40,8 @@ pub struct Client {
     /// Ids of new applications and credentials (the device makes event ids).
     ids: SeededIds,
     remote: SoakRemote,
+    /// Who applications are handed over to.
+    owners: Vec<String>,
 }
 
 impl Client {
@@ -60,7 +62,14 @@ impl Client {
             rng: ChaCha8Rng::seed_from_u64(seed),
             ids,
             remote,
+            owners: (0..5).map(|i| format!("owner-{i}")).collect(),
         }
+    }
+
+    /// Hands applications over to `owners` only (the workspace's people).
+    #[allow(dead_code)] // The soak's devices hand over to anyone.
+    pub fn handing_over_to(self, owners: Vec<String>) -> Self {
+        Client { owners, ..self }
     }
 
     /// One edit a person might make, decided against what this device
@@ -133,7 +142,8 @@ impl Client {
             },
             83..=95 => Action::ChangeOwner {
                 app_id,
-                owner: Owner::parse(&format!("owner-{}", self.rng.random_range(0..5))).ok()?,
+                owner: Owner::parse(&self.owners[self.rng.random_range(0..self.owners.len())])
+                    .ok()?,
             },
             _ => Action::DeleteApplication { app_id },
         })
@@ -156,5 +166,18 @@ impl Client {
 
     pub fn pending(&self) -> usize {
         self.device.pending_count()
+    }
+
+    /// The events that wait to be sent, in local order.
+    pub fn pending_events(&self) -> Vec<portal_domain::Envelope> {
+        let sync = self.device.sync_states();
+        let machine = self.device.machine();
+        machine
+            .log()
+            .iter()
+            .zip(sync.iter())
+            .filter(|(_, s)| **s == portal_store::SyncState::Pending)
+            .map(|(e, _)| e.clone())
+            .collect()
     }
 }

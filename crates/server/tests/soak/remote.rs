@@ -34,6 +34,17 @@ impl SoakRemote {
         }
     }
 
+    /// The same server, reached with another token.
+    pub fn with_token(&self, token: &str) -> SoakRemote {
+        let mut other = self.clone();
+        match &mut other {
+            SoakRemote::Http { token: t, .. } | SoakRemote::InProcess { token: t, .. } => {
+                *t = token.to_owned()
+            }
+        }
+        other
+    }
+
     /// `GET path` (under the server's root): the status and the body.
     pub async fn get(&self, path: &str) -> Result<(u16, String), String> {
         self.call("GET", path, None).await
