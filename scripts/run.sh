@@ -14,5 +14,10 @@ source scripts/env.sh
 port="${1:-8080}"
 trunk build --release --skip-version-check
 cargo build --release --locked -p portal-server
-echo "Portal Ledger: http://127.0.0.1:$port"
-exec target/release/portal-server --listen "127.0.0.1:$port" --dist dist
+# The first run makes the local tenant's admin and prints how to sign in;
+# later runs print it again.
+target/release/portal-server users first-admin --tenant local --email admin@localhost
+echo "Portal Ledger: http://127.0.0.1:$port (sign in on its Settings page)"
+# The devices still run the process managers (credential expiry, surveys)
+# until the server runs them: let people's devices write their events.
+exec target/release/portal-server --listen "127.0.0.1:$port" --dist dist --device-processes

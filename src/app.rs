@@ -16,7 +16,11 @@ const TICK_MS: u32 = 30_000;
 #[component]
 pub fn App() -> impl IntoView {
     let ledger = Ledger::provide(lazy::read_legacy);
-    SyncAgent::provide(ledger, lazy::run_round);
+    let sync = SyncAgent::provide(ledger, lazy::run_round);
+    // A person signed in on this device signs their commands as themselves.
+    if let Some(person) = sync.settings.get_untracked().person {
+        ledger.actor.set(person.email);
+    }
     Effect::new(move |_| {
         if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
             leptos::task::spawn_local(async move { ledger.tick().await });
@@ -73,11 +77,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Who commands are issued as, kept on this device.
+/// Who commands are issued as: the person signed in, or, on a device
+/// syncing with a machine token, a name kept on this device.
 #[component]
 fn Identity() -> impl IntoView {
     let ledger = crate::ledger::use_ledger();
-    view! {
+    let sync = crate::sync::use_sync();
+    let acting_as = move || {
+        view! {
         <label class="identity">
             "Acting as "
             <input
@@ -91,6 +98,18 @@ fn Identity() -> impl IntoView {
                 }
             />
         </label>
+        }
+    };
+    move || match sync.settings.get().person {
+        Some(person) => view! {
+            <p class="identity" aria-label="Signed in">
+                <strong>{person.name.clone()}</strong>
+                " · "
+                {person.role.label()}
+            </p>
+        }
+        .into_any(),
+        None => acting_as().into_any(),
     }
 }
 

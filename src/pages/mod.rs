@@ -1,5 +1,6 @@
 //! One module per page, each a projection of the log at the slider.
 
+pub mod account;
 pub mod analytics;
 pub mod application;
 pub mod applications;

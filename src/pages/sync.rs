@@ -1,5 +1,5 @@
 //! Sync, as the user sees it: the status in the header, the settings page
-//! (server and token), and the conflicts list (what the server or another
+//! (who is signed in, server and token), and the conflicts list (what the server or another
 //! device's changes refused, with why).
 
 use crate::dates;
@@ -61,12 +61,15 @@ pub fn SettingsPage() -> impl IntoView {
     let current = sync.settings.get_untracked();
     let server = RwSignal::new(current.server.clone());
     let token = RwSignal::new(current.token.clone());
+    // Signing in or out changes the token: the field follows.
+    Effect::new(move |_| token.set(sync.settings.get().token));
     let enabled = RwSignal::new(current.enabled);
     let message = RwSignal::new(None::<Result<String, String>>);
     let draft = move || Settings {
         server: server.get(),
         token: token.get(),
         enabled: enabled.get(),
+        person: sync.settings.get().person,
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -82,6 +85,7 @@ pub fn SettingsPage() -> impl IntoView {
         ));
     };
     view! {
+        <crate::pages::account::Account />
         <section aria-labelledby="settings-title">
             <h2 id="settings-title">"Sync settings"</h2>
             <p>
@@ -99,16 +103,18 @@ pub fn SettingsPage() -> impl IntoView {
                         on:input=move |ev| server.set(event_target_value(&ev))
                     />
                 </label>
-                <label>
-                    "Access token"
-                    <input
-                        type="password"
-                        aria-label="Access token"
-                        autocomplete="off"
-                        prop:value=move || token.get()
-                        on:input=move |ev| token.set(event_target_value(&ev))
-                    />
-                </label>
+                <Show when=move || sync.settings.get().person.is_none()>
+                    <label>
+                        "Access token"
+                        <input
+                            type="password"
+                            aria-label="Access token"
+                            autocomplete="off"
+                            prop:value=move || token.get()
+                            on:input=move |ev| token.set(event_target_value(&ev))
+                        />
+                    </label>
+                </Show>
                 <label class="check">
                     <input
                         type="checkbox"

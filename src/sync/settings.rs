@@ -1,6 +1,7 @@
 //! Where to sync and with which token: small preferences in localStorage,
 //! never in the event log.
 
+use portal_domain::Role;
 use portal_store::prefs;
 
 /// The token `portal-server` accepts when none is configured, for trying
@@ -11,15 +12,33 @@ pub const LOCAL_TOKEN: &str = "local-dev-token";
 pub struct Settings {
     /// The server's base URL; empty means the server that served the app.
     pub server: String,
+    /// A person's session token once signed in; otherwise a machine token.
     pub token: String,
     /// Whether this device syncs at all.
     pub enabled: bool,
+    /// Who signed in on this device, if anyone did.
+    pub person: Option<SignedIn>,
 }
+
+/// The person a session token acts as, as the server said at sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Who they are in the log: the actor of their commands.
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+const PERSON_KEYS: [&str; 3] = ["sync.person.email", "sync.person.name", "sync.person.role"];
 
 impl Settings {
     pub fn load() -> Self {
         let token: String = prefs::get("sync.token");
         let paused: String = prefs::get("sync.paused");
+        let [email, name, role] = PERSON_KEYS.map(prefs::get);
+        let person = Role::parse(&role)
+            .filter(|_| !email.is_empty())
+            .map(|role| SignedIn { email, name, role });
         Settings {
             server: prefs::get("sync.server"),
             token: if token.is_empty() {
@@ -28,13 +47,43 @@ impl Settings {
                 token
             },
             enabled: paused != "yes",
+            person,
         }
     }
 
     pub fn save(&self) -> Result<(), String> {
         prefs::set("sync.server", self.server.trim())?;
         prefs::set("sync.token", self.token.trim())?;
-        prefs::set("sync.paused", if self.enabled { "" } else { "yes" })
+        prefs::set("sync.paused", if self.enabled { "" } else { "yes" })?;
+        let person = self.person.as_ref();
+        let values = [
+            person.map_or("", |p| p.email.as_str()),
+            person.map_or("", |p| p.name.as_str()),
+            person.map_or("", |p| p.role.as_str()),
+        ];
+        for (key, value) in PERSON_KEYS.into_iter().zip(values) {
+            prefs::set(key, value)?;
+        }
+        Ok(())
+    }
+
+    /// These settings with `person` signed in with `token`.
+    pub fn signed_in(&self, token: String, person: SignedIn) -> Self {
+        Settings {
+            token,
+            person: Some(person),
+            ..self.clone()
+        }
+    }
+
+    /// These settings with nobody signed in: back to the machine token
+    /// this device had before (or the local one).
+    pub fn signed_out(&self) -> Self {
+        Settings {
+            token: LOCAL_TOKEN.to_owned(),
+            person: None,
+            ..self.clone()
+        }
     }
 
     /// The API's base, `…/api/v1`.

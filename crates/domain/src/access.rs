@@ -69,7 +69,7 @@ pub enum Forbidden {
     ProcessOnly { command: &'static str },
     #[error("A product owner reads the portal but changes no application.")]
     ReadOnly { command: &'static str },
-    #[error("This application is not yours any more: it belongs to {owner}. Only its owner or an admin can change it.")]
+    #[error("This application is not yours: it belongs to {owner}, and only its owner or an admin can change it.")]
     NotOwner { app_id: AppId, owner: Owner },
     #[error("A developer creates applications for themselves, not for {owner}.")]
     CreateForOther { owner: Owner },

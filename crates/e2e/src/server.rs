@@ -4,10 +4,11 @@
 
 use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
-use portal_domain::Envelope;
+use portal_domain::{Envelope, Role};
 use portal_server::auth::Tokens;
 use portal_server::limits::Limits;
-use portal_server::storage::{Database, Storage};
+use portal_server::people::hash_password;
+use portal_server::storage::{Database, NewPerson, Storage};
 use portal_server::{router, ServerState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,11 +67,13 @@ impl Served {
         let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
             .await
             .expect("SQLite opens");
+        // The app's devices still write the process managers' events.
         let state = ServerState::new(
             storage,
             Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list"),
             Limits::per_second(200),
-        );
+        )
+        .with_device_processes(true);
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
         let mut app = router(state, Some(self.dist.clone()), &[origin]);
         if self.json_only {
@@ -90,6 +93,24 @@ impl Served {
                 .await;
         });
         self.running = Some((stop, task));
+    }
+
+    /// Adds a person to the tenant the app syncs with (`local`), as
+    /// `portal-server users add` would.
+    pub async fn add_person(&self, email: &str, name: &str, role: Role, password: &str) {
+        let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
+            .await
+            .expect("SQLite opens");
+        storage
+            .add_person(&NewPerson {
+                tenant: "local",
+                email,
+                display_name: name,
+                role,
+                password_hash: &hash_password(password).expect("a long enough password"),
+            })
+            .await
+            .expect("the person is added");
     }
 
     /// Stops answering, as if the network were gone.
@@ -125,6 +146,36 @@ impl Served {
             assert!(response.status().is_success(), "the history is taken");
         }
         log.len() as u64
+    }
+
+    /// The tenant's whole log, as the server holds it.
+    pub async fn pull_all(&self) -> Vec<Envelope> {
+        let client = reqwest::Client::new();
+        let mut events = Vec::new();
+        loop {
+            let page: serde_json::Value = client
+                .get(format!(
+                    "{}/api/v1/pull?after={}&limit=1000",
+                    self.base,
+                    events.len()
+                ))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("the server answers")
+                .json()
+                .await
+                .expect("a JSON page");
+            let batch = page["events"].as_array().expect("events").clone();
+            events.extend(
+                batch
+                    .iter()
+                    .map(|e| portal_sync::codec::decode(&e.to_string()).expect("a readable event")),
+            );
+            if !page["more"].as_bool().unwrap_or(false) {
+                return events;
+            }
+        }
     }
 
     /// Answers again with the app in `dist` (another release), on the same

@@ -3,6 +3,7 @@
 //! reaches the other; a change made while out of touch that no longer
 //! holds is shown as a conflict, with why, and applied nowhere.
 
+use portal_domain::Role;
 use portal_e2e::browser::Browser;
 use portal_e2e::server::{serve, serve_json_only};
 use portal_e2e::workspace;
@@ -114,6 +115,82 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
         .expect("the application loads");
     carol.until_text("deleted ·").await;
     assert!(!carol.page_text().await.contains("Conflicts ("));
+}
+
+/// Two people on two browser profiles sign in on the Settings page and the
+/// header names them. Ada's application is hers: Bob's change to it, made
+/// in the app, is refused by the server as not his, shown in his
+/// Conflicts with that reason, and not on the server. Signing out puts the
+/// device back on its machine token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_sign_in_and_a_change_to_someone_elses_application_is_refused() {
+    let served = serve(workspace().join("dist")).await;
+    for (email, name) in [("ada@example.com", "Ada"), ("bob@example.com", "Bob")] {
+        let password = format!("{name}'s long password");
+        served
+            .add_person(email, name, Role::Developer, &password)
+            .await;
+    }
+    let artifacts = workspace().join("target/e2e-artifacts/people");
+    let (ada_dir, bob_dir) = (artifacts.join("ada"), artifacts.join("bob"));
+    let (ada, bob) = tokio::join!(Browser::start(&ada_dir), Browser::start(&bob_dir));
+    for (b, email, name) in [
+        (&ada, "ada@example.com", "Ada"),
+        (&bob, "bob@example.com", "Bob"),
+    ] {
+        b.client.goto(&served.base).await.expect("the app loads");
+        b.text_of(".log-ready").await;
+        b.click("Settings").await;
+        b.fill("Email", email).await;
+        b.fill("Password", "not the password").await;
+        b.click("Sign in").await;
+        b.until_text("The email or the password is not right.")
+            .await;
+        b.fill("Password", &format!("{name}'s long password")).await;
+        b.click("Sign in").await;
+        b.until_text(&format!("Signed in as {name}.")).await;
+        let header = b.text_of("header .identity").await;
+        assert!(
+            header.contains(name) && header.contains("Developer"),
+            "{header}"
+        );
+        assert!(!b.page_text().await.contains("Acting as"));
+    }
+    ada.screenshot("signed-in").await;
+
+    ada.click("Applications").await;
+    ada.create_application("Checkout", "ada@example.com").await;
+    sent_everything(&ada).await;
+    bob.client
+        .goto(&format!("{}/applications", served.base))
+        .await
+        .expect("the list loads");
+    bob.click("Checkout").await;
+    bob.fill("API product to add", "maps").await;
+    bob.click("Add product").await;
+    bob.until_text("Conflicts (2)").await;
+    bob.click("Conflicts (2)").await;
+    let conflicts = bob.text_of("table.conflicts").await;
+    assert!(conflicts.contains("not yours"), "{conflicts}");
+    assert!(conflicts.contains("ada@example.com"), "{conflicts}");
+    bob.screenshot("not-yours").await;
+    sent_everything(&bob).await;
+    let on_server = served.pull_all().await;
+    assert!(
+        on_server
+            .iter()
+            .all(|e| e.actor.as_str() == "ada@example.com"),
+        "only Ada's own events are stored"
+    );
+    assert!(!on_server
+        .iter()
+        .any(|e| e.event_type().name() == "ADD_API_PRODUCT_TO_APPLICATION"));
+
+    bob.click("Settings").await;
+    bob.click("Sign out").await;
+    bob.until_text("Signed out.").await;
+    bob.control("Acting as").await;
+    bob.control("Sign in").await;
 }
 
 /// A server from before binary pull pages answers every pull in JSON: a
