@@ -104,3 +104,25 @@ fn a_token_may_carry_an_expiry() {
     let bad = Tokens::parse("abcdefgh=team@next tuesday").unwrap_err();
     assert!(bad.contains("RFC 3339"), "{bad}");
 }
+
+#[test]
+fn devices_write_the_processes_events_only_when_told_and_sessions_last_12_hours() {
+    let default = Config::from_args(args(&[]), env(&[])).unwrap();
+    assert!(!default.device_processes, "off by default");
+    assert_eq!(default.session, chrono::Duration::hours(12));
+    let flag = Config::from_args(args(&["--device-processes"]), env(&[])).unwrap();
+    assert!(flag.device_processes);
+    let from_env = Config::from_args(
+        args(&["--session-hours", "2"]),
+        env(&[("PORTAL_DEVICE_PROCESSES", "on")]),
+    )
+    .unwrap();
+    assert!(from_env.device_processes);
+    assert_eq!(from_env.session, chrono::Duration::hours(2));
+    let off = Config::from_args(args(&[]), env(&[("PORTAL_DEVICE_PROCESSES", "no")])).unwrap();
+    assert!(!off.device_processes);
+    let hours = Config::from_args(args(&["--session-hours", "0"]), env(&[]))
+        .err()
+        .unwrap();
+    assert!(hours.contains("1 to 720"), "{hours}");
+}
