@@ -76,8 +76,8 @@ impl Settings {
         }
     }
 
-    /// These settings with nobody signed in: back to the machine token
-    /// this device had before (or the local one).
+    /// These settings with nobody signed in: back to the local machine
+    /// token (`LOCAL_TOKEN`), which Settings can change.
     pub fn signed_out(&self) -> Self {
         Settings {
             token: LOCAL_TOKEN.to_owned(),
