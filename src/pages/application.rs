@@ -132,7 +132,23 @@ pub fn ApplicationPage() -> impl IntoView {
     // application appears, goes or is deleted, or the slider leaves the
     // head; each section follows its own part of `shown`, so a command
     // redraws the section it changed and nothing else.
-    let frame = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.deleted)));
+    let frame =
+        Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| (s.deleted, s.owner.clone()))));
+    let sync = crate::sync::use_sync();
+    // Why the signed-in person may not change it, if they may not: the
+    // domain's rule (`access::may_change`), the one the server applies.
+    let refused = move |id: AppId, owner: &str| {
+        let person = sync.settings.get().person?;
+        let actor = portal_domain::Actor::parse(&person.email).ok()?;
+        let owner = portal_domain::Owner::parse(owner).ok()?;
+        let who = portal_domain::Person {
+            actor: &actor,
+            role: person.role,
+        };
+        portal_domain::may_change(who, id, &owner)
+            .err()
+            .map(|why| why.to_string())
+    };
     let at_head = Memo::new(move |_| ledger.is_live());
     let error = RwSignal::new(None::<String>);
     let drafts = Drafts::default();
@@ -142,7 +158,7 @@ pub fn ApplicationPage() -> impl IntoView {
                 return view! { <p role="alert">"This address does not name an application."</p> }
                     .into_any();
             };
-            let Some(deleted) = frame.get() else {
+            let Some((deleted, owner)) = frame.get() else {
                 return view! {
                     <p role="alert">"There is no such application at this point of the log."</p>
                 }
@@ -151,7 +167,8 @@ pub fn ApplicationPage() -> impl IntoView {
             let Some(first) = shown.get_untracked() else {
                 return ().into_any();
             };
-            let live = at_head.get() && !deleted;
+            let read_only = refused(id, &owner);
+            let live = at_head.get() && !deleted && read_only.is_none();
             let name = part(shown, first.name.clone(), |s| s.name.clone());
             let plan = part(shown, first.plan, |s| s.plan);
             let created_at = first.created_at;
@@ -168,6 +185,9 @@ pub fn ApplicationPage() -> impl IntoView {
                             )
                         }}
                     </p>
+                    {read_only
+                        .filter(|_| !deleted)
+                        .map(|why| view! { <p class="read-only" role="note">{format!("Read-only. {why}")}</p> })}
                     <Show when=move || error.with(Option::is_some)>
                         <p role="alert" class="refused">{move || error.get().unwrap_or_default()}</p>
                     </Show>

@@ -60,6 +60,19 @@ pub fn ApplicationsPage() -> impl IntoView {
     // The form's module is fetched the first time it is unfolded (ADR 20);
     // once there, it stays, so folding keeps what was typed or shown.
     let create_opened = RwSignal::new(false);
+    let sync = crate::sync::use_sync();
+    // The domain's rule (`access::may_create`), the one the server applies.
+    let may_create = move || {
+        sync.settings.get().person.is_none_or(|p| {
+            let Ok(actor) = portal_domain::Actor::parse(&p.email) else {
+                return false;
+            };
+            portal_domain::may_create(portal_domain::Person {
+                actor: &actor,
+                role: p.role,
+            })
+        })
+    };
     // The head's order of names serves every position of the slider; it is
     // taken again only when an application has been created since.
     let order: StoredValue<Rc<NameOrder>, LocalStorage> = StoredValue::new_local(Rc::default());
@@ -158,12 +171,17 @@ pub fn ApplicationsPage() -> impl IntoView {
     view! {
         <section aria-labelledby="apps-heading">
             <h2 id="apps-heading">"Applications"</h2>
-            <details class="create" on:toggle=move |_| create_opened.set(true)>
-                <summary>"Create an application"</summary>
-                <Show when=move || create_opened.get()>
-                    {lazy::on_demand(lazy::new_application_form, "form")}
-                </Show>
-            </details>
+            <Show
+                when=move || may_create()
+                fallback=|| view! { <p class="read-only" role="note">"Read-only: a product owner reads the portal and creates no application."</p> }
+            >
+                <details class="create" on:toggle=move |_| create_opened.set(true)>
+                    <summary>"Create an application"</summary>
+                    <Show when=move || create_opened.get()>
+                        {lazy::on_demand(lazy::new_application_form, "form")}
+                    </Show>
+                </details>
+            </Show>
             <div class="filters" role="search" aria-label="Filter applications">
                 <label>
                     "Search "

@@ -106,6 +106,28 @@ fn is(actor: &Actor, owner: &Owner) -> bool {
     actor.as_str() == owner.as_str()
 }
 
+/// Whether `person` may change application `app_id`, owned by `owner`, in
+/// any way a person can (what `may` says of every such command): the
+/// page asks it once to show the controls or say why there are none.
+pub fn may_change(person: Person<'_>, app_id: AppId, owner: &Owner) -> Result<(), Forbidden> {
+    match person.role {
+        Role::Admin => Ok(()),
+        Role::ProductOwner => Err(Forbidden::ReadOnly {
+            command: "ChangeApplication",
+        }),
+        Role::Developer if is(person.actor, owner) => Ok(()),
+        Role::Developer => Err(Forbidden::NotOwner {
+            app_id,
+            owner: owner.clone(),
+        }),
+    }
+}
+
+/// Whether `person` may create applications at all.
+pub fn may_create(person: Person<'_>) -> bool {
+    person.role != Role::ProductOwner
+}
+
 /// Whether `person` may issue `command` against `state`, the state of the
 /// command's stream that `decide` will see. A command on a stream that does
 /// not exist is left to `decide`, which says so.
@@ -144,13 +166,8 @@ pub fn may(
                 })
             }
             (Action::CreateApplication { .. }, _) => Ok(()),
-            (_, StreamState::App(AppState::Active(app) | AppState::Deleted(app)))
-                if !is(person.actor, &app.record.owner) =>
-            {
-                Err(Forbidden::NotOwner {
-                    app_id: app.id(),
-                    owner: app.record.owner.clone(),
-                })
+            (_, StreamState::App(AppState::Active(app) | AppState::Deleted(app))) => {
+                may_change(person, app.id(), &app.record.owner)
             }
             _ => Ok(()),
         },

@@ -324,3 +324,27 @@ fn a_new_owner_is_one_of_the_workspace_s_people() {
     assert!(owner_known(&scenario.command(create(2, Plan::Free)), |_| false).is_err());
     assert!(owner_known(&scenario.command(add(1, "Maps")), |_| false).is_ok());
 }
+
+#[test]
+fn the_page_asks_once_what_may_says_of_every_change() {
+    let scenario = adas_application();
+    let app = scenario.portal.app(app(1)).unwrap();
+    for (who, role) in [
+        ("ada@example.com", Role::Developer),
+        ("bob@example.com", Role::Developer),
+        ("pat@example.com", Role::ProductOwner),
+        ("root@example.com", Role::Admin),
+    ] {
+        let actor = actor(who);
+        let person = Person {
+            actor: &actor,
+            role,
+        };
+        let once = may_change(person, app.id(), &app.record.owner);
+        for action in application_commands() {
+            let each = check(&scenario, who, role, action);
+            assert_eq!(each.is_ok(), once.is_ok(), "{who}");
+        }
+        assert_eq!(may_create(person), role != Role::ProductOwner);
+    }
+}

@@ -210,6 +210,17 @@ impl Browser {
         .await
     }
 
+    /// Whether a visible control named `name` is on the page now.
+    pub async fn shows_control(&self, name: &str) -> bool {
+        let found = self.client.find_all(Locator::XPath(&named(name))).await;
+        for element in found.unwrap_or_default() {
+            if element.is_displayed().await.unwrap_or(false) {
+                return true;
+            }
+        }
+        false
+    }
+
     pub async fn click(&self, name: &str) {
         self.control(name)
             .await

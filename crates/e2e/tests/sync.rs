@@ -117,27 +117,37 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     assert!(!carol.page_text().await.contains("Conflicts ("));
 }
 
-/// Two people on two browser profiles sign in on the Settings page and the
-/// header names them. Ada's application is hers: Bob's change to it, made
-/// in the app, is refused by the server as not his, shown in his
-/// Conflicts with that reason, and not on the server. Signing out puts the
-/// device back on its machine token.
+/// People on three browser profiles sign in on the Settings page, and the
+/// header names them. Ada's application is hers: Bob sees it without the
+/// controls to change it. Ada changes it offline while an admin hands it
+/// over to Bob; back online, her change is refused by the server as not
+/// hers any more, shown in her Conflicts with why, and not on the server,
+/// while Bob can now change it. Signing out puts a device back on its
+/// machine token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn people_sign_in_and_a_change_to_someone_elses_application_is_refused() {
+async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_refused() {
     let served = serve(workspace().join("dist")).await;
-    for (email, name) in [("ada@example.com", "Ada"), ("bob@example.com", "Bob")] {
+    let people = [
+        ("ada@example.com", "Ada", Role::Developer),
+        ("bob@example.com", "Bob", Role::Developer),
+        ("root@example.com", "Root", Role::Admin),
+    ];
+    for (email, name, role) in people {
         let password = format!("{name}'s long password");
-        served
-            .add_person(email, name, Role::Developer, &password)
-            .await;
+        served.add_person(email, name, role, &password).await;
     }
     let artifacts = workspace().join("target/e2e-artifacts/people");
-    let (ada_dir, bob_dir) = (artifacts.join("ada"), artifacts.join("bob"));
-    let (ada, bob) = tokio::join!(Browser::start(&ada_dir), Browser::start(&bob_dir));
-    for (b, email, name) in [
-        (&ada, "ada@example.com", "Ada"),
-        (&bob, "bob@example.com", "Bob"),
-    ] {
+    let dirs = [
+        artifacts.join("ada"),
+        artifacts.join("bob"),
+        artifacts.join("root"),
+    ];
+    let (ada, bob, root) = tokio::join!(
+        Browser::start(&dirs[0]),
+        Browser::start(&dirs[1]),
+        Browser::start(&dirs[2])
+    );
+    for (b, (email, name, role)) in [&ada, &bob, &root].into_iter().zip(people) {
         b.client.goto(&served.base).await.expect("the app loads");
         b.text_of(".log-ready").await;
         b.click("Settings").await;
@@ -151,7 +161,7 @@ async fn people_sign_in_and_a_change_to_someone_elses_application_is_refused() {
         b.until_text(&format!("Signed in as {name}.")).await;
         let header = b.text_of("header .identity").await;
         assert!(
-            header.contains(name) && header.contains("Developer"),
+            header.contains(name) && header.contains(role.label()),
             "{header}"
         );
         assert!(!b.page_text().await.contains("Acting as"));
@@ -161,30 +171,64 @@ async fn people_sign_in_and_a_change_to_someone_elses_application_is_refused() {
     ada.click("Applications").await;
     ada.create_application("Checkout", "ada@example.com").await;
     sent_everything(&ada).await;
-    bob.client
-        .goto(&format!("{}/applications", served.base))
+    ada.click("Checkout").await;
+    ada.control("API product to add").await;
+    let checkout = ada.client.current_url().await.expect("a URL").to_string();
+    for b in [&bob, &root] {
+        b.client
+            .goto(&format!("{}/applications", served.base))
+            .await
+            .expect("the list loads");
+        b.click("Checkout").await;
+    }
+    // Bob may not change it, and is not offered to.
+    bob.until_text("Read-only.").await;
+    assert!(bob.page_text().await.contains("belongs to ada@example.com"));
+    assert!(!bob.shows_control("Add product").await);
+    assert!(!bob.shows_control("Delete application…").await);
+    bob.screenshot("read-only").await;
+
+    // Ada, out of touch, adds a product; meanwhile the admin hands the
+    // application over to Bob.
+    set_sync(&ada, false).await;
+    ada.client
+        .goto(&checkout)
         .await
-        .expect("the list loads");
-    bob.click("Checkout").await;
-    bob.fill("API product to add", "maps").await;
-    bob.click("Add product").await;
-    bob.until_text("Conflicts (2)").await;
-    bob.click("Conflicts (2)").await;
-    let conflicts = bob.text_of("table.conflicts").await;
+        .expect("the application loads");
+    ada.fill("API product to add", "maps").await;
+    ada.click("Add product").await;
+    ada.control("Remove maps").await;
+    root.fill("New owner", "bob@example.com").await;
+    root.click("Change owner").await;
+    root.until_text("bob@example.com").await;
+    sent_everything(&root).await;
+
+    // Back in touch: Ada's change is hers no more.
+    set_sync(&ada, true).await;
+    ada.until_text("Conflicts (2)").await;
+    ada.click("Conflicts (2)").await;
+    let conflicts = ada.text_of("table.conflicts").await;
     assert!(conflicts.contains("not yours"), "{conflicts}");
-    assert!(conflicts.contains("ada@example.com"), "{conflicts}");
-    bob.screenshot("not-yours").await;
-    sent_everything(&bob).await;
+    assert!(conflicts.contains("bob@example.com"), "{conflicts}");
+    ada.screenshot("not-yours").await;
+    sent_everything(&ada).await;
     let on_server = served.pull_all().await;
     assert!(
-        on_server
+        !on_server
             .iter()
-            .all(|e| e.actor.as_str() == "ada@example.com"),
-        "only Ada's own events are stored"
+            .any(|e| e.event_type().name() == "ADD_API_PRODUCT_TO_APPLICATION"),
+        "nothing of Ada's refused change is stored"
     );
-    assert!(!on_server
-        .iter()
-        .any(|e| e.event_type().name() == "ADD_API_PRODUCT_TO_APPLICATION"));
+
+    // Bob now may: the controls are there.
+    bob.client
+        .goto(&checkout)
+        .await
+        .expect("the application loads");
+    bob.fill("API product to add", "search").await;
+    bob.click("Add product").await;
+    bob.control("Remove search").await;
+    sent_everything(&bob).await;
 
     bob.click("Settings").await;
     bob.click("Sign out").await;
