@@ -3,6 +3,7 @@
 //! person's commands are signed with their email, which the server checks.
 
 use crate::ledger::{saved_actor, use_ledger};
+use crate::sync::people::field;
 use crate::sync::settings::{Settings, SignedIn};
 use crate::sync::use_sync;
 use gloo_net::http::Request;
@@ -10,16 +11,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_client::{json, CallError};
 use portal_domain::Role;
-use wasm_bindgen::JsValue;
-
-/// A field of a JSON object the browser parsed, as text.
-fn field(object: &JsValue, path: &[&str]) -> String {
-    let mut value = object.clone();
-    for key in path {
-        value = js_sys::Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::NULL);
-    }
-    value.as_string().unwrap_or_default()
-}
 
 /// Why signing in did not work, for the person trying.
 fn worded(error: CallError) -> String {

@@ -388,6 +388,16 @@ fn OwnerAndPlan(
     let ledger = use_ledger();
     let new_owner = drafts.new_owner;
     let typed = move || new_owner.get().unwrap_or_else(|| owner.get());
+    // Signed in, the new owner is picked from the workspace's people (the
+    // server refuses anyone else); otherwise, or offline, typed.
+    let people = RwSignal::new(None::<Vec<crate::sync::people::Colleague>>);
+    if live {
+        let settings = crate::sync::use_sync().settings.get_untracked();
+        leptos::task::spawn_local(async move {
+            let listed = crate::sync::people::colleagues(&settings).await;
+            people.try_set(listed);
+        });
+    }
     let owner_error = move || {
         new_owner
             .get()
@@ -420,12 +430,33 @@ fn OwnerAndPlan(
                 <form on:submit=change_owner aria-label="Change owner">
                     <label>
                         "New owner "
-                        <input
-                            type="text"
-                            aria-label="New owner"
-                            prop:value=typed
-                            on:input=move |ev| new_owner.set(Some(event_target_value(&ev)))
-                        />
+                        {move || match people.get() {
+                            Some(list) => view! {
+                                <select
+                                    aria-label="New owner"
+                                    prop:value=typed
+                                    on:change=move |ev| new_owner.set(Some(event_target_value(&ev)))
+                                >
+                                    {list
+                                        .into_iter()
+                                        .map(|c| {
+                                            let label = format!("{} ({})", c.name, c.email);
+                                            view! { <option value=c.email>{label}</option> }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            }
+                            .into_any(),
+                            None => view! {
+                                <input
+                                    type="text"
+                                    aria-label="New owner"
+                                    prop:value=typed
+                                    on:input=move |ev| new_owner.set(Some(event_target_value(&ev)))
+                                />
+                            }
+                            .into_any(),
+                        }}
                     </label>
                     <button type="submit">"Change owner"</button>
                     <FieldError error=Signal::derive(owner_error) />

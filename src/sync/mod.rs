@@ -3,6 +3,7 @@
 //! while offline, retried with backoff and jitter after a failure.
 
 pub mod client;
+pub mod people;
 pub mod settings;
 
 use crate::browser;

@@ -198,7 +198,9 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     ada.fill("API product to add", "maps").await;
     ada.click("Add product").await;
     ada.control("Remove maps").await;
-    root.fill("New owner", "bob@example.com").await;
+    // Signed in, the new owner is picked from the workspace's people.
+    root.choose("New owner", "Bob (bob@example.com)").await;
+    root.screenshot("owner-picker").await;
     root.click("Change owner").await;
     root.until_text("bob@example.com").await;
     sent_everything(&root).await;
