@@ -132,7 +132,8 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
         ("bob@example.com", "Bob", Role::Developer),
         ("root@example.com", "Root", Role::Admin),
     ];
-    for (email, name, role) in people {
+    let pat = ("pat@example.com", "Pat", Role::ProductOwner);
+    for (email, name, role) in people.into_iter().chain([pat]) {
         let password = format!("{name}'s long password");
         served.add_person(email, name, role, &password).await;
     }
@@ -236,7 +237,25 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
     bob.control("Acting as").await;
-    bob.control("Sign in").await;
+
+    // On the same device, Pat, a product owner, reads everything and is
+    // offered no change.
+    bob.fill("Email", pat.0).await;
+    bob.fill("Password", "Pat's long password").await;
+    bob.click("Sign in").await;
+    bob.until_text("Signed in as Pat.").await;
+    bob.click("Applications").await;
+    bob.until_text("a product owner reads the portal and creates no application")
+        .await;
+    assert!(!bob.shows_control("Create an application").await);
+    bob.click("Checkout").await;
+    bob.until_text("Read-only.").await;
+    assert!(!bob.shows_control("Add product").await);
+    assert!(!bob.shows_control("Change owner").await);
+    bob.click("Analytics").await;
+    bob.until_text("Upsell targets").await;
+    bob.until_text("API product adoption").await;
+    bob.screenshot("product-owner").await;
 }
 
 /// A server from before binary pull pages answers every pull in JSON: a
