@@ -86,6 +86,20 @@ pub fn Account() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
+        // One person's unsent work is never sent as another's (ADR 27).
+        let typed = email.get_untracked().trim().to_lowercase();
+        let others = ledger
+            .device()
+            .map(|d| d.unsent_by_others(&typed))
+            .unwrap_or_default();
+        if !others.is_empty() {
+            let who: Vec<String> = others.into_iter().collect();
+            message.set(Some(Err(format!(
+                "This device holds changes by {} that are not sent yet. Send them first (signed in as that person, online), then sign in as someone else.",
+                who.join(", ")
+            ))));
+            return;
+        }
         busy.set(true);
         message.set(None);
         spawn_local(async move {

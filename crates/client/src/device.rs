@@ -490,6 +490,18 @@ impl<S: EventStore> Device<S> {
         portal_sync::codec::encode_ndjson(self.machine.borrow().log().iter())
     }
 
+    /// Who else has changes on this device that are not sent yet: the
+    /// people (never the processes) other than `person` whose commands
+    /// wait. One person's unsent work is never sent as another's (ADR 27),
+    /// so someone else signs in only once this is empty.
+    pub fn unsent_by_others(&self, person: &str) -> std::collections::BTreeSet<String> {
+        self.pending()
+            .iter()
+            .filter(|e| !e.actor.is_process() && e.actor.as_str() != person)
+            .map(|e| e.actor.to_string())
+            .collect()
+    }
+
     /// The pending events, in local order.
     pub fn pending(&self) -> Vec<Envelope> {
         let machine = self.machine.borrow();

@@ -113,3 +113,43 @@ async fn another_tab_is_followed_and_its_write_first_is_decided_against() {
     first.catch_up().await.unwrap();
     assert_eq!(first.len(), second.len());
 }
+
+#[tokio::test]
+async fn the_unsent_work_of_other_people_is_named_and_sent_work_is_not() {
+    MemoryStore::delete("client-unsent");
+    let device = open("client-unsent", 3).await;
+    let as_person = |who: &str| CommandMeta::by(Actor::parse(who).unwrap(), device.id());
+    let ada_app = AppId(uuid::Uuid::from_u128(1));
+    let bob_app = AppId(uuid::Uuid::from_u128(2));
+    device
+        .execute(create(ada_app, 0), as_person("ada@example.com"))
+        .await
+        .unwrap();
+    let bobs = device
+        .execute(create(bob_app, 0), as_person("bob@example.com"))
+        .await
+        .unwrap();
+    let named = |who: &str| device.unsent_by_others(who).into_iter().collect::<Vec<_>>();
+    assert_eq!(named("ada@example.com"), ["bob@example.com"]);
+    assert_eq!(named("bob@example.com"), ["ada@example.com"]);
+    assert_eq!(
+        named("pat@example.com"),
+        ["ada@example.com", "bob@example.com"]
+    );
+    // Once Bob's are sent, only Ada's wait.
+    let sent: Vec<_> = bobs
+        .iter()
+        .zip(1..)
+        .map(|(e, position)| {
+            let state = SyncState::Synced {
+                global_position: position,
+                recorded_at: chrono::Utc::now(),
+            };
+            (e.event_id, state)
+        })
+        .collect();
+    device.store().set_sync_states(&sent).await.unwrap();
+    device.mark_synced(&sent);
+    assert_eq!(named("pat@example.com"), ["ada@example.com"]);
+    assert!(named("ada@example.com").is_empty());
+}

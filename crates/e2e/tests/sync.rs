@@ -233,10 +233,41 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     bob.control("Remove search").await;
     sent_everything(&bob).await;
 
+    // Bob changes it out of touch, and signs out: his change waits, and
+    // Pat cannot sign in on this device until it is sent (ADR 27).
+    set_sync(&bob, false).await;
+    bob.client
+        .goto(&checkout)
+        .await
+        .expect("the application loads");
+    bob.fill("API product to add", "maps").await;
+    bob.click("Add product").await;
+    bob.control("Remove maps").await;
     bob.click("Settings").await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
     bob.control("Acting as").await;
+    bob.fill("Email", pat.0).await;
+    bob.fill("Password", "Pat's long password").await;
+    bob.click("Sign in").await;
+    bob.until_text("This device holds changes by bob@example.com that are not sent yet.")
+        .await;
+    bob.fill("Email", "bob@example.com").await;
+    bob.fill("Password", "Bob's long password").await;
+    bob.click("Sign in").await;
+    bob.until_text("Signed in as Bob.").await;
+    set_sync(&bob, true).await;
+    sent_everything(&bob).await;
+    assert!(
+        served
+            .pull_all()
+            .await
+            .iter()
+            .any(|e| e.actor.as_str() == "bob@example.com"),
+        "Bob's change went out as his"
+    );
+    bob.click("Sign out").await;
+    bob.until_text("Signed out.").await;
 
     // On the same device, Pat, a product owner, reads everything and is
     // offered no change.
