@@ -118,7 +118,8 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
 }
 
 /// People on three browser profiles sign in on the Settings page, and the
-/// header names them. Ada's application is hers: Bob sees it without the
+/// header names them; signing out and in work with the network gone and
+/// back. Ada's application is hers: Bob sees it without the
 /// controls to change it. Ada changes it offline while an admin hands it
 /// over to Bob; back online, her change is refused by the server as not
 /// hers any more, shown in her Conflicts with why, and not on the server,
@@ -126,7 +127,7 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
 /// machine token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_refused() {
-    let served = serve(workspace().join("dist")).await;
+    let mut served = serve(workspace().join("dist")).await;
     let people = [
         ("ada@example.com", "Ada", Role::Developer),
         ("bob@example.com", "Bob", Role::Developer),
@@ -266,12 +267,20 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
             .any(|e| e.actor.as_str() == "bob@example.com"),
         "Bob's change went out as his"
     );
+    // With the network gone, signing out still works (the session is
+    // forgotten here), and signing in says it must wait; back, it works.
+    served.stop().await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
+    bob.fill("Email", pat.0).await;
+    bob.fill("Password", "Pat's long password").await;
+    bob.click("Sign in").await;
+    bob.until_text("The server cannot be reached. Sign in once the network is back")
+        .await;
+    served.start().await;
 
     // On the same device, Pat, a product owner, reads everything and is
     // offered no change.
-    bob.fill("Email", pat.0).await;
     bob.fill("Password", "Pat's long password").await;
     bob.click("Sign in").await;
     bob.until_text("Signed in as Pat.").await;
