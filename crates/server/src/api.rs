@@ -1,7 +1,7 @@
-//! The HTTP API under `/api/v1` (health, push, pull) and the built app.
+//! The HTTP API under `/api/v1` (health, push, pull; signing in, people and
+//! tokens in `sessions.rs`) and the built app.
 
-use crate::auth::Principal;
-use crate::auth::Tokens;
+use crate::auth::{Principal, Tokens};
 use crate::error::ApiError;
 use crate::judge::{Acting, Judges, Pushed, Refusal};
 use crate::limits::Limits;
