@@ -11,7 +11,7 @@ use crate::decide::{decide, StreamState};
 use crate::envelope::{seal, Envelope};
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::ids::{AppId, IdSource, SurveyId};
+use crate::ids::{AppId, IdSource, StreamId, SurveyId};
 use crate::log::SharedLog;
 use crate::persistent::{HashedMap, List, Shared};
 use crate::projections::adoption::Adoption;
@@ -133,6 +133,14 @@ impl Portal {
             }
             _ => StreamState::App(AppState::of(self.app(AppId(id)))),
         }
+    }
+
+    /// The version of `stream`, whichever kind of stream it is: 0 for one
+    /// with no events.
+    pub fn version_of(&self, stream: StreamId) -> u64 {
+        let app = self.app(AppId(stream.0)).map(|a| a.version());
+        app.or_else(|| self.survey(SurveyId(stream.0)).map(|s| s.version))
+            .unwrap_or(0)
     }
 
     /// The current version of `command`'s stream: what an append expects.

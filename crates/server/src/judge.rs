@@ -16,8 +16,8 @@
 use crate::storage::{Incoming, PushError, Reading, Storage};
 use portal_domain::recover::{commands, recover};
 use portal_domain::{
-    decide, may, owner_known, Actor, AppId, Command, DomainError, Envelope, Event, Person, Portal,
-    Role, StreamId, StreamState, SurveyId, UnknownOwner,
+    decide, may, owner_known, Actor, Command, DomainError, Envelope, Event, Person, Portal, Role,
+    StreamId, StreamState, UnknownOwner,
 };
 use portal_sync::Placed;
 use std::collections::{HashMap, HashSet};
@@ -208,7 +208,8 @@ impl Head {
             self.catch_up(tenant, storage).await?;
             self.loaded = true;
         }
-        let envelopes: Vec<Envelope> = batch.iter().map(|p| p.envelope.clone()).collect();
+        let (envelopes, incoming): (Vec<Envelope>, Vec<Incoming>) =
+            batch.into_iter().map(|p| (p.envelope, p.incoming)).unzip();
         let people = match acting {
             Some(_) if envelopes.iter().any(names_an_owner) => {
                 Some(active_people(tenant, storage).await?)
@@ -224,7 +225,6 @@ impl Head {
             }
             other => other?,
         };
-        let incoming: Vec<Incoming> = batch.into_iter().map(|p| p.incoming).collect();
         let placed = storage.push(tenant, &incoming).await?;
         self.fold_stored(tenant, storage, envelopes, &new, &placed)
             .await?;
@@ -320,7 +320,7 @@ impl Head {
                 *n
             });
             let state_of = apart.get(&stream).unwrap_or(&self.portal);
-            let current = version(state_of, stream);
+            let current = state_of.version_of(stream);
             if first.stream_version <= current {
                 new.extend(std::iter::repeat_n(false, group.len()));
                 continue;
@@ -402,13 +402,6 @@ impl Head {
         let positions = self.streams.get(&stream).map(Vec::as_slice).unwrap_or(&[]);
         Portal::fold(positions.iter().filter_map(|p| log.get(*p as usize)))
     }
-}
-
-/// A stream's version in `portal`, whichever kind of stream it is.
-fn version(portal: &Portal, stream: StreamId) -> u64 {
-    let app = portal.app(AppId(stream.0)).map(|a| a.version());
-    app.or_else(|| portal.survey(SurveyId(stream.0)).map(|s| s.version))
-        .unwrap_or(0)
 }
 
 /// Whether `envelope` may set an application's owner (its creation, or a

@@ -52,6 +52,21 @@ fn step() -> impl Strategy<Value = (usize, Step)> {
     (0..DEVICES, what)
 }
 
+/// Each device does its steps in turn, then all come online and settle.
+async fn play(devices: &mut [Client], steps: Vec<(usize, Step)>) {
+    for (who, what) in steps {
+        let device = &mut devices[who];
+        match what {
+            Step::Edit => device.edit().await,
+            Step::Sync if device.online => device.sync().await.expect("a sync succeeds"),
+            Step::Sync => {}
+            Step::GoOffline => device.online = false,
+            Step::ComeBack => device.online = true,
+        }
+    }
+    settle_all(devices).await;
+}
+
 async fn run(seed: u64, steps: Vec<(usize, Step)>) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(&Database::Sqlite(dir.path().join("log.sqlite3")))
@@ -71,17 +86,7 @@ async fn run(seed: u64, steps: Vec<(usize, Step)>) {
         let name = format!("dev-{i}");
         devices.push(Client::new(&name, seed.wrapping_add(i as u64), remote.clone()).await);
     }
-    for (who, what) in steps {
-        let device = &mut devices[who];
-        match what {
-            Step::Edit => device.edit().await,
-            Step::Sync if device.online => device.sync().await.expect("a sync succeeds"),
-            Step::Sync => {}
-            Step::GoOffline => device.online = false,
-            Step::ComeBack => device.online = true,
-        }
-    }
-    settle_all(&mut devices).await;
+    play(&mut devices, steps).await;
     let on_server = pull_all(&remote).await;
     check_end(&devices, &on_server).await;
 }
@@ -146,17 +151,7 @@ async fn run_people(seed: u64, roles: Vec<Role>, steps: Vec<(usize, Step)>) {
         .await;
         devices.push(device.handing_over_to(emails.clone()));
     }
-    for (who, what) in steps {
-        let device = &mut devices[who];
-        match what {
-            Step::Edit => device.edit().await,
-            Step::Sync if device.online => device.sync().await.expect("a sync succeeds"),
-            Step::Sync => {}
-            Step::GoOffline => device.online = false,
-            Step::ComeBack => device.online = true,
-        }
-    }
-    settle_all(&mut devices).await;
+    play(&mut devices, steps).await;
     let on_server = pull_all(&machine).await;
     check_end(&devices, &on_server).await;
     let roles: HashMap<&str, Role> = emails.iter().map(String::as_str).zip(roles).collect();

@@ -104,6 +104,11 @@ async fn refused(
     reply
 }
 
+/// `token`'s push of `events` is a 401 with `code`, and nothing is stored.
+async fn unauthorized(app: &TestApp, token: &str, events: &[Envelope], code: &str) -> Value {
+    refused(app, token, events, StatusCode::UNAUTHORIZED, code, None).await
+}
+
 /// `token`'s push of `events` is a 403 for `rule`, and nothing is stored.
 async fn forbidden(app: &TestApp, token: &str, events: &[Envelope], rule: &str) -> Value {
     let forbidden = StatusCode::FORBIDDEN;
@@ -195,13 +200,11 @@ async fn an_expired_session_opens_nothing(backend: BackendKind) {
     )
     .await;
     let mut ada = Local::of(1, ADA);
-    let reply = refused(
+    let reply = unauthorized(
         &app,
         &token,
         &ada.run(create_for(1, 1, ADA)),
-        StatusCode::UNAUTHORIZED,
         "token_expired",
-        None,
     )
     .await;
     assert!(reply["error"].as_str().unwrap().contains("sign in again"));
@@ -216,13 +219,11 @@ async fn a_signed_out_session_opens_nothing(backend: BackendKind) {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let mut ada = Local::of(1, ADA);
-    refused(
+    unauthorized(
         &app,
         &token,
         &ada.run(create_for(1, 1, ADA)),
-        StatusCode::UNAUTHORIZED,
         "token_revoked",
-        None,
     )
     .await;
     // Signing in again gives a new session that works.
@@ -238,13 +239,11 @@ async fn a_disabled_person_opens_nothing(backend: BackendKind) {
     let storage = Storage::open(&app.database).await.unwrap();
     assert!(storage.disable_person(ADA).await.unwrap());
     let mut ada = Local::of(1, ADA);
-    refused(
+    unauthorized(
         &app,
         &token,
         &ada.run(create_for(1, 1, ADA)),
-        StatusCode::UNAUTHORIZED,
         "account_disabled",
-        None,
     )
     .await;
     let (status, reply) = app.sign_in(ADA, &password).await;
@@ -261,15 +260,7 @@ async fn no_token_and_an_unknown_one_open_nothing(backend: BackendKind) {
         (StatusCode::UNAUTHORIZED, json!("unauthorized"))
     );
     let forged = format!("pls_{}", "0".repeat(64));
-    refused(
-        &app,
-        &forged,
-        &events,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        None,
-    )
-    .await;
+    unauthorized(&app, &forged, &events, "unauthorized").await;
 }
 
 async fn nobody_writes_as_someone_else(backend: BackendKind) {
@@ -533,15 +524,7 @@ async fn personal_tokens_are_shown_once_work_and_can_be_revoked(backend: Backend
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    refused(
-        &app,
-        &token,
-        &ada.run(add(1, "Maps")),
-        StatusCode::UNAUTHORIZED,
-        "token_revoked",
-        None,
-    )
-    .await;
+    unauthorized(&app, &token, &ada.run(add(1, "Maps")), "token_revoked").await;
 }
 
 async fn the_tenant_lists_its_active_people_and_keeps_no_secret_in_clear(backend: BackendKind) {

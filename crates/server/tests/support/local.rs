@@ -109,8 +109,6 @@ impl Local {
     }
 
     pub fn version(&self, stream: StreamId) -> u64 {
-        let app = self.portal.app(AppId(stream.0)).map(|a| a.version());
-        app.or_else(|| self.portal.survey(SurveyId(stream.0)).map(|s| s.version))
-            .unwrap_or(0)
+        self.portal.version_of(stream)
     }
 }
