@@ -17,10 +17,14 @@ const TICK_MS: u32 = 30_000;
 pub fn App() -> impl IntoView {
     let ledger = Ledger::provide(lazy::read_legacy);
     let sync = SyncAgent::provide(ledger, lazy::run_round);
-    // A person signed in on this device signs their commands as themselves.
-    if let Some(person) = sync.settings.get_untracked().person {
-        ledger.actor.set(person.email);
-    }
+    // The person signed in on this device signs their commands; signing in
+    // or out changes who (ADR 28).
+    let signed_in = move || {
+        sync.settings
+            .with(|s| s.person.as_ref().and_then(|p| p.actor()))
+    };
+    ledger.actor.set(signed_in());
+    Effect::new(move |_| ledger.actor.set(signed_in()));
     Effect::new(move |_| {
         if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
             leptos::task::spawn_local(async move { ledger.tick().await });
@@ -77,29 +81,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Who commands are issued as: the person signed in, or, on a device
-/// syncing with a machine token, a name kept on this device.
+/// Who is signed in, or a way to sign in: nobody signed in, the portal
+/// only reads (ADR 28).
 #[component]
 fn Identity() -> impl IntoView {
-    let ledger = crate::ledger::use_ledger();
     let sync = crate::sync::use_sync();
-    let acting_as = move || {
-        view! {
-        <label class="identity">
-            "Acting as "
-            <input
-                type="text"
-                aria-label="Acting as"
-                prop:value=move || ledger.actor.get()
-                on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    let _ = portal_store::prefs::set("actor", &value);
-                    ledger.actor.set(value);
-                }
-            />
-        </label>
-        }
-    };
     move || match sync.settings.get().person {
         Some(person) => view! {
             <p class="identity" aria-label="Signed in">
@@ -109,7 +95,12 @@ fn Identity() -> impl IntoView {
             </p>
         }
         .into_any(),
-        None => acting_as().into_any(),
+        None => view! {
+            <p class="identity">
+                "Read-only · " <A href="/settings">"Sign in to make changes"</A>
+            </p>
+        }
+        .into_any(),
     }
 }
 

@@ -19,7 +19,7 @@ use portal_domain::{
     Text, TimeMachine,
 };
 use portal_store::idb::IdbStore;
-use portal_store::{prefs, EventStore, Notice, StoreError, StoredEvent, SyncState, Unmigrated};
+use portal_store::{EventStore, Notice, StoreError, StoredEvent, SyncState, Unmigrated};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -29,19 +29,6 @@ pub use portal_client::Held;
 
 /// The IndexedDB database the app keeps its log in.
 pub const DATABASE: &str = "portal-ledger";
-
-/// Who commands are issued as until the user says otherwise.
-pub const DEFAULT_ACTOR: &str = "developer@example.com";
-
-/// The user's name for commands, as last saved on this device.
-pub fn saved_actor() -> String {
-    let saved: String = prefs::get("actor");
-    if saved.trim().is_empty() {
-        DEFAULT_ACTOR.to_owned()
-    } else {
-        saved
-    }
-}
 
 /// The device's log, opened in this tab.
 pub type Local = Device<IdbStore>;
@@ -71,6 +58,8 @@ pub enum LogStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandRefused {
     Past,
+    /// Nobody is signed in on this device (ADR 28).
+    SignedOut,
     NotReady,
     Device(portal_client::Refused),
 }
@@ -90,6 +79,9 @@ impl std::fmt::Display for CommandRefused {
                 f.write_str("You are looking at the past. Return to Live to make changes.")
             }
             CommandRefused::NotReady => f.write_str("The local log is not open yet."),
+            CommandRefused::SignedOut => {
+                f.write_str("Sign in (Settings, Account) to make changes.")
+            }
             CommandRefused::Device(R::Domain(why)) => why.fmt(f),
             CommandRefused::Device(R::Store(e) | R::NoRoom(e)) => {
                 write!(f, "Nothing was saved: {e}")
@@ -131,8 +123,9 @@ pub struct Ledger {
     pub head: RwSignal<u64>,
     /// The slider's position while in the past; `None` at the live head.
     pub cursor: RwSignal<Option<u64>>,
-    /// Who commands are issued as.
-    pub actor: RwSignal<String>,
+    /// Who commands are issued as: the person signed in, kept in step with
+    /// the sync settings by the app. Nobody signed in, nothing is changed.
+    pub actor: RwSignal<Option<Actor>>,
     /// Events the server refused, with why: the conflicts list.
     pub rejected: RwSignal<Vec<StoredEvent>>,
     /// Commands waiting for room to be stored (`held.rs`).
@@ -155,7 +148,7 @@ impl Ledger {
             blocked: RwSignal::new(false),
             head: RwSignal::new(0),
             cursor: RwSignal::new(None),
-            actor: RwSignal::new(saved_actor()),
+            actor: RwSignal::new(None),
             rejected: RwSignal::new(Vec::new()),
             held: RwSignal::new(Vec::new()),
             held_note: RwSignal::new(None),
@@ -360,7 +353,10 @@ impl Ledger {
     pub async fn execute(&self, action: Action) -> Result<(), CommandRefused> {
         let device = self.writable().await?;
         let meta = CommandMeta {
-            actor: Actor::parse(&self.actor.get_untracked())?,
+            actor: self
+                .actor
+                .get_untracked()
+                .ok_or(CommandRefused::SignedOut)?,
             device: device.id(),
             causation_id: None,
             correlation_id: None,
@@ -377,6 +373,9 @@ impl Ledger {
         rating: Rating,
         comment: Option<Text>,
     ) -> Result<(), CommandRefused> {
+        self.actor
+            .get_untracked()
+            .ok_or(CommandRefused::SignedOut)?;
         let device = self.writable().await?;
         device
             .answer_survey(survey_id, rating, comment, browser::now())

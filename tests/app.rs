@@ -238,6 +238,37 @@ async fn a_refused_command_says_why_and_changes_nothing() {
     assert_eq!(event_count().await, before);
 }
 
+/// Nobody signed in, the portal reads what the device holds and offers no
+/// change, and no round runs (ADR 28).
+#[wasm_bindgen_test]
+async fn signed_out_the_portal_reads_and_offers_no_change() {
+    let app = fresh_app().await;
+    create_app("Kept", "ada@example.com").await;
+    let events = event_count().await;
+    drop(app);
+    signed_out();
+    let _app = reopened_app().await;
+    eventually("the application", || {
+        (listed_apps() == ["Kept"]).then_some(())
+    })
+    .await;
+    assert_eq!(event_count().await, events);
+    until_text("Read-only: sign in to create an application.").await;
+    assert!(document()
+        .query_selector("details.create")
+        .unwrap()
+        .is_none());
+    until_text("Signed out · nothing syncs until someone signs in").await;
+    assert!(control("Sign in to make changes")
+        .await
+        .has_attribute("href"));
+    click("Kept").await;
+    until_text("Read-only. Signed out: sign in to change it.").await;
+    for change in ["Add product", "Change owner", "Delete application…"] {
+        assert!(!has_control(change), "{change} is not offered signed out");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn the_slider_shows_the_past_and_turns_commands_off() {
     let _app = fresh_app().await;

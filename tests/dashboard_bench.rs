@@ -149,6 +149,8 @@ async fn dashboard_budgets() {
     // A returning user's device: the demo log, and the checkpoint its first
     // start saved.
     IdbStore::delete(DATABASE).await.unwrap();
+    // An admin, who may change any application of the demo.
+    signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
     {
         let store = IdbStore::open(DATABASE, || {}).await.unwrap();
         // A year up to today, as the app's own demo: a log in use now, so

@@ -2,18 +2,18 @@
 //! is are kept in localStorage beside the server URL, never in the log; a
 //! person's commands are signed with their email, which the server checks.
 
-use crate::ledger::{saved_actor, use_ledger};
+use crate::ledger::use_ledger;
+use crate::sync::api::{call, object};
 use crate::sync::people::field;
 use crate::sync::settings::{Settings, SignedIn};
-use crate::sync::use_sync;
-use gloo_net::http::Request;
+use crate::sync::{use_sync, Phase};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portal_client::{json, CallError};
+use portal_client::CallError;
 use portal_domain::Role;
 
 /// Why signing in did not work, for the person trying.
-fn worded(error: CallError) -> String {
+pub fn worded(error: CallError) -> String {
     match error {
         CallError::Unreachable(_) => {
             "The server cannot be reached. Sign in once the network is back; until then this device keeps working."
@@ -34,30 +34,12 @@ async fn request_session(
     email: &str,
     password: &str,
 ) -> Result<(String, SignedIn), String> {
-    let body = js_sys::Object::new();
-    for (key, value) in [("email", email), ("password", password)] {
-        let _ = js_sys::Reflect::set(&body, &key.into(), &value.into());
-    }
-    let body = js_sys::JSON::stringify(&body)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default();
-    let response = Request::post(&format!("{}/sessions", settings.api()))
-        .header("content-type", "application/json")
-        .body(body)
-        .map_err(|e| worded(CallError::Unreachable(e.to_string())))?
-        .send()
+    let body = object(&[("email", email), ("password", password)]);
+    // Asked without a token: the one kept may be another person's.
+    let anonymous = settings.signed_out();
+    let text = call(&anonymous, "POST", "/sessions", Some(body), 201)
         .await
-        .map_err(|e| worded(CallError::Unreachable(e.to_string())))?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.parse().ok());
-    let text = response.text().await.unwrap_or_default();
-    if status != 201 {
-        return Err(worded(json::refusal(status, &text, retry_after)));
-    }
+        .map_err(worded)?;
     let reply =
         js_sys::JSON::parse(&text).map_err(|_| "The server's answer is unreadable.".to_owned())?;
     let token = field(&reply, &["token"]);
@@ -77,29 +59,40 @@ async fn request_session(
 pub fn Account() -> impl IntoView {
     let sync = use_sync();
     let ledger = use_ledger();
-    let email = RwSignal::new(String::new());
+    let email = RwSignal::new(
+        sync.settings
+            .get_untracked()
+            .person
+            .map(|p| p.email)
+            .unwrap_or_default(),
+    );
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<Result<String, String>>);
-    let sign_in = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Whose unsent changes stand in the way of signing in, once asked.
+    let others = RwSignal::new(Vec::<String>::new());
+    let attempt = move |anyway: bool| {
         if busy.get_untracked() {
             return;
         }
-        // One person's unsent work is never sent as another's (ADR 27).
+        // One person's unsent work is never sent as another's (ADR 27),
+        // unless the person signing in says to send it to be refused.
         let typed = email.get_untracked().trim().to_lowercase();
-        let others = ledger
+        let waiting: Vec<String> = ledger
             .device()
             .map(|d| d.unsent_by_others(&typed))
-            .unwrap_or_default();
-        if !others.is_empty() {
-            let who: Vec<String> = others.into_iter().collect();
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        if !waiting.is_empty() && !anyway {
             message.set(Some(Err(format!(
                 "This device holds changes by {} that are not sent yet. Send them first (signed in as that person, online), then sign in as someone else.",
-                who.join(", ")
+                waiting.join(", ")
             ))));
+            others.set(waiting);
             return;
         }
+        others.set(Vec::new());
         busy.set(true);
         message.set(None);
         spawn_local(async move {
@@ -108,10 +101,8 @@ pub fn Account() -> impl IntoView {
                 request_session(&settings, &email.get_untracked(), &password.get_untracked()).await;
             let said = asked.and_then(|(token, person)| {
                 let name = person.name.clone();
-                let actor = person.email.clone();
                 sync.save(settings.signed_in(token, person))
                     .map_err(|e| format!("Signed in, but this device could not keep it: {e}"))?;
-                ledger.actor.set(actor);
                 Ok(format!("Signed in as {name}."))
             });
             password.set(String::new());
@@ -119,27 +110,57 @@ pub fn Account() -> impl IntoView {
             message.set(Some(said));
         });
     };
+    let sign_in = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        attempt(false);
+    };
     let sign_out = move |_| {
         let settings = sync.settings.get_untracked();
         // Revoked on the server when it can be reached; forgotten here in
         // any case, so a device handed on does not keep the session.
-        let revoke = Request::delete(&format!("{}/sessions/current", settings.api()))
-            .header(
-                "authorization",
-                &format!("Bearer {}", settings.token.trim()),
-            )
-            .build();
-        if let Ok(revoke) = revoke {
-            spawn_local(async move {
-                let _ = revoke.send().await;
-            });
-        }
+        let asking = settings.clone();
+        spawn_local(async move {
+            let _ = call(&asking, "DELETE", "/sessions/current", None, 204).await;
+        });
+        crate::sync::people::forget();
         let said = sync
             .save(settings.signed_out())
             .map(|()| "Signed out.".to_owned())
             .map_err(|e| format!("Not signed out: {e}"));
-        ledger.actor.set(saved_actor());
         message.set(Some(said));
+    };
+    let form = move || {
+        view! {
+            <form class="settings" aria-label="Sign in" on:submit=sign_in>
+                <label>
+                    "Email"
+                    <input
+                        type="email"
+                        aria-label="Email"
+                        autocomplete="username"
+                        prop:value=move || email.get()
+                        on:input=move |ev| email.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Password"
+                    <input
+                        type="password"
+                        aria-label="Password"
+                        autocomplete="current-password"
+                        prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))
+                    />
+                </label>
+                <div class="actions">
+                    <button type="submit" prop:disabled=move || busy.get()>"Sign in"</button>
+                </div>
+            </form>
+        }
+    };
+    let ended = move || match sync.phase.get() {
+        Phase::SignInAgain(why) => Some(why),
+        _ => None,
     };
     view! {
         <section aria-labelledby="account-title">
@@ -150,39 +171,21 @@ pub fn Account() -> impl IntoView {
                         "Signed in as " <strong>{person.name.clone()}</strong>
                         {format!(" ({}, {}).", person.email, person.role.label())}
                     </p>
+                    {move || ended().map(|why| view! {
+                        <p role="alert">
+                            {format!("The server ended this session ({why}). Sign in again to sync; your changes wait on this device.")}
+                        </p>
+                        {form()}
+                    })}
                     <button type="button" on:click=sign_out>"Sign out"</button>
                 }
                 .into_any(),
                 None => view! {
                     <p>
-                        "Sign in to change what is yours and to sync as yourself. "
-                        "Without signing in, this device syncs with the access token below."
+                        "Sign in to make changes and to sync them. "
+                        "Signed out, this device shows what it holds, changes nothing and sends nothing."
                     </p>
-                    <form class="settings" aria-label="Sign in" on:submit=sign_in>
-                        <label>
-                            "Email"
-                            <input
-                                type="email"
-                                aria-label="Email"
-                                autocomplete="username"
-                                prop:value=move || email.get()
-                                on:input=move |ev| email.set(event_target_value(&ev))
-                            />
-                        </label>
-                        <label>
-                            "Password"
-                            <input
-                                type="password"
-                                aria-label="Password"
-                                autocomplete="current-password"
-                                prop:value=move || password.get()
-                                on:input=move |ev| password.set(event_target_value(&ev))
-                            />
-                        </label>
-                        <div class="actions">
-                            <button type="submit" prop:disabled=move || busy.get()>"Sign in"</button>
-                        </div>
-                    </form>
+                    {form()}
                 }
                 .into_any(),
             }}
@@ -191,6 +194,13 @@ pub fn Account() -> impl IntoView {
                 Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
                 None => ().into_any(),
             }}
+            <Show when=move || others.with(|o| !o.is_empty())>
+                <p>
+                    "Or sign in anyway: the server then refuses those changes, since they are not "
+                    "yours, and they stay listed under Conflicts, on this device only."
+                </p>
+                <button type="button" on:click=move |_| attempt(true)>"Sign in anyway"</button>
+            </Show>
         </section>
     }
 }

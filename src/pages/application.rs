@@ -4,6 +4,7 @@
 use crate::browser;
 use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
+use crate::pages::person_picker::PersonPicker;
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
 use chrono::{DateTime, Utc};
@@ -137,15 +138,14 @@ pub fn ApplicationPage() -> impl IntoView {
     let sync = crate::sync::use_sync();
     // Why the signed-in person may not change it, if they may not: the
     // domain's rule (`access::may_change`), the one the server applies.
+    // Nobody signed in, nobody changes it (ADR 28).
     let refused = move |id: AppId, owner: &str| {
-        let person = sync.settings.get().person?;
-        let actor = portal_domain::Actor::parse(&person.email).ok()?;
-        let owner = portal_domain::Owner::parse(owner).ok()?;
-        let who = portal_domain::Person {
-            actor: &actor,
-            role: person.role,
+        let Some(person) = sync.settings.get().person else {
+            return Some("Signed out: sign in to change it.".to_owned());
         };
-        portal_domain::may_change(who, id, &owner)
+        let owner = portal_domain::Owner::parse(owner).ok()?;
+        person
+            .judged(|who| portal_domain::may_change(who, id, &owner))?
             .err()
             .map(|why| why.to_string())
     };
@@ -388,16 +388,6 @@ fn OwnerAndPlan(
     let ledger = use_ledger();
     let new_owner = drafts.new_owner;
     let typed = move || new_owner.get().unwrap_or_else(|| owner.get());
-    // Signed in, the new owner is picked from the workspace's people (the
-    // server refuses anyone else); otherwise, or offline, typed.
-    let people = RwSignal::new(None::<Vec<crate::sync::people::Colleague>>);
-    if live {
-        let settings = crate::sync::use_sync().settings.get_untracked();
-        leptos::task::spawn_local(async move {
-            let listed = crate::sync::people::colleagues(&settings).await;
-            people.try_set(listed);
-        });
-    }
     let owner_error = move || {
         new_owner
             .get()
@@ -430,33 +420,11 @@ fn OwnerAndPlan(
                 <form on:submit=change_owner aria-label="Change owner">
                     <label>
                         "New owner "
-                        {move || match people.get() {
-                            Some(list) => view! {
-                                <select
-                                    aria-label="New owner"
-                                    prop:value=typed
-                                    on:change=move |ev| new_owner.set(Some(event_target_value(&ev)))
-                                >
-                                    {list
-                                        .into_iter()
-                                        .map(|c| {
-                                            let label = format!("{} ({})", c.name, c.email);
-                                            view! { <option value=c.email>{label}</option> }
-                                        })
-                                        .collect_view()}
-                                </select>
-                            }
-                            .into_any(),
-                            None => view! {
-                                <input
-                                    type="text"
-                                    aria-label="New owner"
-                                    prop:value=typed
-                                    on:input=move |ev| new_owner.set(Some(event_target_value(&ev)))
-                                />
-                            }
-                            .into_any(),
-                        }}
+                        <PersonPicker
+                            label="New owner"
+                            value=Signal::derive(typed)
+                            on_pick=Callback::new(move |email| new_owner.set(Some(email)))
+                        />
                     </label>
                     <button type="submit">"Change owner"</button>
                     <FieldError error=Signal::derive(owner_error) />

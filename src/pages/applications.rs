@@ -61,16 +61,13 @@ pub fn ApplicationsPage() -> impl IntoView {
     // once there, it stays, so folding keeps what was typed or shown.
     let create_opened = RwSignal::new(false);
     let sync = crate::sync::use_sync();
-    // The domain's rule (`access::may_create`), the one the server applies.
+    // The domain's rule (`access::may_create`), the one the server applies;
+    // nobody signed in, nothing is created (ADR 28).
     let may_create = move || {
-        sync.settings.get().person.is_none_or(|p| {
-            let Ok(actor) = portal_domain::Actor::parse(&p.email) else {
-                return false;
-            };
-            portal_domain::may_create(portal_domain::Person {
-                actor: &actor,
-                role: p.role,
-            })
+        sync.settings.with(|s| {
+            s.person
+                .as_ref()
+                .and_then(|p| p.judged(portal_domain::may_create))
         })
     };
     // The head's order of names serves every position of the slider; it is
@@ -172,8 +169,16 @@ pub fn ApplicationsPage() -> impl IntoView {
         <section aria-labelledby="apps-heading">
             <h2 id="apps-heading">"Applications"</h2>
             <Show
-                when=move || may_create()
-                fallback=|| view! { <p class="read-only" role="note">"Read-only: a product owner reads the portal and creates no application."</p> }
+                when=move || may_create() == Some(true)
+                fallback=move || view! {
+                    <p class="read-only" role="note">
+                        {if may_create().is_none() {
+                            "Read-only: sign in to create an application."
+                        } else {
+                            "Read-only: a product owner reads the portal and creates no application."
+                        }}
+                    </p>
+                }
             >
                 <details class="create" on:toggle=move |_| create_opened.set(true)>
                     <summary>"Create an application"</summary>

@@ -1,5 +1,6 @@
 //! One module per page, each a projection of the log at the slider.
 
+pub mod access_tokens;
 pub mod account;
 pub mod analytics;
 pub mod application;
@@ -7,6 +8,7 @@ pub mod applications;
 pub mod data;
 pub mod diff;
 pub mod new_application;
+pub mod person_picker;
 pub mod report;
 pub mod secret;
 pub mod surveys;

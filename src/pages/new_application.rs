@@ -4,18 +4,26 @@
 
 use crate::browser;
 use crate::ledger::use_ledger;
+use crate::pages::person_picker::PersonPicker;
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use portal_domain::{Action, AppId, AppName, CredentialId, ExpiryDays, NewCredential, Owner, Plan};
+use portal_domain::{
+    Action, AppId, AppName, CredentialId, ExpiryDays, NewCredential, Owner, Plan, Role,
+};
 
 #[component]
 pub fn NewApplicationForm() -> impl IntoView {
     let ledger = use_ledger();
+    let sync = crate::sync::use_sync();
     let name = RwSignal::new(String::new());
-    let owner = RwSignal::new(ledger.actor.get_untracked());
+    // A developer creates for themselves; an admin for anyone of the
+    // workspace (`access::may`, the rule the server applies).
+    let me = sync.settings.get_untracked().person;
+    let owner = RwSignal::new(me.as_ref().map(|p| p.email.clone()).unwrap_or_default());
+    let picks_owner = me.is_some_and(|p| p.role == Role::Admin);
     let plan = RwSignal::new(Plan::Free);
     let days = RwSignal::new(ExpiryDays::DEFAULT.to_string());
     let touched = RwSignal::new(false);
@@ -75,15 +83,17 @@ pub fn NewApplicationForm() -> impl IntoView {
                 />
             </label>
             <FieldError error=Signal::derive(name_error) />
-            <label>
-                "Owner"
-                <input
-                    type="text"
-                    aria-label="Owner"
-                    prop:value=move || owner.get()
-                    on:input=move |ev| owner.set(event_target_value(&ev))
-                />
-            </label>
+            {if picks_owner {
+                view! {
+                    <label>
+                        "Owner "
+                        <PersonPicker label="Owner" value=owner on_pick=Callback::new(move |email| owner.set(email)) />
+                    </label>
+                }
+                    .into_any()
+            } else {
+                view! { <p class="owner">{move || format!("Owner: you ({})", owner.get())}</p> }.into_any()
+            }}
             <FieldError error=Signal::derive(owner_error) />
             <label>
                 "Plan"

@@ -1,10 +1,15 @@
-//! A credential's secret, shown once: it never enters the log, so this is
-//! the only time anyone can copy it.
+//! A secret shown once (a credential's, an access token): it is kept
+//! nowhere in the clear, so this is the only time anyone can copy it.
 
 use leptos::prelude::*;
 
 #[component]
-pub fn SecretOnce(secret: String) -> impl IntoView {
+pub fn SecretOnce(
+    secret: String,
+    /// What it is: the field's accessible name.
+    #[prop(default = "Credential secret")]
+    label: &'static str,
+) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let to_copy = secret.clone();
     let copy = move |_| {
@@ -22,8 +27,10 @@ pub fn SecretOnce(secret: String) -> impl IntoView {
     view! {
         <div class="secret">
             <p>"Copy this secret now. It is shown once and is not kept anywhere."</p>
-            <input type="text" readonly aria-label="Credential secret" prop:value=secret />
-            <button type="button" on:click=copy>"Copy secret"</button>
+            <input type="text" readonly aria-label=label prop:value=secret />
+            <button type="button" aria-label=format!("Copy {}", label.to_lowercase()) on:click=copy>
+                "Copy"
+            </button>
             {move || match copied.get() {
                 Some(true) => view! { <span role="status">"Copied."</span> }.into_any(),
                 Some(false) => {

@@ -17,6 +17,8 @@ struct Pending {
     sent: String,
     /// Answered while the browser had no room: the answer waits on the page.
     waiting: bool,
+    /// Sent to the person signed in, who alone may answer it.
+    mine: bool,
 }
 
 fn describe(topic: &SurveyTopic) -> String {
@@ -38,7 +40,9 @@ fn describe(topic: &SurveyTopic) -> String {
 #[component]
 pub fn SurveysPage() -> impl IntoView {
     let ledger = use_ledger();
+    let sync = crate::sync::use_sync();
     let pending = move || {
+        let person = sync.settings.get().person;
         let waiting: Vec<SurveyId> = ledger.held.with(|held| {
             held.iter()
                 .filter_map(|h| match h.command.action {
@@ -65,6 +69,9 @@ pub fn SurveysPage() -> impl IntoView {
                             _ => String::new(),
                         },
                         waiting: waiting.contains(&s.id),
+                        mine: person.as_ref().is_some_and(|p| {
+                            p.judged(|who| portal_domain::may_answer(who, s.owner)) == Some(true)
+                        }),
                     })
                     .collect::<Vec<_>>()
             })
@@ -134,6 +141,11 @@ pub fn SurveysPage() -> impl IntoView {
                                 let answer = if s.waiting {
                                     view! {
                                         <p class="waiting">"Answered: the answer is saved as soon as there is room."</p>
+                                    }
+                                        .into_any()
+                                } else if !s.mine {
+                                    view! {
+                                        <p class="read-only">{format!("Only {} can answer it.", s.owner)}</p>
                                     }
                                         .into_any()
                                 } else {

@@ -1,5 +1,5 @@
 //! Sync, as the user sees it: the status in the header, the settings page
-//! (who is signed in, server and token), and the conflicts list (what the server or another
+//! (who is signed in, the server, their access tokens), and the conflicts list (what the server or another
 //! device's changes refused, with why).
 
 use crate::dates;
@@ -37,6 +37,12 @@ pub fn SyncStatus() -> impl IntoView {
         };
         match sync.phase.get() {
             Phase::Paused => format!("Sync paused · {waiting}"),
+            Phase::SignedOut => {
+                format!("Signed out · nothing syncs until someone signs in · {waiting}")
+            }
+            Phase::SignInAgain(why) => {
+                format!("{connection} · {waiting} · sign in again to sync ({why})")
+            }
             Phase::Follower => format!("{connection} · another tab syncs · {waiting}"),
             Phase::Syncing => format!("{connection} · syncing… · {waiting}{last}"),
             Phase::Idle => format!("{connection} · {waiting}{last}"),
@@ -45,7 +51,12 @@ pub fn SyncStatus() -> impl IntoView {
             }
         }
     };
-    let failed = move || matches!(sync.phase.get(), Phase::Failed { .. });
+    let failed = move || {
+        matches!(
+            sync.phase.get(),
+            Phase::Failed { .. } | Phase::SignInAgain(_)
+        )
+    };
     view! {
         <p class="sync-status" role="status" aria-label="Sync status" class:failed=failed>
             {text}
@@ -53,23 +64,19 @@ pub fn SyncStatus() -> impl IntoView {
     }
 }
 
-/// The server URL and the access token; the token stays on this device,
-/// out of the event log.
+/// Who is signed in, and where and whether to sync; the session stays on
+/// this device, out of the event log.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let sync = use_sync();
     let current = sync.settings.get_untracked();
     let server = RwSignal::new(current.server.clone());
-    let token = RwSignal::new(current.token.clone());
-    // Signing in or out changes the token: the field follows.
-    Effect::new(move |_| token.set(sync.settings.get().token));
     let enabled = RwSignal::new(current.enabled);
     let message = RwSignal::new(None::<Result<String, String>>);
     let draft = move || Settings {
         server: server.get(),
-        token: token.get(),
         enabled: enabled.get(),
-        person: sync.settings.get().person,
+        ..sync.settings.get()
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -86,6 +93,9 @@ pub fn SettingsPage() -> impl IntoView {
     };
     view! {
         <crate::pages::account::Account />
+        <Show when=move || sync.settings.with(|s| s.person.is_some())>
+            <crate::pages::access_tokens::AccessTokens />
+        </Show>
         <section aria-labelledby="settings-title">
             <h2 id="settings-title">"Sync settings"</h2>
             <p>
@@ -103,18 +113,6 @@ pub fn SettingsPage() -> impl IntoView {
                         on:input=move |ev| server.set(event_target_value(&ev))
                     />
                 </label>
-                <Show when=move || sync.settings.get().person.is_none()>
-                    <label>
-                        "Access token"
-                        <input
-                            type="password"
-                            aria-label="Access token"
-                            autocomplete="off"
-                            prop:value=move || token.get()
-                            on:input=move |ev| token.set(event_target_value(&ev))
-                        />
-                    </label>
-                </Show>
                 <label class="check">
                     <input
                         type="checkbox"
@@ -124,9 +122,9 @@ pub fn SettingsPage() -> impl IntoView {
                     />
                     "Sync automatically"
                 </label>
-                <p class="field-error" role="alert">
-                    {move || draft().problem()}
-                </p>
+                {move || draft().problem().map(|problem| view! {
+                    <p class="field-error" role="alert">{problem}</p>
+                })}
                 <div class="actions">
                     <button type="submit">"Save settings"</button>
                     <button type="button" on:click=move |_| sync.retry_now()>

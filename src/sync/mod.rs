@@ -2,6 +2,7 @@
 //! (`portal_client::round`) now and then, run by one tab at a time, paused
 //! while offline, retried with backoff and jitter after a failure.
 
+pub mod api;
 pub mod client;
 pub mod people;
 pub mod settings;
@@ -36,6 +37,11 @@ const LEADER_LOCK: &str = "portal-ledger-sync";
 pub enum Phase {
     /// Paused in the settings.
     Paused,
+    /// Nobody is signed in: nothing is sent or fetched (ADR 28).
+    SignedOut,
+    /// The server ended the person's session (expired, revoked, or the
+    /// account disabled): no round until they sign in again.
+    SignInAgain(String),
     /// Another tab of this browser syncs.
     Follower,
     Idle,
@@ -146,6 +152,9 @@ impl SyncAgent {
     pub fn save(&self, settings: Settings) -> Result<(), String> {
         settings.save()?;
         self.settings.set(settings);
+        if matches!(self.phase.get_untracked(), Phase::SignInAgain(_)) {
+            self.phase.set(Phase::Idle);
+        }
         self.retry_now();
         Ok(())
     }
@@ -193,6 +202,10 @@ impl SyncAgent {
             let kicked = self.kick.try_get_value().is_some_and(|k| k.get());
             let ready = matches!(status, LogStatus::Ready { .. });
             opened |= ready;
+            if settings.person.is_none() {
+                self.phase.try_set(Phase::SignedOut);
+                continue;
+            }
             if !settings.enabled {
                 self.phase.try_set(Phase::Paused);
                 continue;
@@ -200,6 +213,17 @@ impl SyncAgent {
             if !leader.get() {
                 self.phase.try_set(Phase::Follower);
                 continue;
+            }
+            if matches!(self.phase.get_untracked(), Phase::SignInAgain(_)) {
+                continue;
+            }
+            // Leading, signed in and syncing, online or not: none of these
+            // holds any more (offline, the status says so itself).
+            if matches!(
+                self.phase.get_untracked(),
+                Phase::SignedOut | Phase::Follower | Phase::Paused
+            ) {
+                self.phase.try_set(Phase::Idle);
             }
             if !ready || !self.online.get_untracked() {
                 continue;
@@ -223,6 +247,9 @@ impl SyncAgent {
                     self.last_sync.try_set(Some(browser::now()));
                     self.phase.try_set(Phase::Idle);
                     due = now_ms() + POLL_MS;
+                }
+                Err(SyncError::Round(RoundError::Call(CallError::Refused(why)))) => {
+                    self.phase.try_set(Phase::SignInAgain(why));
                 }
                 Err(error) => {
                     failures += 1;

@@ -1,18 +1,15 @@
-//! Where to sync and with which token: small preferences in localStorage,
-//! never in the event log.
+//! Where to sync and as whom: small preferences in localStorage, never in
+//! the event log. Only a person signed in syncs and changes anything; a
+//! device nobody is signed in on reads its log and sends nothing (ADR 28).
 
-use portal_domain::Role;
+use portal_domain::{Actor, Person, Role};
 use portal_store::prefs;
-
-/// The token `portal-server` accepts when none is configured, for trying
-/// the product on one machine.
-pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// The server's base URL; empty means the server that served the app.
     pub server: String,
-    /// A person's session token once signed in; otherwise a machine token.
+    /// The signed-in person's session token; empty when signed out.
     pub token: String,
     /// Whether this device syncs at all.
     pub enabled: bool,
@@ -29,11 +26,28 @@ pub struct SignedIn {
     pub role: Role,
 }
 
+impl SignedIn {
+    /// Who they act as, and with which role, for the domain's rules.
+    pub fn actor(&self) -> Option<Actor> {
+        Actor::parse(&self.email).ok()
+    }
+
+    /// What the domain's rule `rule` says of them (`None` if the email
+    /// kept on this device is not an actor's any more).
+    pub fn judged<T>(&self, rule: impl FnOnce(Person<'_>) -> T) -> Option<T> {
+        self.actor().map(|actor| {
+            rule(Person {
+                actor: &actor,
+                role: self.role,
+            })
+        })
+    }
+}
+
 const PERSON_KEYS: [&str; 3] = ["sync.person.email", "sync.person.name", "sync.person.role"];
 
 impl Settings {
     pub fn load() -> Self {
-        let token: String = prefs::get("sync.token");
         let paused: String = prefs::get("sync.paused");
         let [email, name, role] = PERSON_KEYS.map(prefs::get);
         let person = Role::parse(&role)
@@ -41,10 +55,12 @@ impl Settings {
             .map(|role| SignedIn { email, name, role });
         Settings {
             server: prefs::get("sync.server"),
-            token: if token.is_empty() {
-                LOCAL_TOKEN.to_owned()
+            // A token kept by a build from before sign-in (a machine's) is
+            // not a person's: it is not used.
+            token: if person.is_some() {
+                prefs::get("sync.token")
             } else {
-                token
+                String::new()
             },
             enabled: paused != "yes",
             person,
@@ -76,11 +92,10 @@ impl Settings {
         }
     }
 
-    /// These settings with nobody signed in: back to the local machine
-    /// token (`LOCAL_TOKEN`), which Settings can change.
+    /// These settings with nobody signed in.
     pub fn signed_out(&self) -> Self {
         Settings {
-            token: LOCAL_TOKEN.to_owned(),
+            token: String::new(),
             person: None,
             ..self.clone()
         }
@@ -105,9 +120,6 @@ impl Settings {
         let web = server.starts_with("http://") || server.starts_with("https://");
         if !server.is_empty() && !web {
             return Some("The server URL must start with http:// or https://.".into());
-        }
-        if self.token.trim().len() < 8 {
-            return Some("The access token has at least 8 characters.".into());
         }
         None
     }

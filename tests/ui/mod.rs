@@ -54,14 +54,50 @@ pub fn mount() -> Mounted {
 }
 
 /// A fresh app: no stored log, at the root URL, mounted.
+/// An admin signed in on this device, as the app keeps one after signing
+/// in (there is no server here to sign in with: the tests that sign in
+/// through the page are end to end, `crates/e2e`).
+pub const ADMIN: (&str, &str) = ("ada@example.com", "Ada");
+
+pub fn signed_in_as(email: &str, name: &str, role: portal_domain::Role) {
+    for (key, value) in [
+        ("sync.token", "pls_a-session-token-no-server-knows"),
+        ("sync.person.email", email),
+        ("sync.person.name", name),
+        ("sync.person.role", role.as_str()),
+    ] {
+        portal_store::prefs::set(key, value).unwrap();
+    }
+}
+
+pub fn signed_out() {
+    for key in [
+        "sync.token",
+        "sync.person.email",
+        "sync.person.name",
+        "sync.person.role",
+    ] {
+        portal_store::prefs::set(key, "").unwrap();
+    }
+}
+
+/// A fresh app with the admin signed in: no stored log, at the root URL,
+/// mounted.
 pub async fn fresh_app() -> Mounted {
     IdbStore::delete(DATABASE).await.unwrap();
+    signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
+    app_at_root().await
+}
+
+/// The app again over the log the last one kept, at the root URL.
+pub async fn reopened_app() -> Mounted {
     app_at_root().await
 }
 
 /// The app opening a log kept in the first store layout, one line each.
 pub async fn app_over_schema_1(lines: &[String]) -> Mounted {
     IdbStore::delete(DATABASE).await.unwrap();
+    signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
     // The connection is the old tab's; the app's upgrade closes it.
     let _old_tab = IdbStore::create_schema_1(DATABASE, lines).await.unwrap();
     app_at_root().await
@@ -121,6 +157,11 @@ pub async fn control(name: &str) -> HtmlElement {
     })
     .await
     .unchecked_into()
+}
+
+/// Whether a control named `name` is on the page now.
+pub fn has_control(name: &str) -> bool {
+    !named("button, a, input, select, textarea", name).is_empty()
 }
 
 /// Clicks the control named `name` once it is enabled.

@@ -123,6 +123,12 @@ pub fn may_change(person: Person<'_>, app_id: AppId, owner: &Owner) -> Result<()
     }
 }
 
+/// Whether `person` may answer a survey sent to `owner`: only that person,
+/// whatever their role.
+pub fn may_answer(person: Person<'_>, owner: &Owner) -> bool {
+    is(person.actor, owner)
+}
+
 /// Whether `person` may create applications at all.
 pub fn may_create(person: Person<'_>) -> bool {
     person.role != Role::ProductOwner
@@ -146,7 +152,7 @@ pub fn may(
         // An answer is that person's voice: not even an admin gives it for
         // them, or the analytics would report what nobody said.
         return match state {
-            StreamState::Survey(SurveyState::Exists(s)) if !is(person.actor, s.owner) => {
+            StreamState::Survey(SurveyState::Exists(s)) if !may_answer(person, s.owner) => {
                 Err(Forbidden::NotYourSurvey {
                     survey_id: *survey_id,
                 })

@@ -32,7 +32,9 @@ pub mod state;
 pub mod time_machine;
 pub mod values;
 
-pub use access::{may, may_change, may_create, owner_known, Forbidden, Person, Role, UnknownOwner};
+pub use access::{
+    may, may_answer, may_change, may_create, owner_known, Forbidden, Person, Role, UnknownOwner,
+};
 pub use command::{Action, Command, CommandMeta, NewCredential};
 pub use decide::{decide, StreamState};
 pub use diff::{Change, PortalDiff};

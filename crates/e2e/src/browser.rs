@@ -259,14 +259,50 @@ impl Browser {
             .unwrap_or_else(|e| panic!("choosing {label:?} in {name:?}: {e}"));
     }
 
-    /// Creates an application from the applications page, as a person
-    /// would, and waits until the page says so.
-    pub async fn create_application(&self, name: &str, owner: &str) {
+    /// Creates an application owned by whoever is signed in, from the
+    /// applications page, as a person would, and waits until the page says so.
+    pub async fn create_application(&self, name: &str) {
         self.click("Create an application").await;
         self.fill("Application name", name).await;
-        self.fill("Owner", owner).await;
         self.click("Create application").await;
         self.until_text("Application created.").await;
+    }
+
+    /// Leaves `who` signed in, with `token`, in the app's preferences at
+    /// `base`, as a returning user's browser holds them, before the app is
+    /// first opened (so that a measurement of its start is of the start
+    /// alone). Signing in itself goes through the page in [`Self::sign_in`].
+    pub async fn remember_session(&self, base: &str, who: &crate::server::Someone, token: &str) {
+        // A page of the same origin that is not the app.
+        self.client
+            .goto(&format!("{base}/sw.js"))
+            .await
+            .expect("the origin loads");
+        let prefs = serde_json::json!({
+            "portal-ledger.sync.token": token,
+            "portal-ledger.sync.person.email": who.email,
+            "portal-ledger.sync.person.name": who.name,
+            "portal-ledger.sync.person.role": who.role.as_str(),
+        });
+        self.client
+            .execute(
+                "for (const [k, v] of Object.entries(arguments[0])) \
+                 localStorage.setItem(k, JSON.stringify(v));",
+                vec![prefs],
+            )
+            .await
+            .expect("the preferences are kept");
+    }
+
+    /// Signs `who` in on the Settings page, as a person would, and waits
+    /// until the page says so. The app stays on the Settings page.
+    pub async fn sign_in(&self, who: &crate::server::Someone) {
+        self.click("Settings").await;
+        self.fill("Email", who.email).await;
+        self.fill("Password", &who.password()).await;
+        self.click("Sign in").await;
+        self.until_text(&format!("Signed in as {}.", who.name))
+            .await;
     }
 
     pub async fn page_text(&self) -> String {

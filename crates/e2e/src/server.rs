@@ -15,8 +15,30 @@ use std::path::PathBuf;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The token the served product accepts.
+/// The machine token the served product accepts (the tests' own calls;
+/// the app signs people in).
 pub const TOKEN: &str = "local-dev-token";
+
+/// Someone of the workspace, as a test adds and signs them in.
+#[derive(Clone, Copy, Debug)]
+pub struct Someone {
+    pub email: &'static str,
+    pub name: &'static str,
+    pub role: Role,
+}
+
+impl Someone {
+    pub const fn new(email: &'static str, name: &'static str, role: Role) -> Self {
+        Someone { email, name, role }
+    }
+
+    pub fn password(&self) -> String {
+        format!("{}'s long password", self.name)
+    }
+}
+
+/// The admin most journeys sign in as.
+pub const ADA: Someone = Someone::new("ada@example.com", "Ada", Role::Admin);
 
 pub struct Served {
     pub base: String,
@@ -95,8 +117,14 @@ impl Served {
         self.running = Some((stop, task));
     }
 
-    /// Adds a person to the tenant the app syncs with (`local`), as
+    /// Adds `who` to the tenant the app syncs with, as
     /// `portal-server users add` would.
+    pub async fn add(&self, who: &Someone) {
+        self.add_person(who.email, who.name, who.role, &who.password())
+            .await;
+    }
+
+    /// Adds a person to the tenant the app syncs with (`local`).
     pub async fn add_person(&self, email: &str, name: &str, role: Role, password: &str) {
         let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
             .await
@@ -111,6 +139,20 @@ impl Served {
             })
             .await
             .expect("the person is added");
+    }
+
+    /// A session for `who`, asked for over the API as the app would.
+    pub async fn session(&self, who: &Someone) -> String {
+        let reply: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&serde_json::json!({"email": who.email, "password": who.password()}))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a session");
+        reply["token"].as_str().expect("a session token").to_owned()
     }
 
     /// Stops answering, as if the network were gone.

@@ -8,7 +8,7 @@
 //! Run by `scripts/bench-sync.sh`; never part of `cargo test`.
 
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::server::{serve, ADA};
 use portal_e2e::{events_from_env, workspace};
 use std::time::Instant;
 
@@ -26,7 +26,11 @@ async fn catch_up() {
     let served = serve(workspace().join("dist")).await;
     let total = served.preload(42, size).await;
     let artifacts = workspace().join("target/e2e-artifacts/catch-up");
+    served.add(&ADA).await;
     let browser = Browser::start(&artifacts).await;
+    // Signed in already: what is measured is the catch-up alone.
+    let token = served.session(&ADA).await;
+    browser.remember_session(&served.base, &ADA, &token).await;
     let start = Instant::now();
     let wall_start = epoch_ms();
     browser

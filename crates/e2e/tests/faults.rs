@@ -8,7 +8,7 @@
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::{Envelope, EventId, EventType};
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::server::{serve, Served, ADA};
 use portal_e2e::workspace;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,14 +16,16 @@ use std::path::{Path, PathBuf};
 /// Events in the imported file: enough that storing them takes a while.
 const IMPORTED: usize = 100_000;
 
-/// Opens the app in a browser on `profile`, ready, with sync paused so the
-/// log is this device's alone.
-async fn open(base: &str, artifacts: &Path, profile: &Path, first: bool) -> Browser {
+/// Opens the app in a browser on `profile`, ready. The first time, Ada
+/// signs in (the profile keeps her session), with sync paused so the log
+/// is this device's alone.
+async fn open(served: &Served, artifacts: &Path, profile: &Path, first: bool) -> Browser {
     let b = Browser::start_in(artifacts, profile).await;
-    b.client.goto(base).await.expect("the app loads");
+    b.client.goto(&served.base).await.expect("the app loads");
     b.text_of(".log-ready").await;
     if first {
-        b.click("Settings").await;
+        served.add(&ADA).await;
+        b.sign_in(&ADA).await;
         b.click("Sync automatically").await;
         b.click("Save settings").await;
         b.until_text("Sync paused").await;
@@ -65,8 +67,8 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
 
     // A stream of commands; the browser dies just after the last click,
     // with that command on its way to IndexedDB.
-    let b = open(&served.base, &artifacts, profile.path(), true).await;
-    b.create_application("Stream", "ada@example.com").await;
+    let b = open(&served, &artifacts, profile.path(), true).await;
+    b.create_application("Stream").await;
     b.click("Stream").await;
     b.until_text("API products").await;
     let mut acknowledged = BTreeSet::new();
@@ -83,7 +85,7 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
     }
     b.kill();
 
-    let b = open(&served.base, &artifacts, profile.path(), false).await;
+    let b = open(&served, &artifacts, profile.path(), false).await;
     let log = b.export_log().await;
     let added = whole_additions(&log);
     assert!(
@@ -120,7 +122,7 @@ async fn a_browser_killed_mid_stream_keeps_every_acknowledged_command_whole() {
         .expect("the file is chosen");
     b.until_text("Importing").await;
     b.kill();
-    let b = open(&served.base, &artifacts, profile.path(), false).await;
+    let b = open(&served, &artifacts, profile.path(), false).await;
     let log = b.export_log().await;
     let imported: HashSet<EventId> = history.iter().map(|e| e.event_id).collect();
     let kept = log
@@ -161,8 +163,10 @@ async fn a_browser_killed_mid_catch_up_resumes_and_ends_with_the_servers_log() {
     let shared = DemoGenerator::generate(DemoConfig::year(seed, size));
     let profile = tempfile::tempdir().expect("a profile directory");
 
+    served.add(&ADA).await;
     let b = Browser::start_in(&artifacts, profile.path()).await;
     b.client.goto(&served.base).await.expect("the app loads");
+    b.sign_in(&ADA).await;
     let at_kill = b
         .until("the catch-up to be under way", || async {
             let count = b.event_count().await;
@@ -174,6 +178,12 @@ async fn a_browser_killed_mid_catch_up_resumes_and_ends_with_the_servers_log() {
     let b = Browser::start_in(&artifacts, profile.path()).await;
     b.client.goto(&served.base).await.expect("the app loads");
     let reopened = b.event_count().await;
+    // Killed within a second of signing in, the browser may not have
+    // written the session to disk yet (localStorage is written later than
+    // IndexedDB commits): then Ada signs in again, as she would.
+    if b.text_of("header .identity").await.contains("Read-only") {
+        b.sign_in(&ADA).await;
+    }
     b.until("the catch-up to finish", || async {
         (b.event_count().await >= shared.len() as u64).then_some(())
     })
@@ -223,10 +233,13 @@ async fn leaders(b: &Browser) -> u64 {
 async fn two_tabs_edit_and_sync_for_a_minute() {
     let served = serve(workspace().join("dist")).await;
     let artifacts = workspace().join("target/e2e-artifacts/two-tabs");
+    served.add(&ADA).await;
     let b = Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
     b.text_of(".log-ready").await;
-    b.create_application("Shared", "ada@example.com").await;
+    b.sign_in(&ADA).await;
+    b.click("Applications").await;
+    b.create_application("Shared").await;
     b.click("Shared").await;
     b.until_text("API products").await;
     let page = b.client.current_url().await.expect("a URL").to_string();
@@ -454,7 +467,7 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
     let served = serve(workspace().join("dist")).await;
     let artifacts = workspace().join("target/e2e-artifacts/full-disk");
     let disk = SmallDisk::mount(160);
-    let b = open(&served.base, &artifacts, &disk.path().join("profile"), true).await;
+    let b = open(&served, &artifacts, &disk.path().join("profile"), true).await;
     // The service worker keeps every file of the release at install, in the
     // profile on this same disk: it finishes before the disk is filled, so
     // that the room its writes take (or give back when one fails) does not
@@ -473,7 +486,7 @@ async fn a_full_disk_keeps_the_change_and_saves_it_when_there_is_room() {
         serde_json::json!(true),
         "the service worker installs"
     );
-    b.create_application("Tight", "ada@example.com").await;
+    b.create_application("Tight").await;
     // A removal with a reason, so that a survey waits for an answer.
     b.click("Tight").await;
     b.fill("API product to add", "legacy").await;

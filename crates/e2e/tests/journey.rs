@@ -4,8 +4,9 @@
 //! `target/e2e-artifacts/`.
 
 use fantoccini::Locator;
+use portal_domain::Role;
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::server::{serve, Someone, ADA};
 use portal_e2e::workspace;
 
 const HOME: &str = "\u{e011}";
@@ -38,9 +39,56 @@ async fn slide_to(browser: &Browser, k: u64) {
         .await;
 }
 
+/// The status the API answers a pull with, for `token`.
+async fn pull_status(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/pull?after=0"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
+        .as_u16()
+}
+
+/// On Settings, a token for a script: shown once, it opens the API as the
+/// person until they revoke it, and then nothing.
+async fn access_token_for_a_script(b: &Browser, base: &str) {
+    b.until_text("No access token yet.").await;
+    b.fill("Token name", "release script").await;
+    b.click("Make token").await;
+    let token = b
+        .until("the token, shown once", || async {
+            let value = b
+                .property("input[aria-label='Access token']", "value")
+                .await;
+            value.starts_with("plp_").then_some(value)
+        })
+        .await;
+    b.control("Revoke release script").await;
+    b.screenshot("access-token").await;
+    assert_eq!(
+        pull_status(base, &token).await,
+        200,
+        "the token opens the API"
+    );
+    b.click("Revoke release script").await;
+    b.until_text("Revoked release script: it opens nothing any more.")
+        .await;
+    b.until_text("No access token yet.").await;
+    assert_eq!(
+        pull_status(base, &token).await,
+        401,
+        "revoked, it opens nothing"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_with_the_portal() {
     let served = serve(workspace().join("dist")).await;
+    let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
+    served.add(&ADA).await;
+    served.add(&grace).await;
     let artifacts = workspace().join("target/e2e-artifacts");
     let browser = Browser::start(&artifacts).await;
     let b = &browser;
@@ -51,14 +99,23 @@ async fn a_day_with_the_portal() {
         0,
         "a fresh browser keeps nothing yet"
     );
+    // Nobody signed in, the portal only reads (ADR 28): nothing to create,
+    // nothing synced.
+    b.until_text("Read-only: sign in to create an application.")
+        .await;
+    assert!(!b.shows_control("Create an application").await);
+    b.until_text("Signed out · nothing syncs until someone signs in")
+        .await;
     // Pages other than the list arrive on demand (ADR 17); the sync round
-    // once the log is open, and the form that creates an application when
-    // it is unfolded (ADR 20).
+    // once someone is signed in, and the form that creates an application
+    // when it is unfolded (ADR 20).
     let early = b.fetched("/split_").await;
     assert!(
-        early.iter().all(|m| m.contains("/split_sync-")),
+        early.is_empty(),
         "no page's module is fetched before it opens: {early:?}"
     );
+    b.sign_in(&ADA).await;
+    access_token_for_a_script(b, &served.base).await;
     b.until(
         "the sync round's module, for a device that syncs",
         || async { (b.fetched("/split_sync-").await.len() == 1).then_some(()) },
@@ -78,7 +135,7 @@ async fn a_day_with_the_portal() {
 
     // 1. An application with three products.
     assert!(b.fetched("/split_new_application-").await.is_empty());
-    b.create_application("Checkout", "ada@example.com").await;
+    b.create_application("Checkout").await;
     assert_eq!(
         b.fetched("/split_new_application-").await.len(),
         1,
@@ -110,7 +167,8 @@ async fn a_day_with_the_portal() {
     b.until_text("Owner and plan").await;
 
     // 3. Owner and plan.
-    b.fill("New owner", "grace@example.com").await;
+    // An admin hands it over to anyone of the workspace, picked by name.
+    b.choose("New owner", "Grace (grace@example.com)").await;
     b.click("Change owner").await;
     b.until_text("Owned by grace@example.com").await;
     b.click("Move to the paid plan").await;

@@ -15,7 +15,7 @@
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::server::{serve, ADA};
 use portal_e2e::{events_from_env, workspace};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -138,6 +138,9 @@ async fn returning_user() {
         .await;
     let artifacts = workspace().join("target/e2e-artifacts/returning-user");
     let browser = Browser::start_measuring(&artifacts).await;
+    served.add(&ADA).await;
+    let token = served.session(&ADA).await;
+    browser.remember_session(&served.base, &ADA, &token).await;
     browser.before_each_page(WATCH).await;
     browser
         .client

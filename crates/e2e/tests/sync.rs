@@ -5,7 +5,7 @@
 
 use portal_domain::Role;
 use portal_e2e::browser::Browser;
-use portal_e2e::server::{serve, serve_json_only};
+use portal_e2e::server::{serve, serve_json_only, Someone, ADA};
 use portal_e2e::workspace;
 
 async fn sent_everything(b: &Browser) {
@@ -29,20 +29,21 @@ async fn set_sync(b: &Browser, on: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     let served = serve(workspace().join("dist")).await;
+    let bob_admin = Someone::new("bob@example.com", "Bob", Role::Admin);
+    served.add(&ADA).await;
+    served.add(&bob_admin).await;
     let artifacts = workspace().join("target/e2e-artifacts/sync");
     let (ada_dir, bob_dir) = (artifacts.join("ada"), artifacts.join("bob"));
     let (ada, bob) = tokio::join!(Browser::start(&ada_dir), Browser::start(&bob_dir));
-    for b in [&ada, &bob] {
+    for (b, who) in [(&ada, &ADA), (&bob, &bob_admin)] {
         b.client.goto(&served.base).await.expect("the app loads");
         b.text_of(".log-ready").await;
+        b.sign_in(who).await;
+        b.click("Applications").await;
     }
 
     // Ada creates an application; it reaches the server and then Bob.
-    ada.click("Create an application").await;
-    ada.fill("Application name", "Checkout").await;
-    ada.fill("Owner", "ada@example.com").await;
-    ada.click("Create application").await;
-    ada.until_text("Application created.").await;
+    ada.create_application("Checkout").await;
     sent_everything(&ada).await;
     bob.until_text("Checkout").await;
     let shared = ada.event_count().await;
@@ -95,12 +96,15 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
 
     // A third, fresh browser pulls everything, and shows the same screen.
+    let carol_developer = Someone::new("carol@example.com", "Carol", Role::Developer);
+    served.add(&carol_developer).await;
     let carol = Browser::start(&artifacts.join("carol")).await;
     carol
         .client
         .goto(&served.base)
         .await
         .expect("the app loads");
+    carol.sign_in(&carol_developer).await;
     let counted = ada.event_count().await;
     carol
         .until_event_count("the fresh browser to pull everything", counted)
@@ -123,8 +127,9 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
 /// controls to change it. Ada changes it offline while an admin hands it
 /// over to Bob; back online, her change is refused by the server as not
 /// hers any more, shown in her Conflicts with why, and not on the server,
-/// while Bob can now change it. Signing out puts a device back on its
-/// machine token.
+/// while Bob can now change it. Signed out, a device changes and sends
+/// nothing (ADR 28); someone else signs in only once the last person's
+/// changes are sent, or says to send them to be refused (ADR 27).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_refused() {
     let mut served = serve(workspace().join("dist")).await;
@@ -171,7 +176,7 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     ada.screenshot("signed-in").await;
 
     ada.click("Applications").await;
-    ada.create_application("Checkout", "ada@example.com").await;
+    ada.create_application("Checkout").await;
     sent_everything(&ada).await;
     ada.click("Checkout").await;
     ada.control("API product to add").await;
@@ -247,7 +252,16 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     bob.click("Settings").await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
-    bob.control("Acting as").await;
+    bob.until_text("Signed out · nothing syncs until someone signs in · 2 events to send")
+        .await;
+    bob.click("Applications").await;
+    bob.until_text("Read-only: sign in to create an application.")
+        .await;
+    bob.click("Checkout").await;
+    bob.until_text("Read-only. Signed out: sign in to change it.")
+        .await;
+    assert!(!bob.shows_control("Add product").await);
+    bob.click("Settings").await;
     bob.fill("Email", pat.0).await;
     bob.fill("Password", "Pat's long password").await;
     bob.click("Sign in").await;
@@ -269,12 +283,25 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     );
     // With the network gone, signing out still works (the session is
     // forgotten here), and signing in says it must wait; back, it works.
+    // Bob leaves one more change unsent, and Pat, told so, signs in anyway:
+    // the server refuses it as not Pat's, and it stays in the Conflicts.
     served.stop().await;
+    bob.client
+        .goto(&checkout)
+        .await
+        .expect("the application loads");
+    bob.fill("API product to add", "billing").await;
+    bob.click("Add product").await;
+    bob.control("Remove billing").await;
+    bob.click("Settings").await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
     bob.fill("Email", pat.0).await;
     bob.fill("Password", "Pat's long password").await;
     bob.click("Sign in").await;
+    bob.until_text("This device holds changes by bob@example.com that are not sent yet.")
+        .await;
+    bob.click("Sign in anyway").await;
     bob.until_text("The server cannot be reached. Sign in once the network is back")
         .await;
     served.start().await;
@@ -283,7 +310,22 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     // offered no change.
     bob.fill("Password", "Pat's long password").await;
     bob.click("Sign in").await;
+    bob.until_text("This device holds changes by bob@example.com that are not sent yet.")
+        .await;
+    bob.click("Sign in anyway").await;
     bob.until_text("Signed in as Pat.").await;
+    bob.until_text("Conflicts (2)").await;
+    bob.click("Conflicts (2)").await;
+    let conflicts = bob.text_of("table.conflicts").await;
+    assert!(conflicts.contains("bob@example.com"), "{conflicts}");
+    bob.screenshot("signed-in-anyway").await;
+    assert!(
+        !served.pull_all().await.iter().any(|e| matches!(
+            &e.event,
+            portal_domain::Event::ApiProductAdded { product, .. } if product.as_str() == "billing"
+        )),
+        "Bob's change is not stored as anyone's"
+    );
     bob.click("Applications").await;
     bob.until_text("a product owner reads the portal and creates no application")
         .await;
@@ -306,12 +348,14 @@ async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
     let served = serve_json_only(workspace().join("dist")).await;
     let total = served.preload(11, 3_000).await;
     let artifacts = workspace().join("target/e2e-artifacts/json-only");
+    served.add(&ADA).await;
     let browser = Browser::start(&artifacts).await;
     browser
         .client
         .goto(&served.base)
         .await
         .expect("the app loads");
+    browser.sign_in(&ADA).await;
     browser
         .until_event_count("every event to arrive", total)
         .await;
@@ -320,9 +364,8 @@ async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
         1,
         "the JSON reader is fetched for such a server (ADR 18)"
     );
-    browser
-        .create_application("Ledger Classic", "dana@example.com")
-        .await;
+    browser.click("Applications").await;
+    browser.create_application("Ledger Classic").await;
     sent_everything(&browser).await;
     let count = browser.event_count().await;
     assert!(count > total, "the new application is in the log");
@@ -357,8 +400,10 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     let artifacts = workspace().join("target/e2e-artifacts/offline");
     // Another device's history, already on the server: several pages' worth.
     let shared = served.preload(9, 2_500).await;
+    served.add(&ADA).await;
     let b = &Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
+    b.sign_in(&ADA).await;
     // A fresh device pulls the shared history: several pages, asked for
     // together.
     b.until_event_count("the shared history to arrive", shared)
@@ -377,7 +422,8 @@ async fn the_portal_opens_and_works_with_no_network_and_syncs_later() {
     served.stop().await;
     b.client.refresh().await.expect("the page reloads");
     b.text_of(".log-ready").await;
-    b.create_application("Field notes", "ada@example.com").await;
+    b.click("Applications").await;
+    b.create_application("Field notes").await;
     b.until("the status to say the server cannot be reached", || async {
         let status = b.text_of("p.sync-status").await;
         (status.contains("events to send") && status.contains("cannot be reached")).then_some(())
@@ -448,10 +494,12 @@ async fn without_the_sync_code_the_portal_works_and_syncs_once_it_arrives() {
     }
     assert!(!moved.is_empty(), "the build has a sync module");
     let served = serve(dist.path().to_owned()).await;
+    served.add(&ADA).await;
     let artifacts = workspace().join("target/e2e-artifacts/sync-unfetched");
     let b = Browser::start(&artifacts).await;
     b.client.goto(&served.base).await.expect("the app loads");
     b.text_of(".log-ready").await;
+    b.sign_in(&ADA).await;
     b.until("the status to say why nothing is sent", || async {
         let status = b.text_of("p.sync-status").await;
         status
@@ -460,7 +508,8 @@ async fn without_the_sync_code_the_portal_works_and_syncs_once_it_arrives() {
     })
     .await;
 
-    b.create_application("Kept here", "ada@example.com").await;
+    b.click("Applications").await;
+    b.create_application("Kept here").await;
     let count = b.event_count().await;
     b.until("the change to wait on the device", || async {
         let status = b.text_of("p.sync-status").await;
