@@ -173,11 +173,13 @@ pub fn Account() -> impl IntoView {
                     </p>
                     {move || ended().map(|why| view! {
                         <p role="alert">
-                            {format!("The server ended this session ({why}). Sign in again to sync; your changes wait on this device.")}
+                            {format!("The server no longer takes this session ({why}). Your changes wait on this device until you do.")}
                         </p>
                         {form()}
                     })}
-                    <button type="button" on:click=sign_out>"Sign out"</button>
+                    <div class="actions">
+                        <button type="button" on:click=sign_out>"Sign out"</button>
+                    </div>
                 }
                 .into_any(),
                 None => view! {

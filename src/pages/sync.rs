@@ -93,7 +93,11 @@ pub fn SettingsPage() -> impl IntoView {
     };
     view! {
         <crate::pages::account::Account />
-        <Show when=move || sync.settings.with(|s| s.person.is_some())>
+        // Listed once the session works: after signing in again, afresh.
+        <Show when=move || {
+            sync.settings.with(|s| s.person.is_some())
+                && !matches!(sync.phase.get(), Phase::SignInAgain(_))
+        }>
             <crate::pages::access_tokens::AccessTokens />
         </Show>
         <section aria-labelledby="settings-title">

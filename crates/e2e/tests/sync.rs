@@ -532,3 +532,51 @@ async fn without_the_sync_code_the_portal_works_and_syncs_once_it_arrives() {
     assert_eq!(server_count(&served.base).await, count);
     assert!(!b.fetched("/split_sync-").await.is_empty());
 }
+
+/// The server ends a session (here, revoked by another client holding it):
+/// the person stays signed in on the device, a change made meanwhile waits,
+/// the page asks them to sign in again, and once they do it goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_server_ended_asks_to_sign_in_again_and_loses_nothing() {
+    let served = serve(workspace().join("dist")).await;
+    served.add(&ADA).await;
+    let artifacts = workspace().join("target/e2e-artifacts/session-ended");
+    let b = Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.sign_in(&ADA).await;
+    sent_everything(&b).await;
+    let token = b
+        .client
+        .execute(
+            "return JSON.parse(localStorage.getItem('portal-ledger.sync.token'))",
+            vec![],
+        )
+        .await
+        .expect("the session is kept");
+    let revoked = reqwest::Client::new()
+        .delete(format!("{}/api/v1/sessions/current", served.base))
+        .bearer_auth(token.as_str().expect("a token"))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(revoked.status().as_u16(), 204);
+
+    b.click("Applications").await;
+    b.create_application("After the session").await;
+    let count = b.event_count().await;
+    b.until_text("sign in again to sync").await;
+    b.click("Settings").await;
+    b.until_text("The server no longer takes this session")
+        .await;
+    b.screenshot("session-ended").await;
+    assert_eq!(server_count(&served.base).await, 0, "nothing went out");
+    b.fill("Password", &ADA.password()).await;
+    b.click("Sign in").await;
+    b.until_text("Signed in as Ada.").await;
+    sent_everything(&b).await;
+    assert_eq!(
+        server_count(&served.base).await,
+        count,
+        "all of it, once signed in"
+    );
+}
