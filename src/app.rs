@@ -19,12 +19,9 @@ pub fn App() -> impl IntoView {
     let sync = SyncAgent::provide(ledger, lazy::run_round);
     // The person signed in on this device signs their commands; signing in
     // or out changes who (ADR 28).
-    let signed_in = move || {
-        sync.settings
-            .with(|s| s.person.as_ref().and_then(|p| p.actor()))
-    };
-    ledger.actor.set(signed_in());
-    Effect::new(move |_| ledger.actor.set(signed_in()));
+    let actor = |s: &crate::sync::settings::Settings| s.person.as_ref().and_then(|p| p.actor());
+    ledger.actor.set(sync.settings.with_untracked(actor));
+    Effect::new(move |_| ledger.actor.set(sync.settings.with(actor)));
     Effect::new(move |_| {
         if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
             leptos::task::spawn_local(async move { ledger.tick().await });

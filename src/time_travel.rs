@@ -136,7 +136,11 @@ pub fn TimeTravel() -> impl IntoView {
                 </label>
                 <button
                     type="button"
-                    aria-label="Mark this position"
+                    // The words on the button come first in its name.
+                    aria-label=move || match marked.get() {
+                        Some(k) => format!("Marked {k}: mark this position instead"),
+                        None => "Mark this position".to_owned(),
+                    }
                     on:click=move |_| marked.set(Some(ledger.position()))
                 >
                     {move || match marked.get() {

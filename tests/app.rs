@@ -6,6 +6,8 @@
 mod ui;
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_ledger::ledger::DATABASE;
+use portal_store::idb::IdbStore;
 use ui::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -149,7 +151,42 @@ async fn filters_narrow_the_list_and_live_in_the_address() {
     eventually("no app", || listed_apps().is_empty().then_some(())).await;
     choose("Filter by owner", "").await;
     eventually("Alpha", || (listed_apps() == ["Alpha"]).then_some(())).await;
+    // Nothing here reaches a server: every row says its changes wait.
+    fill("Search by name", "").await;
+    eventually("both apps", || (listed_apps().len() == 2).then_some(())).await;
+    assert_eq!(
+        texts("table.apps tr.unsent td.status"),
+        ["active · not sent yet", "active · not sent yet"]
+    );
+    assert_eq!(text_of("p.count").await, "2 applications");
     assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
+}
+
+/// Deleted applications leave the list (and its count) unless asked for.
+#[wasm_bindgen_test]
+async fn deleted_applications_are_listed_only_when_asked_for() {
+    let _app = fresh_app().await;
+    create_app("Kept", "ada@example.com").await;
+    create_app("Gone", "ada@example.com").await;
+    click("Gone").await;
+    click("Delete application…").await;
+    click("Yes, delete it").await;
+    until_text("deleted ·").await;
+    click("Applications").await;
+    eventually("only the kept one", || {
+        (listed_apps() == ["Kept"]).then_some(())
+    })
+    .await;
+    assert_eq!(text_of("p.count").await, "1 application");
+    choose("Filter by status", "deleted").await;
+    eventually("the deleted one", || {
+        (listed_apps() == ["Gone"]).then_some(())
+    })
+    .await;
+    choose("Filter by status", "any").await;
+    eventually("both", || (listed_apps().len() == 2).then_some(())).await;
+    let search = web_sys::window().unwrap().location().search().unwrap();
+    assert!(search.contains("status=any"), "{search}");
 }
 
 #[wasm_bindgen_test]
@@ -195,6 +232,11 @@ async fn an_application_is_managed_from_its_page() {
     fill("Reason for removal", "too expensive").await;
     click("Confirm removal").await;
     until_text("No API products yet.").await;
+    let removals = text_of("ul.removals").await;
+    assert!(
+        removals.contains("payments") && removals.contains("\u{201c}too expensive\u{201d}"),
+        "the reason is on the application's page: {removals}"
+    );
 
     click("Delete application…").await;
     click("Yes, delete it").await;
@@ -236,6 +278,36 @@ async fn a_refused_command_says_why_and_changes_nothing() {
     let refusal = text_of(".refused").await;
     assert!(refusal.to_lowercase().contains("maps"), "{refusal}");
     assert_eq!(event_count().await, before);
+}
+
+/// A tab opened with the network gone, alone in its browser, says it is
+/// offline and what waits; not that another tab syncs.
+#[wasm_bindgen_test]
+async fn opened_offline_the_status_says_so_and_not_that_another_tab_syncs() {
+    IdbStore::delete(DATABASE).await.unwrap();
+    signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
+    let _app = mount();
+    // Before the first round: the browser says the network is gone.
+    let window = web_sys::window().unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("offline").unwrap())
+        .unwrap();
+    let status = eventually("the offline status", || {
+        let status = document()
+            .query_selector("p.sync-status")
+            .ok()??
+            .text_content()?;
+        (status.starts_with("Offline") && !status.contains("another tab")).then_some(status)
+    })
+    .await;
+    assert!(status.contains("everything sent"), "{status}");
+    // It stays so (the tab holds the lock, and waits for the network).
+    sleep(600).await;
+    let later = text_of("p.sync-status").await;
+    window
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    assert!(!later.contains("another tab syncs"), "{later}");
 }
 
 /// Nobody signed in, the portal reads what the device holds and offers no
@@ -441,8 +513,70 @@ async fn a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
     }
     let reasons = text_of("section[aria-labelledby='report-removal-reasons-csv'] table").await;
     assert!(reasons.contains("switched vendor"), "{reasons}");
-    control("Export Survey funnel as CSV").await;
+    control("Export CSV: Survey funnel").await;
+    charts_read();
     assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
+}
+
+/// The analytics charts on the page read: each series its own colour (not
+/// the default black), a legend naming them, a height that does not grow
+/// with the data's span, and the figures in a table for screen readers.
+fn charts_read() {
+    let window = web_sys::window().unwrap();
+    // The page the app ships in links this stylesheet; the test page does not.
+    if document().get_element_by_id("app-style").is_none() {
+        let style = document().create_element("style").unwrap();
+        style.set_id("app-style");
+        style.set_text_content(Some(include_str!("../style/main.css")));
+        document().head().unwrap().append_child(&style).unwrap();
+    }
+    let fill = |selector: &str| {
+        let bar = document()
+            .query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("a bar {selector}"));
+        window
+            .get_computed_style(&bar)
+            .unwrap()
+            .unwrap()
+            .get_property_value("fill")
+            .unwrap()
+    };
+    let (added, removed) = (fill("rect.bar.series-0"), fill("rect.bar.series-1"));
+    assert_ne!(added, removed, "two series, two colours");
+    for colour in [&added, &removed] {
+        assert_ne!(colour, "rgb(0, 0, 0)", "a bar has a colour of its own");
+    }
+    let legend = texts("figure.chart .legend .key");
+    assert_eq!(legend, ["added", "removed", "surveys"]);
+    let charts = document().query_selector_all("figure.chart svg").unwrap();
+    for i in 0..charts.length() {
+        let svg: web_sys::Element = charts.item(i).unwrap().unchecked_into();
+        let height = svg.client_height();
+        assert!(height > 50 && height < 400, "a chart is {height} px tall");
+    }
+    let figures = texts("figure.chart table");
+    assert!(
+        figures
+            .iter()
+            .any(|t| t.contains("Survey funnel") && t.contains("Answered1")),
+        "{figures:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn value_axis_ticks_are_round_and_reach_the_largest_value() {
+    use portal_ledger::pages::report::ticks;
+    assert_eq!(ticks(0), [0, 1]);
+    assert_eq!(ticks(3), [0, 1, 2, 3]);
+    assert_eq!(ticks(10), [0, 5, 10]);
+    assert_eq!(ticks(47), [0, 20, 40, 60]);
+    assert_eq!(ticks(1234), [0, 500, 1000, 1500]);
+    for max in [1, 7, 99, 100, 101, 5_555] {
+        let t = ticks(max);
+        assert!(*t.last().unwrap() >= max, "{max}: {t:?}");
+        assert!(t.len() <= 7, "{max}: {t:?}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -472,6 +606,8 @@ async fn two_marked_positions_are_compared() {
     })
     .await;
     click("Mark this position").await;
+    // Its name begins with what it says.
+    control(&format!("Marked {mark}: mark this position instead")).await;
     let head = event_count().await;
     press("End");
     eventually("the head", || {
@@ -484,7 +620,7 @@ async fn two_marked_positions_are_compared() {
         summary.contains(&format!("From event {mark} to event")),
         "{summary}"
     );
-    assert!(summary.contains("1 applications"), "{summary}");
+    assert!(summary.contains("1 application,"), "{summary}");
     let apps = text_of(".diff-apps").await;
     assert!(apps.contains("added") && apps.contains("After"), "{apps}");
     assert!(!apps.contains("Before"), "{apps}");

@@ -198,6 +198,7 @@ pub fn ApplicationPage() -> impl IntoView {
                         error=error
                         drafts=drafts
                     />
+                    <Removals id=id />
                     <OwnerAndPlan
                         id=id
                         owner=part(shown, first.owner, |s| s.owner.clone())
@@ -597,6 +598,73 @@ fn DeleteApplication(
 /// History entries shown before the user asks for all of them: a long-lived
 /// application has thousands, and each costs the page a row.
 const HISTORY_SHOWN: usize = 50;
+
+/// One product taken off the application, and what its owner said.
+#[derive(Clone, PartialEq)]
+struct RemovalRow {
+    position: usize,
+    product: String,
+    reason: Option<String>,
+    at: String,
+    actor: String,
+}
+
+/// The products removed from the application up to the slider, latest
+/// first, with the reasons given: what the removal survey follows up.
+#[component]
+fn Removals(id: AppId) -> impl IntoView {
+    let ledger = use_ledger();
+    let rows = Memo::new(move |_| {
+        ledger
+            .with_machine(|machine, k| {
+                machine
+                    .app_history(id, k)
+                    .into_iter()
+                    .rev()
+                    .filter_map(|(p, e)| match &e.event {
+                        portal_domain::Event::ApiProductRemoved {
+                            product, reason, ..
+                        } => Some(RemovalRow {
+                            position: p + 1,
+                            product: product.to_string(),
+                            reason: reason.as_ref().map(|r| r.to_string()),
+                            at: dates::day(e.occurred_at),
+                            actor: e.actor.to_string(),
+                        }),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    move || {
+        let rows = rows.get();
+        (!rows.is_empty()).then(|| {
+            view! {
+                <section aria-labelledby="removals-heading">
+                    <h3 id="removals-heading">"Removed products"</h3>
+                    <ul class="removals">
+                        {rows
+                            .into_iter()
+                            .map(|r| {
+                                let said = r.reason.map_or_else(
+                                    || "no reason given".to_owned(),
+                                    |why| format!("\u{201c}{why}\u{201d}"),
+                                );
+                                view! {
+                                    <li>
+                                        <strong>{r.product}</strong>
+                                        {format!(" · {said} · {} by {} (#{})", r.at, r.actor, r.position)}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </section>
+            }
+        })
+    }
+}
 
 /// One line of an application's history.
 #[derive(Clone, PartialEq)]

@@ -30,10 +30,12 @@ pub fn query_of(get: impl Fn(&str) -> Option<String>) -> AppQuery {
             Some("paid") => Some(Plan::Paid),
             _ => None,
         },
+        // Deleted applications are asked for; by default the list is of
+        // the ones in use.
         status: match get("status").as_deref() {
-            Some("active") => Some(AppStatus::Active),
             Some("deleted") => Some(AppStatus::Deleted),
-            _ => None,
+            Some("any") => None,
+            _ => Some(AppStatus::Active),
         },
     }
 }
@@ -46,6 +48,8 @@ struct Row {
     plan: Plan,
     products: String,
     deleted: bool,
+    /// Holds a change this device has not sent yet.
+    unsent: bool,
 }
 
 #[component]
@@ -75,6 +79,9 @@ pub fn ApplicationsPage() -> impl IntoView {
     let order: StoredValue<Rc<NameOrder>, LocalStorage> = StoredValue::new_local(Rc::default());
     let rows = move || {
         let query = query_of(param);
+        // Changes not sent yet are marked at the head only (in the past,
+        // what waits now is beside the point).
+        let device = ledger.is_live().then(|| ledger.device()).flatten();
         let limit = limit.get();
         let order = ledger
             .with_machine(|machine, _| {
@@ -102,6 +109,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                             .collect::<Vec<_>>()
                             .join(", "),
                         deleted: app.is_deleted(),
+                        unsent: device.as_ref().is_some_and(|d| d.holds_unsent(app.id())),
                     })
                     .collect::<Vec<_>>();
                 (total, rows)
@@ -147,7 +155,11 @@ pub fn ApplicationsPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let select = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
+    // `first` names the choice with no value in the URL.
+    let select = move |name: &'static str,
+                       label: &'static str,
+                       first: &'static str,
+                       options: Vec<(String, String)>| {
         view! {
             <label>
                 {label}
@@ -156,7 +168,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                     on:change=move |ev| set_param(name, event_target_value(&ev))
                     prop:value=move || param(name).unwrap_or_default()
                 >
-                    <option value="">"Any"</option>
+                    <option value="">{first}</option>
                     {options
                         .into_iter()
                         .map(|(value, text)| view! { <option value=value>{text}</option> })
@@ -200,10 +212,11 @@ pub fn ApplicationsPage() -> impl IntoView {
                 {move || {
                     let (owners, products) = choices.get();
                     view! {
-                        {select("owner", "Filter by owner", owners.into_iter().map(|o| (o.clone(), o)).collect())}
+                        {select("owner", "Filter by owner", "Any", owners.into_iter().map(|o| (o.clone(), o)).collect())}
                         {select(
                             "product",
                             "Filter by product",
+                            "Any",
                             products.into_iter().map(|p| (p.clone(), p)).collect(),
                         )}
                     }
@@ -211,12 +224,14 @@ pub fn ApplicationsPage() -> impl IntoView {
                 {select(
                     "plan",
                     "Filter by plan",
+                    "Any",
                     vec![("free".into(), "Free".into()), ("paid".into(), "Paid".into())],
                 )}
                 {select(
                     "status",
                     "Filter by status",
-                    vec![("active".into(), "Active".into()), ("deleted".into(), "Deleted".into())],
+                    "Active",
+                    vec![("deleted".into(), "Deleted".into()), ("any".into(), "Active and deleted".into())],
                 )}
             </div>
             {move || {
@@ -227,10 +242,10 @@ pub fn ApplicationsPage() -> impl IntoView {
                 let shown = rows.len();
                 view! {
                     <p class="count" role="status">
-                        {if shown < total {
-                            format!("Showing {shown} of {total} applications")
-                        } else {
-                            format!("{total} applications")
+                        {match (shown < total, total) {
+                            (true, _) => format!("Showing {shown} of {total} applications"),
+                            (false, 1) => "1 application".to_owned(),
+                            (false, n) => format!("{n} applications"),
                         }}
                     </p>
                     <table class="apps">
@@ -248,14 +263,21 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|row| {
                                     view! {
-                                        <tr class:deleted=row.deleted>
+                                        <tr class:deleted=row.deleted class:unsent=row.unsent>
                                             <td>
                                                 <A href=format!("/applications/{}", row.id)>{row.name}</A>
                                             </td>
                                             <td>{row.owner}</td>
                                             <td>{row.plan.label()}</td>
                                             <td>{row.products}</td>
-                                            <td>{if row.deleted { "deleted" } else { "active" }}</td>
+                                            <td class="status">
+                                                {match (row.deleted, row.unsent) {
+                                                    (true, false) => "deleted",
+                                                    (true, true) => "deleted · not sent yet",
+                                                    (false, true) => "active · not sent yet",
+                                                    (false, false) => "active",
+                                                }}
+                                            </td>
                                         </tr>
                                     }
                                 })

@@ -16,6 +16,15 @@ fn change_label<Id>(change: &Change<Id>) -> (&'static str, &Id) {
     }
 }
 
+/// `n` things, in the singular for one.
+fn counted(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 #[derive(Clone, PartialEq)]
 struct Shown {
     from: u64,
@@ -109,8 +118,13 @@ pub fn DiffPage() -> impl IntoView {
                     view! {
                         <p role="status" class="diff-summary">
                             {format!(
-                                "From event {} to event {}: {} applications, {} credentials and {} surveys changed; {} owner changes.",
-                                d.from, d.to, d.apps.len(), d.credentials, d.surveys, d.owner_changes,
+                                "From event {} to event {}: {}, {} and {} changed; {}.",
+                                d.from,
+                                d.to,
+                                counted(d.apps.len(), "application"),
+                                counted(d.credentials, "credential"),
+                                counted(d.surveys, "survey"),
+                                counted(d.owner_changes, "owner change"),
                             )}
                         </p>
                         <h3>"Applications"</h3>

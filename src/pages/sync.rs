@@ -150,6 +150,22 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 pub fn ConflictsPage() -> impl IntoView {
     let ledger = use_ledger();
+    // Named as the application is named now, or as the refused event
+    // itself named it (an application created and refused never existed).
+    let name_of = move |e: &portal_domain::Envelope| {
+        use portal_domain::Event;
+        let now = ledger.device().and_then(|d| {
+            d.machine()
+                .head()
+                .app(portal_domain::AppId(e.stream_id.0))
+                .map(|a| a.record.name.to_string())
+        });
+        now.or_else(|| match &e.event {
+            Event::ApplicationInsert(r) | Event::ApplicationUpdate(r) => Some(r.name.to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "an application this device does not hold".to_owned())
+    };
     let rows = move || {
         ledger
             .rejected
@@ -163,11 +179,12 @@ pub fn ConflictsPage() -> impl IntoView {
                 };
                 let e = &event.envelope;
                 let app = e.stream_id.0.to_string();
+                let name = name_of(e);
                 view! {
                     <tr>
                         <td>{dates::minute(e.occurred_at)}</td>
                         <td>{e.event_type().name()}</td>
-                        <td><a href=format!("/applications/{app}")>{app[..8].to_owned()}</a></td>
+                        <td><a href=format!("/applications/{app}")>{name}</a></td>
                         <td>{e.actor.to_string()}</td>
                         <td class="reason">{reason}</td>
                     </tr>

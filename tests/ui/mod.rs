@@ -244,7 +244,7 @@ pub fn texts(selector: &str) -> Vec<String> {
 
 /// Rows of the applications table, as their names.
 pub fn listed_apps() -> Vec<String> {
-    texts("table.apps tbody tr td:first-child")
+    texts("table.apps tbody tr td:first-child a")
 }
 
 /// Creates an application through the form and waits until it is listed.

@@ -12,8 +12,8 @@ use crate::refused::Refused;
 use chrono::{DateTime, Utc};
 use portal_domain::process::{self, Issued};
 use portal_domain::{
-    Command, CommandMeta, DeviceId, Envelope, EventId, IdSource, Portal, Rating, SurveyId, Text,
-    TimeMachine,
+    AppId, Command, CommandMeta, DeviceId, Envelope, EventId, IdSource, Portal, Rating, SurveyId,
+    Text, TimeMachine,
 };
 use portal_store::checkpoint::{checkpoint_of, cold_start, ColdStart, CHECKPOINT_EVERY};
 use portal_store::{EventStore, Imported, StoreError, StoredEvent, SyncState};
@@ -500,6 +500,19 @@ impl<S: EventStore> Device<S> {
             .filter(|e| !e.actor.is_process() && e.actor.as_str() != person)
             .map(|e| e.actor.to_string())
             .collect()
+    }
+
+    /// Whether application `app` holds an event not sent yet: the mark a
+    /// list row carries. Asked per row shown, through the application's
+    /// own events (the time machine's index), latest first.
+    pub fn holds_unsent(&self, app: AppId) -> bool {
+        let machine = self.machine.borrow();
+        let sync = self.sync.borrow();
+        machine
+            .app_history(app, machine.len())
+            .iter()
+            .rev()
+            .any(|(p, _)| sync.get(*p) == Some(&SyncState::Pending))
     }
 
     /// The pending events, in local order.

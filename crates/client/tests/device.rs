@@ -152,4 +152,7 @@ async fn the_unsent_work_of_other_people_is_named_and_sent_work_is_not() {
     device.mark_synced(&sent);
     assert_eq!(named("pat@example.com"), ["ada@example.com"]);
     assert!(named("ada@example.com").is_empty());
+    // The list marks the application whose changes still wait, only it.
+    assert!(device.holds_unsent(ada_app));
+    assert!(!device.holds_unsent(bob_app));
 }

@@ -290,6 +290,14 @@ async fn a_day_with_the_portal() {
         .text_of("section[aria-labelledby='report-upsell-targets-csv']")
         .await;
     b.screenshot("analytics").await;
+    b.client
+        .execute(
+            "document.querySelector('figure.chart').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("the chart scrolls into view");
+    b.screenshot("analytics-chart").await;
 
     // 11. Exported, imported into an emptied log: the same state.
     b.click("Data").await;

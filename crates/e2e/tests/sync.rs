@@ -83,6 +83,10 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
         "{conflicts}"
     );
     assert!(conflicts.contains("deleted"), "{conflicts}");
+    assert!(
+        conflicts.contains("Checkout"),
+        "the application is named: {conflicts}"
+    );
     bob.screenshot("conflicts").await;
     sent_everything(&bob).await;
     ada.client.refresh().await.expect("Ada reloads");
