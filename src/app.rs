@@ -47,7 +47,8 @@ pub fn App() -> impl IntoView {
                     <A href="/surveys">"Surveys"</A>
                     <A href="/data">"Data"</A>
                     <A href="/conflicts">
-                        {move || match ledger.rejected.get().len() {
+                        // Refused changes and crossed ones, told apart on the page.
+                        {move || match ledger.rejected.with(Vec::len) as u64 + ledger.crossed.get() {
                             0 => "Conflicts".to_owned(),
                             n => format!("Conflicts ({n})"),
                         }}

@@ -128,6 +128,9 @@ pub struct Ledger {
     pub actor: RwSignal<Option<Actor>>,
     /// Events the server refused, with why: the conflicts list.
     pub rejected: RwSignal<Vec<StoredEvent>>,
+    /// How many of this device's changes crossed another device's
+    /// (`Device::crossed`), listed on the conflicts page.
+    pub crossed: RwSignal<u64>,
     /// Commands waiting for room to be stored (`held.rs`).
     pub held: RwSignal<Vec<Held>>,
     /// Why a held command was dropped, if one was.
@@ -150,6 +153,7 @@ impl Ledger {
             cursor: RwSignal::new(None),
             actor: RwSignal::new(None),
             rejected: RwSignal::new(Vec::new()),
+            crossed: RwSignal::new(0),
             held: RwSignal::new(Vec::new()),
             held_note: RwSignal::new(None),
             read_legacy,
@@ -199,6 +203,7 @@ impl Ledger {
             device.adopt_held(&previous);
         }
         self.rejected.try_set(device.rejected());
+        self.crossed.try_set(device.crossed_count() as u64);
         self.head.try_set(device.len());
         Ok(LogStatus::Ready {
             quarantined: opened.quarantined,
@@ -242,6 +247,7 @@ impl Ledger {
             Changed::Log => {}
             Changed::Rebuilt => {
                 self.rejected.try_set(device.rejected());
+                self.crossed.try_set(device.crossed_count() as u64);
                 if self
                     .cursor
                     .try_get_untracked()

@@ -136,16 +136,12 @@ pub fn TimeTravel() -> impl IntoView {
                 </label>
                 <button
                     type="button"
-                    // The words on the button come first in its name.
-                    aria-label=move || match marked.get() {
-                        Some(k) => format!("Marked {k}: mark this position instead"),
-                        None => "Mark this position".to_owned(),
-                    }
                     on:click=move |_| marked.set(Some(ledger.position()))
                 >
+                    // Named by what it says, which says what it did.
                     {move || match marked.get() {
                         Some(k) => format!("Marked {k}"),
-                        None => "Mark".to_owned(),
+                        None => "Mark this position".to_owned(),
                     }}
                 </button>
                 <Show when=move || marked.with(Option::is_some)>

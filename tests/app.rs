@@ -606,8 +606,8 @@ async fn two_marked_positions_are_compared() {
     })
     .await;
     click("Mark this position").await;
-    // Its name begins with what it says.
-    control(&format!("Marked {mark}: mark this position instead")).await;
+    // Named by what it says.
+    control(&format!("Marked {mark}")).await;
     let head = event_count().await;
     press("End");
     eventually("the head", || {

@@ -192,6 +192,39 @@ pub fn ConflictsPage() -> impl IntoView {
             })
             .collect_view()
     };
+    // A change in words: its business event, and who made it.
+    let said = |e: &portal_domain::Envelope| format!("{} by {}", e.event_type().name(), e.actor);
+    let crossed = move || {
+        ledger.crossed.track();
+        ledger.rejected.track();
+        let crossed = ledger.device().map(|d| d.crossed()).unwrap_or_default();
+        crossed
+            .into_iter()
+            .map(|c| {
+                let app = c.applied.stream_id.0.to_string();
+                let name = name_of(&c.applied);
+                let business: Vec<String> = c
+                    .theirs
+                    .iter()
+                    .filter(|e| e.kind() == portal_domain::EventKind::Business)
+                    .map(said)
+                    .collect();
+                let theirs = if business.is_empty() {
+                    c.theirs.iter().map(said).collect::<Vec<_>>().join("; ")
+                } else {
+                    business.join("; ")
+                };
+                view! {
+                    <tr>
+                        <td>{dates::minute(c.ours.occurred_at)}</td>
+                        <td><a href=format!("/applications/{app}")>{name}</a></td>
+                        <td>{said(&c.applied)}</td>
+                        <td>{theirs}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
     view! {
         <section aria-labelledby="conflicts-title">
             <h2 id="conflicts-title">"Conflicts"</h2>
@@ -217,6 +250,34 @@ pub fn ConflictsPage() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </Show>
+        </section>
+        <section aria-labelledby="crossed-title">
+            <h2 id="crossed-title">"Crossed changes"</h2>
+            <p>
+                "Changes made on this device while another device changed the same application. "
+                "They were decided again after the other change, were still allowed, and were "
+                "applied: both are in the shared history. Check that yours still does what you meant."
+            </p>
+            {move || {
+                let rows = crossed();
+                if rows.is_empty() {
+                    return view! { <p class="empty">"No change crossed another device's."</p> }.into_any();
+                }
+                view! {
+                    <table class="crossed" aria-label="Crossed changes">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Made"</th>
+                                <th scope="col">"Application"</th>
+                                <th scope="col">"Your change, applied"</th>
+                                <th scope="col">"After"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
         </section>
     }
 }

@@ -54,6 +54,18 @@ pub struct Opened {
     pub quarantined: usize,
 }
 
+/// A change of this device's that another device's change to the same
+/// stream overtook: decided again on top of it, and applied (`Device::crossed`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crossed {
+    /// The change as first made here (its first event), kept for the record.
+    pub ours: Envelope,
+    /// What it became, decided again: the first event that counts.
+    pub applied: Envelope,
+    /// The other changes to the stream it now comes after.
+    pub theirs: Vec<Envelope>,
+}
+
 pub struct Device<S> {
     pub(crate) store: S,
     machine: RefCell<TimeMachine>,
@@ -64,6 +76,9 @@ pub struct Device<S> {
     store_end: Cell<u64>,
     /// Rejected events, with why: the conflicts list.
     rejected: RefCell<Vec<StoredEvent>>,
+    /// Events decided again after another device changed their stream
+    /// first: the crossed changes.
+    superseded: RefCell<Vec<StoredEvent>>,
     id: DeviceId,
     checkpointed_at: Cell<u64>,
     /// The state at the slider, kept while the slider stays there.
@@ -90,6 +105,7 @@ struct Rebuilt {
     sync: Vec<SyncState>,
     machine: TimeMachine,
     rejected: Vec<StoredEvent>,
+    superseded: Vec<StoredEvent>,
     len: u64,
 }
 
@@ -97,16 +113,18 @@ impl From<ColdStart> for Rebuilt {
     fn from(start: ColdStart) -> Self {
         let live = start.entries.last().map(|(p, _)| p + 1);
         let aside = start.set_aside.iter().map(|e| e.position + 1).max();
+        // Set aside, an event is rejected or superseded.
+        let (rejected, superseded) = start
+            .set_aside
+            .into_iter()
+            .partition(|e| matches!(e.sync, SyncState::Rejected { .. }));
         Rebuilt {
             store_end: live.max(aside).unwrap_or(0),
             sync: start.entries.into_iter().map(|(_, s)| s).collect(),
             len: start.portal.log().len() as u64,
             machine: TimeMachine::resume(start.portal, SLIDER_CHECKPOINT_EVERY),
-            rejected: start
-                .set_aside
-                .into_iter()
-                .filter(|e| matches!(e.sync, SyncState::Rejected { .. }))
-                .collect(),
+            rejected,
+            superseded,
         }
     }
 }
@@ -132,6 +150,7 @@ impl<S: EventStore> Device<S> {
             sync: RefCell::new(built.sync),
             store_end: Cell::new(built.store_end),
             rejected: RefCell::new(built.rejected),
+            superseded: RefCell::new(built.superseded),
             id,
             checkpointed_at: Cell::new(built.len),
             past: RefCell::new(None),
@@ -218,6 +237,7 @@ impl<S: EventStore> Device<S> {
         let built = Rebuilt::from(cold_start(&self.store).await?);
         self.store_end.set(built.store_end);
         *self.rejected.borrow_mut() = built.rejected;
+        *self.superseded.borrow_mut() = built.superseded;
         *self.sync.borrow_mut() = built.sync;
         *self.machine.borrow_mut() = built.machine;
         *self.past.borrow_mut() = None;
@@ -500,6 +520,69 @@ impl<S: EventStore> Device<S> {
             .filter(|e| !e.actor.is_process() && e.actor.as_str() != person)
             .map(|e| e.actor.to_string())
             .collect()
+    }
+
+    /// This device's changes that were decided again after another
+    /// device's change to the same stream, and applied: each with what it
+    /// became and the other changes it now comes after. Latest first. A
+    /// command decided again more than once is told once, as it stands.
+    pub fn crossed(&self) -> Vec<Crossed> {
+        let machine = self.machine.borrow();
+        let superseded = self.superseded.borrow();
+        let mut told: Vec<EventId> = Vec::new();
+        let mut out = Vec::new();
+        // Forward, so that a command is met by its first event.
+        for aside in superseded.iter() {
+            let SyncState::Superseded { by } = aside.sync else {
+                continue;
+            };
+            if told.contains(&by) {
+                continue;
+            }
+            told.push(by);
+            let ours = &aside.envelope;
+            let history = machine.app_history(AppId(ours.stream_id.0), machine.len());
+            let Some((_, applied)) = history.iter().find(|(_, e)| e.event_id == by) else {
+                // Superseded again since: the later record tells it.
+                continue;
+            };
+            let theirs = history
+                .iter()
+                .filter(|(_, e)| {
+                    e.stream_version >= ours.stream_version
+                        && e.stream_version < applied.stream_version
+                })
+                .map(|(_, e)| (*e).clone())
+                .collect();
+            out.push(Crossed {
+                ours: ours.clone(),
+                applied: (*applied).clone(),
+                theirs,
+            });
+        }
+        out.reverse();
+        out
+    }
+
+    /// How many changes `crossed` lists, counted without reading the log:
+    /// the commands set aside whose new events were not set aside in turn
+    /// (decided again, or refused: then it is a conflict, not a crossing).
+    pub fn crossed_count(&self) -> usize {
+        let superseded = self.superseded.borrow();
+        let rejected = self.rejected.borrow();
+        let mut counted: Vec<EventId> = Vec::new();
+        for e in superseded.iter() {
+            if let SyncState::Superseded { by } = e.sync {
+                let again = superseded
+                    .iter()
+                    .chain(rejected.iter())
+                    .any(|s| s.envelope.event_id == by);
+                if !again && !counted.contains(&by) {
+                    counted.push(by);
+                }
+            }
+        }
+        counted.len()
     }
 
     /// Whether application `app` holds an event not sent yet: the mark a

@@ -19,7 +19,7 @@ pub mod refused;
 pub mod remote;
 pub mod round;
 
-pub use device::{Device, Opened};
+pub use device::{Crossed, Device, Opened};
 pub use held::Held;
 pub use refused::Refused;
 pub use remote::{CallError, Page, Placed, Remote, PAGE};

@@ -99,6 +99,42 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     let ada_text = ada.page_text().await;
     assert!(!ada_text.contains("Conflicts ("), "Ada had no conflict");
 
+    // Bob, out of touch, deletes Billing while Ada adds a product to it.
+    // Back in touch, his delete is decided again after her change, still
+    // holds, and is applied: he is told the two crossed, with both.
+    ada.click("Applications").await;
+    ada.create_application("Billing").await;
+    sent_everything(&ada).await;
+    bob.click("Applications").await;
+    bob.until_text("Billing").await;
+    set_sync(&bob, false).await;
+    ada.click("Applications").await;
+    ada.click("Billing").await;
+    ada.fill("API product to add", "maps").await;
+    ada.click("Add product").await;
+    ada.control("Remove maps").await;
+    sent_everything(&ada).await;
+    bob.click("Applications").await;
+    bob.click("Billing").await;
+    bob.click("Delete application…").await;
+    bob.click("Yes, delete it").await;
+    bob.until_text("deleted ·").await;
+    set_sync(&bob, true).await;
+    // Two events refused before, and now one change crossed.
+    bob.click("Conflicts (3)").await;
+    let crossed = bob.text_of("table.crossed").await;
+    for said in [
+        "Billing",
+        "APPLICATION_DELETED by bob@example.com",
+        "ADD_API_PRODUCT_TO_APPLICATION by ada@example.com",
+    ] {
+        assert!(crossed.contains(said), "{said} in {crossed}");
+    }
+    bob.screenshot("crossed").await;
+    sent_everything(&bob).await;
+    // Ada sees the application deleted, after her change.
+    ada.until_text("deleted ·").await;
+
     // A third, fresh browser pulls everything, and shows the same screen.
     let carol_developer = Someone::new("carol@example.com", "Carol", Role::Developer);
     served.add(&carol_developer).await;
