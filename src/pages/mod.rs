@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod account;
 pub mod analytics;
+pub mod appearance;
 pub mod application;
 pub mod applications;
 pub mod data;

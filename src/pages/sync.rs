@@ -143,6 +143,7 @@ pub fn SettingsPage() -> impl IntoView {
             }}
             <SyncStatus />
         </section>
+        <crate::pages::appearance::Appearance />
     }
 }
 

@@ -333,3 +333,81 @@ async fn a_day_with_the_portal() {
         .await;
     assert_eq!(again, upsell, "the same analytics after the round trip");
 }
+
+/// The pages a signed-in admin walks through, each with what shows it has
+/// drawn: its link in the navigation and a text of the page.
+const PAGES: [(&str, &str); 7] = [
+    ("Applications", "Filter by status"),
+    ("Timeline", "Timeline"),
+    ("Analytics", "Upsell targets"),
+    ("Surveys", "Feedback surveys"),
+    ("Data", "Data on this device"),
+    ("Conflicts", "Crossed changes"),
+    ("Settings", "Appearance"),
+];
+
+/// Every page, on a phone's width and a wide screen, in the light and the
+/// dark theme (picked on Settings, and kept over a reload): nothing is
+/// wider than the window (a wide table scrolls inside itself), and the
+/// dark theme is dark. Screenshots of each go to `target/e2e-artifacts/looks/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_a_wide_screen_in_both_themes() {
+    let served = serve(workspace().join("dist")).await;
+    let total = served.preload(5, 2_000).await;
+    served.add(&ADA).await;
+    let artifacts = workspace().join("target/e2e-artifacts/looks");
+    let b = &Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.sign_in(&ADA).await;
+    b.until_event_count("the shared history", total).await;
+    let background = || async {
+        b.client
+            .execute(
+                "return getComputedStyle(document.documentElement).backgroundColor",
+                vec![],
+            )
+            .await
+            .expect("the page answers")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for theme in ["Light", "Dark"] {
+        b.click("Settings").await;
+        b.choose("Theme", theme).await;
+        b.client.refresh().await.expect("the page reloads");
+        b.until_text("Appearance").await;
+        let bg = background().await;
+        assert_eq!(
+            bg == "rgb(21, 23, 28)",
+            theme == "Dark",
+            "{theme} is kept over a reload: {bg}"
+        );
+        for (width, height) in [(390, 844), (1280, 800)] {
+            b.client
+                .set_window_size(width, height)
+                .await
+                .expect("the window resizes");
+            for (link, drawn) in PAGES {
+                b.click(link).await;
+                b.until_text(drawn).await;
+                let overflow = b
+                    .client
+                    .execute(
+                        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                        vec![],
+                    )
+                    .await
+                    .expect("the page answers")
+                    .as_i64()
+                    .unwrap_or(0);
+                let name = format!("{}-{}-{width}", link.to_lowercase(), theme.to_lowercase());
+                b.screenshot(&name).await;
+                assert!(
+                    overflow <= 1,
+                    "{link} is {overflow} px wider than a {width} px window ({theme})"
+                );
+            }
+        }
+    }
+}
