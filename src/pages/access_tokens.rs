@@ -4,6 +4,7 @@
 
 use crate::pages::account::worded;
 use crate::pages::secret::SecretOnce;
+use crate::pages::Outcome;
 use crate::sync::api::{call, object};
 use crate::sync::people::field;
 use crate::sync::use_sync;
@@ -166,11 +167,7 @@ pub fn AccessTokens() -> impl IntoView {
                     <SecretOnce secret=token label="Access token" />
                 </div>
             })}
-            {move || match message.get() {
-                Some(Ok(text)) => view! { <p role="status">{text}</p> }.into_any(),
-                Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
-                None => ().into_any(),
-            }}
+            <Outcome message=message />
         </section>
     }
 }

@@ -3,6 +3,7 @@
 //! person's commands are signed with their email, which the server checks.
 
 use crate::ledger::use_ledger;
+use crate::pages::Outcome;
 use crate::sync::api::{call, object};
 use crate::sync::people::field;
 use crate::sync::settings::{Settings, SignedIn};
@@ -191,11 +192,7 @@ pub fn Account() -> impl IntoView {
                 }
                 .into_any(),
             }}
-            {move || match message.get() {
-                Some(Ok(text)) => view! { <p role="status">{text}</p> }.into_any(),
-                Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
-                None => ().into_any(),
-            }}
+            <Outcome message=message />
             <Show when=move || others.with(|o| !o.is_empty())>
                 <p>
                     "Or sign in anyway: the server then refuses those changes, since they are not "

@@ -104,6 +104,17 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What came of the user's last action on a form: done (a status) or
+/// not, and why (an alert); nothing before the first.
+#[component]
+pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    move || match message.get() {
+        Some(Ok(text)) => view! { <p role="status">{text}</p> }.into_any(),
+        Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
+        None => ().into_any(),
+    }
+}
+
 /// A field's current error, announced as the user types.
 #[component]
 pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {

@@ -1,9 +1,11 @@
 //! Sync, as the user sees it: the status in the header, the settings page
-//! (who is signed in, the server, their access tokens), and the conflicts list (what the server or another
-//! device's changes refused, with why).
+//! (who is signed in, their access tokens, the server, the theme), and the
+//! conflicts page (what the server or another device's changes refused,
+//! with why, and the changes that crossed another device's).
 
 use crate::dates;
 use crate::ledger::use_ledger;
+use crate::pages::Outcome;
 use crate::sync::settings::Settings;
 use crate::sync::{use_sync, Phase};
 use leptos::prelude::*;
@@ -136,11 +138,7 @@ pub fn SettingsPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            {move || match message.get() {
-                Some(Ok(text)) => view! { <p role="status">{text}</p> }.into_any(),
-                Some(Err(text)) => view! { <p role="alert">{text}</p> }.into_any(),
-                None => ().into_any(),
-            }}
+            <Outcome message=message />
             <SyncStatus />
         </section>
         <crate::pages::appearance::Appearance />

@@ -522,6 +522,32 @@ impl<S: EventStore> Device<S> {
             .collect()
     }
 
+    /// Each change of this device's that was decided again and still
+    /// stands as decided (its new events were not set aside in turn:
+    /// decided again once more, or refused, which makes it a conflict):
+    /// where its first event as first made is in `superseded`, and the id
+    /// of the first event it became. In log order; the one record `crossed`
+    /// and `crossed_count` both read.
+    fn standing_rebases(&self) -> Vec<(usize, EventId)> {
+        let superseded = self.superseded.borrow();
+        let rejected = self.rejected.borrow();
+        let mut out: Vec<(usize, EventId)> = Vec::new();
+        for (i, e) in superseded.iter().enumerate() {
+            let SyncState::Superseded { by } = e.sync else {
+                continue;
+            };
+            let set_aside_again = superseded
+                .iter()
+                .chain(rejected.iter())
+                .any(|s| s.envelope.event_id == by);
+            // A command's events are set aside together: its first one names it.
+            if !set_aside_again && !out.iter().any(|(_, told)| *told == by) {
+                out.push((i, by));
+            }
+        }
+        out
+    }
+
     /// This device's changes that were decided again after another
     /// device's change to the same stream, and applied: each with what it
     /// became and the other changes it now comes after. Latest first. A
@@ -529,60 +555,42 @@ impl<S: EventStore> Device<S> {
     pub fn crossed(&self) -> Vec<Crossed> {
         let machine = self.machine.borrow();
         let superseded = self.superseded.borrow();
-        let mut told: Vec<EventId> = Vec::new();
-        let mut out = Vec::new();
-        // Forward, so that a command is met by its first event.
-        for aside in superseded.iter() {
-            let SyncState::Superseded { by } = aside.sync else {
-                continue;
-            };
-            if told.contains(&by) {
-                continue;
-            }
-            told.push(by);
-            let ours = &aside.envelope;
-            let history = machine.app_history(AppId(ours.stream_id.0), machine.len());
-            let Some((_, applied)) = history.iter().find(|(_, e)| e.event_id == by) else {
-                // Superseded again since: the later record tells it.
-                continue;
-            };
-            let theirs = history
-                .iter()
-                .filter(|(_, e)| {
-                    e.stream_version >= ours.stream_version
-                        && e.stream_version < applied.stream_version
+        let mut out: Vec<Crossed> = self
+            .standing_rebases()
+            .into_iter()
+            .filter_map(|(i, by)| {
+                let ours = superseded[i].envelope.clone();
+                let history = machine.app_history(AppId(ours.stream_id.0), machine.len());
+                // A stream that is not an application's (a survey's) has no
+                // history here: its new event is found in the log.
+                let applied = history
+                    .iter()
+                    .map(|(_, e)| *e)
+                    .chain(machine.log().iter())
+                    .find(|e| e.event_id == by)?
+                    .clone();
+                let theirs = history
+                    .iter()
+                    .filter(|(_, e)| {
+                        e.stream_version >= ours.stream_version
+                            && e.stream_version < applied.stream_version
+                    })
+                    .map(|(_, e)| (*e).clone())
+                    .collect();
+                Some(Crossed {
+                    ours,
+                    applied,
+                    theirs,
                 })
-                .map(|(_, e)| (*e).clone())
-                .collect();
-            out.push(Crossed {
-                ours: ours.clone(),
-                applied: (*applied).clone(),
-                theirs,
-            });
-        }
+            })
+            .collect();
         out.reverse();
         out
     }
 
-    /// How many changes `crossed` lists, counted without reading the log:
-    /// the commands set aside whose new events were not set aside in turn
-    /// (decided again, or refused: then it is a conflict, not a crossing).
+    /// How many changes `crossed` lists, counted without reading the log.
     pub fn crossed_count(&self) -> usize {
-        let superseded = self.superseded.borrow();
-        let rejected = self.rejected.borrow();
-        let mut counted: Vec<EventId> = Vec::new();
-        for e in superseded.iter() {
-            if let SyncState::Superseded { by } = e.sync {
-                let again = superseded
-                    .iter()
-                    .chain(rejected.iter())
-                    .any(|s| s.envelope.event_id == by);
-                if !again && !counted.contains(&by) {
-                    counted.push(by);
-                }
-            }
-        }
-        counted.len()
+        self.standing_rebases().len()
     }
 
     /// Whether application `app` holds an event not sent yet: the mark a

@@ -268,6 +268,14 @@ impl Browser {
         self.until_text("Application created.").await;
     }
 
+    /// Adds `product` on the application page shown, as a person would,
+    /// and waits until the page offers to remove it.
+    pub async fn add_product(&self, product: &str) {
+        self.fill("API product to add", product).await;
+        self.click("Add product").await;
+        self.control(&format!("Remove {product}")).await;
+    }
+
     /// Leaves `who` signed in, with `token`, in the app's preferences at
     /// `base`, as a returning user's browser holds them, before the app is
     /// first opened (so that a measurement of its start is of the start

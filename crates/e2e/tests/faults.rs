@@ -274,9 +274,7 @@ async fn two_tabs_edit_and_sync_for_a_minute() {
             b.control(&format!("Remove {previous}")).await;
         }
         let product = format!("tab{}-{i:03}", i % 2 + 1);
-        b.fill("API product to add", &product).await;
-        b.click("Add product").await;
-        b.control(&format!("Remove {product}")).await;
+        b.add_product(&product).await;
         added.push(product);
         if i % 10 == 0 {
             assert_eq!(leaders(&b).await, 1, "one sync leader");

@@ -145,9 +145,7 @@ async fn a_day_with_the_portal() {
     b.click("Checkout").await;
     b.until_text("API products").await;
     for product in ["payments", "maps", "search"] {
-        b.fill("API product to add", product).await;
-        b.click("Add product").await;
-        b.control(&format!("Remove {product}")).await;
+        b.add_product(product).await;
     }
 
     // 2. One removed with a reason; the survey process answers.

@@ -63,9 +63,7 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
         .await
         .expect("the list loads");
     bob.click("Checkout").await;
-    bob.fill("API product to add", "maps").await;
-    bob.click("Add product").await;
-    bob.control("Remove maps").await;
+    bob.add_product("maps").await;
     bob.until_text("2 events to send").await;
 
     // Back in touch: Bob's change no longer holds. It is shown, with why,
@@ -110,9 +108,7 @@ async fn two_devices_share_one_history_and_a_conflict_is_shown() {
     set_sync(&bob, false).await;
     ada.click("Applications").await;
     ada.click("Billing").await;
-    ada.fill("API product to add", "maps").await;
-    ada.click("Add product").await;
-    ada.control("Remove maps").await;
+    ada.add_product("maps").await;
     sent_everything(&ada).await;
     bob.click("Applications").await;
     bob.click("Billing").await;
@@ -242,9 +238,7 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
         .goto(&checkout)
         .await
         .expect("the application loads");
-    ada.fill("API product to add", "maps").await;
-    ada.click("Add product").await;
-    ada.control("Remove maps").await;
+    ada.add_product("maps").await;
     // Signed in, the new owner is picked from the workspace's people.
     root.choose("New owner", "Bob (bob@example.com)").await;
     root.screenshot("owner-picker").await;
@@ -274,9 +268,7 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
         .goto(&checkout)
         .await
         .expect("the application loads");
-    bob.fill("API product to add", "search").await;
-    bob.click("Add product").await;
-    bob.control("Remove search").await;
+    bob.add_product("search").await;
     sent_everything(&bob).await;
 
     // Bob changes it out of touch, and signs out: his change waits, and
@@ -286,9 +278,7 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
         .goto(&checkout)
         .await
         .expect("the application loads");
-    bob.fill("API product to add", "maps").await;
-    bob.click("Add product").await;
-    bob.control("Remove maps").await;
+    bob.add_product("maps").await;
     bob.click("Settings").await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
@@ -330,9 +320,7 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
         .goto(&checkout)
         .await
         .expect("the application loads");
-    bob.fill("API product to add", "billing").await;
-    bob.click("Add product").await;
-    bob.control("Remove billing").await;
+    bob.add_product("billing").await;
     bob.click("Settings").await;
     bob.click("Sign out").await;
     bob.until_text("Signed out.").await;
