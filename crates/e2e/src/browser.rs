@@ -189,7 +189,10 @@ impl Browser {
             }
             if started.elapsed() > PATIENCE {
                 let _ = self.screenshot("failure").await;
-                panic!("gave up waiting for {what}");
+                // What the page said, so that a failure on a machine whose
+                // screenshots are gone still says what was shown instead.
+                let text = self.page_text().await;
+                panic!("gave up waiting for {what}; the page said:\n{text}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
