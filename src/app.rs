@@ -15,7 +15,7 @@ const TICK_MS: u32 = 30_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ledger = Ledger::provide(lazy::read_legacy);
+    let ledger = Ledger::provide(lazy::read_legacy, lazy::restore);
     let sync = SyncAgent::provide(ledger, lazy::run_round);
     // The person signed in on this device signs their commands; signing in
     // or out changes who (ADR 28).

@@ -8,7 +8,7 @@
 //! same asynchronous way.
 
 use crate::ledger::Ledger;
-use crate::ledger::LegacyRead;
+use crate::ledger::{LegacyRead, Local, Restoring};
 use crate::pages::{
     analytics::AnalyticsPage,
     application::ApplicationPage,
@@ -25,8 +25,10 @@ use crate::sync::SyncError;
 use leptos::prelude::*;
 use portal_client::{CallError, Page, Round, RoundError};
 use portal_domain::Envelope;
+use portal_store::StoreError;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 /// A module loaded on demand could not be fetched (no network, and not
 /// kept yet).
@@ -134,6 +136,29 @@ pub fn run_round(
     })
 }
 
+// Storing a log again after the browser deleted it (a full disk) reads
+// what the sync round writes, and is needed as rarely: it comes with the
+// sync module, which is fetched once the log is open, so it is there by the
+// time a disk fills.
+on_demand_fn!(
+    sync,
+    fn restore_log(device: Rc<Local>, previous: Rc<Local>) -> Restoring {
+        Box::pin(async move { device.restore_from(&previous).await })
+    }
+);
+
+/// [`restore_log`], as the log is opened again. Until its code is here,
+/// the closed handle stays the one shown, and the opening is tried again.
+pub fn restore(device: Rc<Local>, previous: Rc<Local>) -> Restoring {
+    Box::pin(async move {
+        match restore_log(device, previous).await {
+            Ok(restoring) => restoring.await,
+            Err(NotLoaded) => Err(StoreError::Unavailable(
+                "the code that stores the log again could not be fetched".to_owned(),
+            )),
+        }
+    })
+}
 /// Shows the part `load` brings (a page, or a form: `what`) once it has
 /// arrived, or says why not.
 pub fn on_demand<F>(load: fn() -> F, what: &'static str) -> impl IntoView

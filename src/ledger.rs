@@ -41,6 +41,15 @@ pub type JsonReader = fn(Vec<String>) -> LegacyRead;
 /// The records read by a [`JsonReader`], once they are.
 pub type LegacyRead = Pin<Box<dyn Future<Output = Option<Vec<Result<Envelope, String>>>>>>;
 
+/// Stores again, in the first device, what the second (a handle the browser
+/// closed) kept and the first no longer holds (`Device::restore_from`).
+/// Handed in by the app: it is needed only after a full disk, and its code
+/// comes with a module loaded on demand.
+pub type Restorer = fn(Rc<Local>, Rc<Local>) -> Restoring;
+
+/// What a [`Restorer`] stored again, once it has.
+pub type Restoring = Pin<Box<dyn Future<Output = Result<usize, StoreError>>>>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum LogStatus {
     Opening,
@@ -136,6 +145,7 @@ pub struct Ledger {
     /// Why a held command was dropped, if one was.
     pub held_note: RwSignal<Option<String>>,
     read_legacy: JsonReader,
+    restore: Restorer,
     device: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
@@ -145,7 +155,7 @@ pub fn use_ledger() -> Ledger {
 
 impl Ledger {
     /// Opens the log and provides the ledger to every page below.
-    pub fn provide(read_legacy: JsonReader) -> Self {
+    pub fn provide(read_legacy: JsonReader, restore: Restorer) -> Self {
         let ledger = Ledger {
             status: RwSignal::new(LogStatus::Opening),
             blocked: RwSignal::new(false),
@@ -157,6 +167,7 @@ impl Ledger {
             held: RwSignal::new(Vec::new()),
             held_note: RwSignal::new(None),
             read_legacy,
+            restore,
             device: StoredValue::new_local(None),
         };
         provide_context(ledger);
@@ -191,14 +202,21 @@ impl Ledger {
         .await?;
         blocked.try_set(false);
         let unmigrated = store.unmigrated();
-        let candidate = DeviceId(browser::new_uuid());
+        // A log the browser closed (a full disk) is opened again as a new
+        // device, with the same id, which takes over what the old one kept:
+        // its log, if the browser lost it, and what it was holding. Until
+        // that is stored, the old one stays the one shown.
+        let previous = self.device();
+        let candidate = previous
+            .as_ref()
+            .map_or_else(|| DeviceId(browser::new_uuid()), |p| p.id());
         let (device, opened) = Device::open(store, candidate, Box::new(BrowserIds)).await?;
         let device = Rc::new(device);
+        if let Some(previous) = &previous {
+            (self.restore)(device.clone(), previous.clone()).await?;
+        }
         self.follow(&device);
-        let previous = self.device();
         self.device.try_set_value(Some(device.clone()));
-        // A log the browser closed (a full disk) is opened again as a new
-        // device, which takes over what the old one was holding.
         if let Some(previous) = previous {
             device.adopt_held(&previous);
         }

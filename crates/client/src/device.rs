@@ -68,17 +68,17 @@ pub struct Crossed {
 
 pub struct Device<S> {
     pub(crate) store: S,
-    machine: RefCell<TimeMachine>,
+    pub(crate) machine: RefCell<TimeMachine>,
     /// The sync state of each event the machine holds, by its position.
-    sync: RefCell<Vec<SyncState>>,
+    pub(crate) sync: RefCell<Vec<SyncState>>,
     /// Where the store's log ends (local positions can have gaps where a
     /// record was quarantined or set aside, so this is not the machine's length).
     store_end: Cell<u64>,
     /// Rejected events, with why: the conflicts list.
-    rejected: RefCell<Vec<StoredEvent>>,
+    pub(crate) rejected: RefCell<Vec<StoredEvent>>,
     /// Events decided again after another device changed their stream
     /// first: the crossed changes.
-    superseded: RefCell<Vec<StoredEvent>>,
+    pub(crate) superseded: RefCell<Vec<StoredEvent>>,
     id: DeviceId,
     checkpointed_at: Cell<u64>,
     /// The state at the slider, kept while the slider stays there.

@@ -34,14 +34,6 @@ impl<S: EventStore> Device<S> {
         !self.held.borrow().is_empty()
     }
 
-    /// Takes over what `previous` (a handle on the same log, closed by the
-    /// browser and opened again as this one) was holding.
-    pub fn adopt_held(&self, previous: &Device<S>) {
-        let taken = std::mem::take(&mut *previous.held.borrow_mut());
-        self.held.borrow_mut().extend(taken);
-        self.changed(crate::device::Changed::Held);
-    }
-
     pub(crate) fn hold(&self, command: Command, meta: CommandMeta) {
         self.held.borrow_mut().push(Held { command, meta });
         self.changed(crate::device::Changed::Held);
@@ -65,12 +57,19 @@ impl<S: EventStore> Device<S> {
                     self.changed(crate::device::Changed::Held);
                     self.react(stored).await;
                 }
-                Err(Refused::NoRoom(_)) => break,
-                Err(why) => {
+                // Only the rules say a change no longer applies. A store
+                // that failed otherwise (a full disk also aborts
+                // transactions and closes the connection) stored nothing
+                // of it, and it is tried again later.
+                Err(Refused::Domain(why)) => {
                     self.held.borrow_mut().remove(0);
                     self.changed(crate::device::Changed::Held);
-                    dropped.push(Dropped { held: next, why });
+                    dropped.push(Dropped {
+                        held: next,
+                        why: Refused::Domain(why),
+                    });
                 }
+                Err(_) => break,
             }
         }
         self.saving_held.set(false);

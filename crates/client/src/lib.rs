@@ -17,6 +17,7 @@ pub mod held;
 pub mod json;
 pub mod refused;
 pub mod remote;
+pub mod reopen;
 pub mod round;
 
 pub use device::{Crossed, Device, Opened};

@@ -11,17 +11,23 @@ use portal_store::{
     Appended, Checkpoint, EventStore, Imported, Loaded, MemoryStore, StoreError, StoredEvent,
     SyncState,
 };
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use support::{add, create};
 
-/// The memory store, out of room while `full` is set.
+/// The memory store, out of room while `full` is set, and failing
+/// otherwise (as a disk that fills mid-write aborts the transaction, or
+/// the browser closes the connection) while `failing` holds an error.
 struct Full {
     inner: MemoryStore,
     full: Cell<bool>,
+    failing: RefCell<Option<StoreError>>,
 }
 
 impl Full {
     fn room(&self) -> Result<(), StoreError> {
+        if let Some(e) = self.failing.borrow().clone() {
+            return Err(e);
+        }
         match self.full.get() {
             true => Err(StoreError::QuotaExceeded),
             false => Ok(()),
@@ -89,6 +95,7 @@ async fn open_full(name: &str, full: bool, seed: u128) -> Device<Full> {
     let store = Full {
         inner: MemoryStore::open(name).await.unwrap(),
         full: Cell::new(full),
+        failing: RefCell::new(None),
     };
     let ids = Box::new(SeededIds::new(seed as u64));
     let (device, _) = Device::open(store, DeviceId(uuid::Uuid::from_u128(seed)), ids)
@@ -142,6 +149,48 @@ async fn a_command_without_room_is_held_then_stored_in_order() {
         device.len(),
         "every event folded is stored"
     );
+}
+
+/// "Nothing lost" when a retry fails for another reason than room: the
+/// change stays held (a dropped one would be gone), and is stored once a
+/// write succeeds.
+#[tokio::test]
+async fn a_held_command_whose_retry_fails_otherwise_stays_held() {
+    let device = open_full("client-held-failing", false, 16).await;
+    let meta = CommandMeta::by(Actor::parse("dev@example.com").unwrap(), device.id());
+    let app_id = AppId(uuid::Uuid::from_u128(17));
+    device
+        .execute(create(app_id, 0), meta.clone())
+        .await
+        .unwrap();
+    device.store().full.set(true);
+    let held = device.execute(add(app_id, "maps", 1), meta).await;
+    assert_eq!(held, Err(Refused::Held));
+
+    for failure in [
+        StoreError::Aborted("AbortError: the transaction was aborted".into()),
+        StoreError::Closed,
+        StoreError::Backend("UnknownError: internal error".into()),
+    ] {
+        *device.store().failing.borrow_mut() = Some(failure.clone());
+        assert!(device.save_held().await.is_empty(), "{failure:?}");
+        assert_eq!(device.held().len(), 1, "still held after {failure:?}");
+    }
+
+    *device.store().failing.borrow_mut() = None;
+    device.store().full.set(false);
+    assert!(device.save_held().await.is_empty());
+    assert!(!device.holds_any());
+    let products = device
+        .machine()
+        .head()
+        .app(app_id)
+        .unwrap()
+        .record
+        .products
+        .clone();
+    let names: Vec<&str> = products.iter().map(|p| p.as_str()).collect();
+    assert_eq!(names, ["maps"], "stored once");
 }
 
 #[tokio::test]
