@@ -28,6 +28,7 @@ WASM_SPLIT_VERSION=$(version wasm-split)
 ESBUILD_VERSION=$(version esbuild)
 CARGO_FUZZ_VERSION=$(version cargo-fuzz)
 SCHEMATHESIS_VERSION=$(version schemathesis)
+AXE_CORE_VERSION=$(version axe-core)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -134,6 +135,14 @@ if [ "$("$PORTAL_LEDGER_TOOLS/venv/bin/st" --version 2>/dev/null || true)" != "s
   log "installing schemathesis $SCHEMATHESIS_VERSION into $PORTAL_LEDGER_TOOLS/venv"
   python3 -m venv "$PORTAL_LEDGER_TOOLS/venv"
   "$PORTAL_LEDGER_TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# axe-core, the accessibility audit the end-to-end tests run in each page.
+axe_installed=$(node -p "require('$PORTAL_LEDGER_TOOLS/node_modules/axe-core/package.json').version" 2>/dev/null || true)
+if [ "$axe_installed" != "$AXE_CORE_VERSION" ]; then
+  log "installing axe-core $AXE_CORE_VERSION from npm into $PORTAL_LEDGER_TOOLS"
+  mkdir -p "$PORTAL_LEDGER_TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$PORTAL_LEDGER_TOOLS" "axe-core@$AXE_CORE_VERSION"
 fi
 
 log "tools ready"

@@ -26,7 +26,7 @@ cargo fmt --all -- --check
 step "clippy (native crates)"
 cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D warnings
 # The browser tests and benchmarks are `test = false`, which --all-targets skips.
-cargo clippy -p portal-e2e --test journey --test sync --test faults --test upgrade --test release --test catch_up_bench \
+cargo clippy -p portal-e2e --test journey --test sync --test faults --test upgrade --test release --test demo --test catch_up_bench \
   --test returning_user_bench --locked -- -D warnings
 
 step "clippy (the browser app)"
@@ -67,6 +67,9 @@ cargo test -p portal-e2e --test faults --locked 2>&1 | tee -a "$results"
 
 step "end to end: a log kept in the first store layout is moved on open; a cache per release"
 cargo test -p portal-e2e --test upgrade --locked 2>&1 | tee -a "$results"
+
+step "end to end: a million-event demo in its own workspace on a synced device; the server gets none of it"
+cargo test -p portal-e2e --test demo --locked 2>&1 | tee -a "$results"
 
 step "end to end: the release build's shell is whole (every module kept by the service worker loads)"
 cargo test -p portal-e2e --test release --locked 2>&1 | tee -a "$results"

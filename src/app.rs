@@ -15,20 +15,28 @@ const TICK_MS: u32 = 30_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ledger = Ledger::provide(lazy::read_legacy, lazy::restore);
+    let ledger = Ledger::provide(lazy::read_legacy, lazy::restore, lazy::save_held);
     let sync = SyncAgent::provide(ledger, lazy::run_round);
     // The person signed in on this device signs their commands; signing in
     // or out changes who (ADR 28).
     let actor = |s: &crate::sync::settings::Settings| s.person.as_ref().and_then(|p| p.actor());
     ledger.actor.set(sync.settings.with_untracked(actor));
     Effect::new(move |_| ledger.actor.set(sync.settings.with(actor)));
+    // The timed processes run on a device only while someone is signed
+    // in (ADR 28), from the module that decides commands.
     Effect::new(move |_| {
-        if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
-            leptos::task::spawn_local(async move { ledger.tick().await });
+        if matches!(ledger.status.get(), LogStatus::Ready { .. })
+            && ledger.actor.with(Option::is_some)
+        {
+            leptos::task::spawn_local(lazy::tick(ledger));
         }
     });
     if let Ok(timer) = set_interval_with_handle(
-        move || leptos::task::spawn_local(async move { ledger.tick().await }),
+        move || {
+            if ledger.actor.with_untracked(Option::is_some) {
+                leptos::task::spawn_local(lazy::tick(ledger));
+            }
+        },
         std::time::Duration::from_millis(TICK_MS.into()),
     ) {
         on_cleanup(move || timer.clear());
@@ -60,6 +68,8 @@ pub fn App() -> impl IntoView {
             </header>
             <TimeTravel />
             <main id="main">
+                // The demo's notice comes with the demo's code (ADR 29).
+                {ledger.workspace.is_demo().then(|| lazy::on_demand(lazy::demo_banner, "demo notice"))}
                 <LogNotices />
                 <PastBanner />
                 <Routes fallback=|| view! { <p role="alert">"There is no page at this address."</p> }>
@@ -117,7 +127,13 @@ fn LogNotices() -> impl IntoView {
             </Show>
             {move || match ledger.status.get() {
                 LogStatus::Opening => {
-                    view! { <p role="status">"Opening the local log…"</p> }.into_any()
+                    view! {
+                        <p role="status">
+                            "Opening the local log… "
+                            <progress class="busy" aria-label="Opening the local log"></progress>
+                        </p>
+                    }
+                        .into_any()
                 }
                 LogStatus::Ready { quarantined, unmigrated } => {
                     let events = ledger.head.get();
@@ -169,7 +185,7 @@ fn LogNotices() -> impl IntoView {
 fn HeldNotice() -> impl IntoView {
     let ledger = crate::ledger::use_ledger();
     let try_again = move |_| {
-        leptos::task::spawn_local(async move { ledger.save_held().await });
+        leptos::task::spawn_local((ledger.store_held)(ledger));
     };
     // Held changes live only in this page: leaving it while some still wait
     // would lose them, so the browser asks first.

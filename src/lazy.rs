@@ -12,7 +12,7 @@ use crate::ledger::{LegacyRead, Local, Restoring};
 use crate::pages::{
     analytics::AnalyticsPage,
     application::ApplicationPage,
-    data::DataPage,
+    data::{DataPage, DemoBanner},
     diff::DiffPage,
     new_application::NewApplicationForm,
     surveys::SurveysPage,
@@ -77,6 +77,7 @@ lazy_page!(timeline, timeline_page, TimelinePage);
 lazy_page!(analytics, analytics_page, AnalyticsPage);
 lazy_page!(surveys, surveys_page, SurveysPage);
 lazy_page!(data, data_page, DataPage);
+lazy_page!(data, demo_banner, DemoBanner);
 lazy_page!(diff, diff_page, DiffPage);
 lazy_page!(settings, settings_page, SettingsPage);
 lazy_page!(conflicts, conflicts_page, ConflictsPage);
@@ -159,6 +160,47 @@ pub fn restore(device: Rc<Local>, previous: Rc<Local>) -> Restoring {
         }
     })
 }
+/// Work on the log, once the module that holds its code is here.
+pub type Later = Pin<Box<dyn Future<Output = ()>>>;
+
+// Deciding a command and storing it (the rules, the process managers, the
+// store's append) is needed at the start only by the timed processes and
+// by changes held for want of room: both come with the sync module, which
+// a signed-in device fetches once the log is open. The pages that change
+// the log are modules of their own.
+on_demand_fn!(
+    sync,
+    fn tick_now(ledger: Ledger) -> Later {
+        Box::pin(async move { ledger.tick().await })
+    }
+);
+on_demand_fn!(
+    sync,
+    fn save_held_now(ledger: Ledger) -> Later {
+        Box::pin(async move { ledger.save_held().await })
+    }
+);
+
+/// Runs the timed processes ([`Ledger::tick`]); without their code (no
+/// network yet), the next tick tries again.
+pub fn tick(ledger: Ledger) -> Later {
+    Box::pin(async move {
+        if let Ok(ticking) = tick_now(ledger).await {
+            ticking.await;
+        }
+    })
+}
+
+/// Stores what is held ([`Ledger::save_held`]); without its code, the
+/// next retry tries again.
+pub fn save_held(ledger: Ledger) -> Later {
+    Box::pin(async move {
+        if let Ok(saving) = save_held_now(ledger).await {
+            saving.await;
+        }
+    })
+}
+
 /// Shows the part `load` brings (a page, or a form: `what`) once it has
 /// arrived, or says why not.
 pub fn on_demand<F>(load: fn() -> F, what: &'static str) -> impl IntoView
@@ -166,7 +208,14 @@ where
     F: Future<Output = Result<AnyView, NotLoaded>> + 'static,
 {
     view! {
-        <Suspense fallback=move || view! { <p role="status">{format!("Loading the {what}…")}</p> }>
+        <Suspense fallback=move || {
+            view! {
+                <p role="status">
+                    {format!("Loading the {what}… ")}
+                    <progress class="busy" aria-label=format!("Loading the {what}")></progress>
+                </p>
+            }
+        }>
             {move || Suspend::new(send_wrapper::SendWrapper::new(arrived(load, what)))}
         </Suspense>
     }

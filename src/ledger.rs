@@ -9,6 +9,7 @@
 //! that subscribes them to the head and the slider, so they follow both.
 
 use crate::browser::{self, BrowserIds};
+use crate::workspace::Workspace;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -27,8 +28,8 @@ use std::rc::{Rc, Weak};
 mod held;
 pub use portal_client::Held;
 
-/// The IndexedDB database the app keeps its log in.
-pub const DATABASE: &str = "portal-ledger";
+/// The IndexedDB database the app keeps the team's log in.
+pub const DATABASE: &str = crate::workspace::TEAM_DATABASE;
 
 /// The device's log, opened in this tab.
 pub type Local = Device<IdbStore>;
@@ -46,6 +47,12 @@ pub type LegacyRead = Pin<Box<dyn Future<Output = Option<Vec<Result<Envelope, St
 /// Handed in by the app: it is needed only after a full disk, and its code
 /// comes with a module loaded on demand.
 pub type Restorer = fn(Rc<Local>, Rc<Local>) -> Restoring;
+
+/// Work on the log whose code is loaded on demand (storing held commands,
+/// which decides them again), handed in by the app; it ends when the work
+/// is done, or at once if the code could not be fetched (it is tried again
+/// later).
+pub type Deferred = fn(Ledger) -> Pin<Box<dyn Future<Output = ()>>>;
 
 /// What a [`Restorer`] stored again, once it has.
 pub type Restoring = Pin<Box<dyn Future<Output = Result<usize, StoreError>>>>;
@@ -144,8 +151,11 @@ pub struct Ledger {
     pub held: RwSignal<Vec<Held>>,
     /// Why a held command was dropped, if one was.
     pub held_note: RwSignal<Option<String>>,
+    /// The log this tab shows (ADR 29).
+    pub workspace: Workspace,
     read_legacy: JsonReader,
     restore: Restorer,
+    pub(crate) store_held: Deferred,
     device: StoredValue<Option<Rc<Local>>, LocalStorage>,
 }
 
@@ -155,7 +165,7 @@ pub fn use_ledger() -> Ledger {
 
 impl Ledger {
     /// Opens the log and provides the ledger to every page below.
-    pub fn provide(read_legacy: JsonReader, restore: Restorer) -> Self {
+    pub fn provide(read_legacy: JsonReader, restore: Restorer, store_held: Deferred) -> Self {
         let ledger = Ledger {
             status: RwSignal::new(LogStatus::Opening),
             blocked: RwSignal::new(false),
@@ -166,8 +176,10 @@ impl Ledger {
             crossed: RwSignal::new(0),
             held: RwSignal::new(Vec::new()),
             held_note: RwSignal::new(None),
+            workspace: Workspace::current(),
             read_legacy,
             restore,
+            store_held,
             device: StoredValue::new_local(None),
         };
         provide_context(ledger);
@@ -186,7 +198,7 @@ impl Ledger {
         let blocked = self.blocked;
         let read = self.read_legacy;
         let store = IdbStore::open_reading(
-            DATABASE,
+            self.workspace.database(),
             move || {
                 blocked.try_set(true);
             },
@@ -440,15 +452,28 @@ impl Ledger {
         Some(self.device()?.export())
     }
 
-    /// Deletes everything this device keeps, and starts again empty.
-    pub async fn reset(&self) -> Result<(), CommandRefused> {
+    /// Closes the log and deletes its database.
+    async fn discard(&self) -> Result<(), StoreError> {
         // Dropping the store closes the connection, which deleting waits for.
         self.device.set_value(None);
         self.held.set(Vec::new());
         self.held_note.set(None);
         self.cursor.set(None);
         self.status.set(LogStatus::Opening);
-        IdbStore::delete(DATABASE).await?;
+        IdbStore::delete(self.workspace.database()).await
+    }
+
+    /// Deletes the demo's log and takes this tab back to the team's (the
+    /// page loads again on it).
+    pub async fn leave_demo(&self) -> Result<(), String> {
+        self.discard().await.map_err(|e| e.to_string())?;
+        crate::workspace::leave_demo()
+    }
+
+    /// Deletes everything this device keeps in this workspace, and starts
+    /// again empty.
+    pub async fn reset(&self) -> Result<(), CommandRefused> {
+        self.discard().await?;
         match self.open().await {
             Ok(ready) => {
                 self.status.set(ready);

@@ -9,3 +9,4 @@ pub mod ledger;
 pub mod pages;
 pub mod sync;
 pub mod time_travel;
+pub mod workspace;

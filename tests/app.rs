@@ -86,8 +86,9 @@ async fn creating_an_application_lists_it_and_shows_its_secret_once() {
             .filter_map(|i| list.item(i))
             .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
             .find(|b| {
-                b.get_attribute("aria-label")
-                    .is_some_and(|l| l.ends_with("CREDENTIAL_INSERT"))
+                // Named by what it shows: "Event 2 CREDENTIAL_INSERT …".
+                b.text_content()
+                    .is_some_and(|l| l.contains(" CREDENTIAL_INSERT "))
             })
     })
     .await;
@@ -684,4 +685,14 @@ fn each_date_form_matches_the_chrono_pattern_it_replaces() {
             "{text}"
         );
     }
+}
+
+#[wasm_bindgen_test]
+fn counts_read_in_groups_of_three_digits() {
+    use portal_ledger::pages::grouped;
+    assert_eq!(grouped(0), "0");
+    assert_eq!(grouped(999), "999");
+    assert_eq!(grouped(1_000), "1,000");
+    assert_eq!(grouped(100_000), "100,000");
+    assert_eq!(grouped(1_000_177), "1,000,177");
 }

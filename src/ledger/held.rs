@@ -26,7 +26,7 @@ impl Ledger {
                     .unwrap_or(false)
                 {
                     browser::sleep(RETRY_MS).await;
-                    self.save_held().await;
+                    (self.store_held)(self).await;
                 }
             });
         }

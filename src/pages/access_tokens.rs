@@ -102,7 +102,7 @@ pub fn AccessTokens() -> impl IntoView {
         Some(Err(why)) => view! { <p role="alert">{format!("Your tokens cannot be listed: {why}")}</p> }
             .into_any(),
         Some(Ok(tokens)) if tokens.is_empty() => {
-            view! { <p class="empty">"No access token yet."</p> }.into_any()
+            view! { <p class="empty">"No access token yet. Make one below for a script: it acts as you, and is shown once."</p> }.into_any()
         }
         Some(Ok(tokens)) => view! {
             <table aria-label="Your access tokens">

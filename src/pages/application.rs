@@ -311,7 +311,7 @@ fn Products(
             {move || {
                 let products = products.get();
                 if products.is_empty() {
-                    return view! { <p class="empty">"No API products yet."</p> }.into_any();
+                    return view! { <p class="empty">"No API products yet. Add one below to call it with this application's credentials."</p> }.into_any();
                 }
                 view! {
                     <ul class="products">

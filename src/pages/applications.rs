@@ -81,7 +81,10 @@ pub fn ApplicationsPage() -> impl IntoView {
         let query = query_of(param);
         // Changes not sent yet are marked at the head only (in the past,
         // what waits now is beside the point).
-        let device = ledger.is_live().then(|| ledger.device()).flatten();
+        // (nor in the demo, which sends nothing).
+        let device = (ledger.is_live() && !ledger.workspace.is_demo())
+            .then(|| ledger.device())
+            .flatten();
         let limit = limit.get();
         let order = ledger
             .with_machine(|machine, _| {
@@ -237,7 +240,16 @@ pub fn ApplicationsPage() -> impl IntoView {
             {move || {
                 let (total, rows) = rows();
                 if rows.is_empty() {
-                    return view! { <p class="empty">"No application matches."</p> }.into_any();
+                    // Either the workspace is empty, or the filters hide everything.
+                    let filtered = FILTERS.iter().any(|f| param(f).is_some());
+                    let next = if filtered {
+                        "No application matches. Clear the search or pick another status, plan or product."
+                    } else if may_create() == Some(true) {
+                        "No application in use. Create one above, or open the demo on the Data page to explore a year of history."
+                    } else {
+                        "No application in use. Sign in to create one, or open the demo on the Data page to explore a year of history."
+                    };
+                    return view! { <p class="empty">{next}</p> }.into_any();
                 }
                 let shown = rows.len();
                 view! {

@@ -1,15 +1,16 @@
-//! The device's data: demo history, NDJSON export and import, and reset.
+//! The device's data: the demo workspace (opened, made at a size, ADR 29),
+//! NDJSON export and import, and reset.
 
-use crate::ledger::{use_ledger, Ledger};
+use crate::ledger::{use_ledger, Ledger, LogStatus};
+use crate::workspace::{self, DEMO_SIZES};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::Envelope;
 
-/// The demo history's size.
-pub const DEMO_EVENTS: usize = 100_000;
-/// Events generated between two updates of the progress bar.
-const DEMO_STEP: usize = 10_000;
+/// Events generated, and stored, at a time: the progress bar moves on
+/// after each, and a 1M-event demo never holds its whole history twice.
+const DEMO_STEP: usize = 50_000;
 
 #[derive(Clone, PartialEq)]
 enum Work {
@@ -46,6 +47,33 @@ async fn store(
     });
 }
 
+/// Makes the demo's history of `events`, storing each part as it is made.
+async fn make_demo(ledger: Ledger, work: RwSignal<Work>, events: usize) {
+    let today = crate::browser::now().date_naive();
+    let mut generator = DemoGenerator::new(DemoConfig::year_ending(7, events, today));
+    let mut stored = 0;
+    while !generator.is_done() {
+        work.set(Work::Busy {
+            label: "Making the demo",
+            done: Some(stored),
+            of: events,
+        });
+        crate::browser::yield_now().await;
+        let part = generator.next_chunk(DEMO_STEP);
+        match ledger.import(part).await {
+            Ok(new) => stored += new,
+            Err(e) => return work.set(Work::Failed(format!("The demo is not complete: {e}"))),
+        }
+    }
+    // The processes catch up with the made-up year (credentials past
+    // their expiry) before the demo is shown as made.
+    crate::lazy::tick(ledger).await;
+    work.set(Work::Done(format!(
+        "The demo holds {} made-up events.",
+        crate::pages::grouped(ledger.head.get_untracked())
+    )));
+}
+
 #[component]
 pub fn DataPage() -> impl IntoView {
     let ledger = use_ledger();
@@ -53,25 +81,42 @@ pub fn DataPage() -> impl IntoView {
     let busy = move || matches!(work.get(), Work::Busy { .. });
     let confirming_reset = RwSignal::new(false);
 
-    let load_demo = move |_| {
-        spawn_local(async move {
-            let today = crate::browser::now().date_naive();
-            let config = DemoConfig::year_ending(7, DEMO_EVENTS, today);
-            let mut generator = DemoGenerator::new(config);
-            let mut events = Vec::with_capacity(DEMO_EVENTS + 64);
-            while !generator.is_done() {
-                events.extend(generator.next_chunk(DEMO_STEP));
-                work.set(Work::Busy {
-                    label: "Generating",
-                    done: Some(events.len()),
-                    of: DEMO_EVENTS,
-                });
-                crate::browser::yield_now().await;
+    let demo = ledger.workspace.is_demo();
+    let size = RwSignal::new(DEMO_SIZES[1]);
+    // The demo's history is made once its log is open, when the person
+    // has just asked for it (ADR 29).
+    if demo {
+        Effect::new(move |made: Option<bool>| {
+            if made == Some(true) || !matches!(ledger.status.get(), LogStatus::Ready { .. }) {
+                return made.unwrap_or(false);
             }
-            store(ledger, work, "Storing", events, |new, _| {
-                format!("Loaded {new} demo events.")
-            })
-            .await;
+            if let Some(events) = workspace::take_demo_size() {
+                size.set(events);
+                if ledger.head.get_untracked() == 0 {
+                    spawn_local(make_demo(ledger, work, events));
+                }
+            }
+            true
+        });
+    }
+    let open_demo = move |_| {
+        if let Err(why) = workspace::enter_demo(size.get_untracked()) {
+            work.set(Work::Failed(format!(
+                "The demo could not be opened: {why}."
+            )));
+        }
+    };
+    let make_again = move |_| {
+        spawn_local(async move {
+            work.set(Work::Busy {
+                label: "Deleting the demo",
+                done: None,
+                of: 1,
+            });
+            match ledger.reset().await {
+                Ok(()) => make_demo(ledger, work, size.get_untracked()).await,
+                Err(e) => work.set(Work::Failed(e.to_string())),
+            }
         });
     };
 
@@ -122,6 +167,7 @@ pub fn DataPage() -> impl IntoView {
                 of: 1,
             });
             work.set(match ledger.reset().await {
+                Ok(()) if demo => Work::Done("The demo's events were deleted.".into()),
                 Ok(()) => Work::Done("Everything this device kept was deleted.".into()),
                 Err(e) => Work::Failed(e.to_string()),
             });
@@ -136,7 +182,7 @@ pub fn DataPage() -> impl IntoView {
                 Work::Busy { label, done: Some(done), of } => {
                     view! {
                         <label class="progress">
-                            {format!("{label}: {done} of {of}")}
+                            {format!("{label}: {} of {}", crate::pages::grouped(done as u64), crate::pages::grouped(of as u64))}
                             <progress aria-label=label max=of.to_string() value=done.to_string()></progress>
                         </label>
                     }
@@ -156,17 +202,44 @@ pub fn DataPage() -> impl IntoView {
                 Work::Failed(text) => view! { <p role="alert" class="refused">{text}</p> }.into_any(),
             }}
             <div class="actions">
-                <div>
-                    <button
-                        type="button"
-                        on:click=load_demo
-                        disabled=move || { busy() || ledger.head.get() > 0 || !ledger.is_live() }
-                    >
-                        "Load demo data"
-                    </button>
-                    <p class="hint">
-                        {format!("A year of history, about {DEMO_EVENTS} events, into an empty log.")}
-                    </p>
+                <div class="demo">
+                    <label>
+                        "Size of the demo "
+                        <select
+                            aria-label="Size of the demo"
+                            on:change=move |ev| {
+                                if let Ok(n) = event_target_value(&ev).parse() {
+                                    size.set(n);
+                                }
+                            }
+                        >
+                            {DEMO_SIZES
+                                .map(|n| {
+                                    view! {
+                                        <option value=n.to_string() selected=move || size.get() == n>
+                                            {format!("{} events", crate::pages::grouped(n as u64))}
+                                        </option>
+                                    }
+                                })}
+                        </select>
+                    </label>
+                    {if demo {
+                        view! {
+                            <button type="button" on:click=make_again disabled=busy>
+                                "Make the demo again at this size"
+                            </button>
+                            <p class="hint">"Deletes this demo's history, and whatever you changed in it, and makes a new one."</p>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <button type="button" on:click=open_demo disabled=busy>"Open the demo"</button>
+                            <p class="hint">
+                                "A year of made-up history in a workspace of its own, in this tab: nothing of it is sent to the server, and your own log stays as it is."
+                            </p>
+                        }
+                            .into_any()
+                    }}
                 </div>
                 <div>
                     <button type="button" on:click=export disabled=busy>"Export the log (NDJSON)"</button>
@@ -195,7 +268,11 @@ pub fn DataPage() -> impl IntoView {
                         }
                     >
                         <p role="alert">
-                            "Delete every event and setting this device keeps? Events not yet synced are lost."
+                            {if demo {
+                                "Delete every event of the demo? Your own log stays as it is."
+                            } else {
+                                "Delete every event and setting this device keeps? Events not yet synced are lost."
+                            }}
                         </p>
                         <button type="button" class="danger" on:click=reset>"Yes, delete everything"</button>
                         <button type="button" on:click=move |_| confirming_reset.set(false)>"Cancel"</button>
@@ -203,5 +280,30 @@ pub fn DataPage() -> impl IntoView {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// Says that this tab shows the demo, and takes it back to the person's
+/// own log (ADR 29).
+#[component]
+pub fn DemoBanner() -> impl IntoView {
+    let ledger = use_ledger();
+    let failed = RwSignal::new(None::<String>);
+    let leave = move |_| {
+        spawn_local(async move {
+            if let Err(why) = ledger.leave_demo().await {
+                failed.set(Some(format!("The demo could not be left: {why}.")));
+            }
+        });
+    };
+    view! {
+        <aside class="demo-banner" aria-label="Demo workspace">
+            <p>
+                <strong>"Demo workspace."</strong>
+                " A made-up history, kept apart from your own log and never sent to the server. "
+                <button type="button" on:click=leave>"Leave the demo"</button>
+            </p>
+            {move || failed.get().map(|why| view! { <p role="alert">{why}</p> })}
+        </aside>
     }
 }

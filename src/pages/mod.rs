@@ -124,3 +124,16 @@ pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
         </Show>
     }
 }
+
+/// A count as people read it, in groups of three digits: 1,000,000.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

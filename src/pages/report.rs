@@ -167,7 +167,7 @@ pub fn BarChart(
             {move || {
                 let bars = bars.get();
                 if bars.is_empty() {
-                    return view! { <p class="empty">"Nothing to chart yet."</p> }.into_any();
+                    return view! { <p class="empty">"Nothing to chart yet: products added to and removed from applications show here."</p> }.into_any();
                 }
                 let max = bars.iter().flat_map(|b| b.values.iter().copied()).max().unwrap_or(0);
                 let ticks = ticks(max);

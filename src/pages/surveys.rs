@@ -128,7 +128,7 @@ pub fn SurveysPage() -> impl IntoView {
             {move || {
                 let pending = pending();
                 if pending.is_empty() {
-                    return view! { <p class="empty">"No survey is waiting for an answer."</p> }
+                    return view! { <p class="empty">"No survey is waiting for an answer. One is sent to an application's owner when a product is removed from it, and after 90 days on the paid plan."</p> }
                         .into_any();
                 }
                 view! {

@@ -46,6 +46,7 @@ pub fn SyncStatus() -> impl IntoView {
                 format!("{connection} · {waiting} · sign in again to sync ({why})")
             }
             Phase::Follower => format!("{connection} · another tab syncs · {waiting}"),
+            Phase::Demo => "Demo workspace · nothing here is sent to the server".to_owned(),
             Phase::Syncing => format!("{connection} · syncing… · {waiting}{last}"),
             Phase::Idle => format!("{connection} · {waiting}{last}"),
             Phase::Failed { error, .. } => {
@@ -59,9 +60,16 @@ pub fn SyncStatus() -> impl IntoView {
             Phase::Failed { .. } | Phase::SignInAgain(_)
         )
     };
+    let syncing = move || sync.phase.get() == Phase::Syncing;
     view! {
         <p class="sync-status" role="status" aria-label="Sync status" class:failed=failed>
             {text}
+            // A catch-up of many pages takes seconds; a poll, a moment:
+            // the bar shows only after 200 ms (style/main.css).
+            <Show when=syncing>
+                " "
+                <progress class="busy" aria-label="Syncing"></progress>
+            </Show>
         </p>
     }
 }
@@ -93,6 +101,19 @@ pub fn SettingsPage() -> impl IntoView {
                 .map_err(|e| format!("Not saved: {e}")),
         ));
     };
+    if use_ledger().workspace.is_demo() {
+        return view! {
+            <section aria-labelledby="settings-title">
+                <h2 id="settings-title">"Account and sync"</h2>
+                <p>
+                    "This tab shows the demo workspace, which never syncs: you act in it as an admin. "
+                    "Signing in and sync belong to your own workspace; leave the demo on the Data page to change them."
+                </p>
+            </section>
+            <crate::pages::appearance::Appearance />
+        }
+        .into_any();
+    }
     view! {
         <crate::pages::account::Account />
         // Listed once the session works: after signing in again, afresh.
@@ -143,6 +164,7 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <crate::pages::appearance::Appearance />
     }
+    .into_any()
 }
 
 /// Every command that was refused during sync, with the reason.

@@ -103,7 +103,11 @@ pub fn TimelinePage() -> impl IntoView {
                             kind: e.kind(),
                             at: dates::second(e.occurred_at),
                             actor: e.actor.to_string(),
-                            sync: sync_label(ledger.sync_state(p)),
+                            sync: if ledger.workspace.is_demo() {
+                                "demo"
+                            } else {
+                                sync_label(ledger.sync_state(p))
+                            },
                         })
                         .collect::<Vec<_>>()
                 })
@@ -189,14 +193,23 @@ pub fn TimelinePage() -> impl IntoView {
                                         <button
                                             type="button"
                                             class="event"
-                                            aria-label=format!("Event {} {}", position + 1, row.name)
                                             on:click=move |_| selected.set(Some(position))
                                         >
-                                            <span class="position">{format!("#{}", position + 1)}</span>
+                                            // Named by what it shows (a name that
+                                            // left some of it out would not be the
+                                            // one a person who sees it says), with
+                                            // spaces so that a screen reader does not
+                                            // run the words together.
+                                            <span class="position">{format!("Event {}", position + 1)}</span>
+                                            " "
                                             <code>{row.name}</code>
+                                            " "
                                             <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
+                                            " "
                                             <span>{row.at}</span>
+                                            " "
                                             <span>{row.actor}</span>
+                                            " "
                                             <span class=format!("sync {}", row.sync)>{row.sync}</span>
                                         </button>
                                     </div>

@@ -44,6 +44,8 @@ pub enum Phase {
     SignInAgain(String),
     /// Another tab of this browser syncs.
     Follower,
+    /// The demo workspace: nothing is ever sent or fetched (ADR 29).
+    Demo,
     Idle,
     Syncing,
     /// The last round failed; the next try is due then.
@@ -106,15 +108,25 @@ fn navigator_online() -> bool {
 
 impl SyncAgent {
     pub fn provide(ledger: Ledger, run_round: RoundRunner) -> Self {
+        let demo = ledger.workspace.is_demo();
         let agent = SyncAgent {
             online: RwSignal::new(navigator_online()),
-            phase: RwSignal::new(Phase::Follower),
+            phase: RwSignal::new(if demo { Phase::Demo } else { Phase::Follower }),
             last_sync: RwSignal::new(None),
-            settings: RwSignal::new(Settings::load()),
+            settings: RwSignal::new(if demo {
+                Settings::demo()
+            } else {
+                Settings::load()
+            }),
             kick: StoredValue::new_local(Rc::new(Cell::new(true))),
         };
         provide_context(agent);
         agent.follow_connectivity();
+        if demo {
+            // No round, no lock: the tab that syncs the team's log stays
+            // the one it is.
+            return agent;
+        }
         // A new local event is pushed soon.
         Effect::new(move |_| {
             ledger.head.track();
@@ -152,6 +164,9 @@ impl SyncAgent {
     }
 
     pub fn save(&self, settings: Settings) -> Result<(), String> {
+        if self.phase.get_untracked() == Phase::Demo {
+            return Err("the demo workspace keeps no settings; leave it first".into());
+        }
         settings.save()?;
         self.settings.set(settings);
         if matches!(self.phase.get_untracked(), Phase::SignInAgain(_)) {

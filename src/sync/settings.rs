@@ -83,6 +83,21 @@ impl Settings {
         Ok(())
     }
 
+    /// The demo workspace's: an admin, who may try every command on the
+    /// made-up history, with nowhere to sync to. Never saved.
+    pub fn demo() -> Self {
+        Settings {
+            server: String::new(),
+            token: String::new(),
+            enabled: false,
+            person: Some(SignedIn {
+                email: "you@demo.invalid".into(),
+                name: "You, in the demo".into(),
+                role: Role::Admin,
+            }),
+        }
+    }
+
     /// These settings with `person` signed in with `token`.
     pub fn signed_in(&self, token: String, person: SignedIn) -> Self {
         Settings {

@@ -41,7 +41,7 @@ fn literal(text: &str) -> String {
 }
 
 /// Controls whose accessible name (`aria-label`, else their text) is `name`.
-fn named(name: &str) -> String {
+pub(crate) fn named(name: &str) -> String {
     let n = literal(name);
     format!(
         "//*[self::button or self::a or self::input or self::select or self::summary]\
@@ -178,7 +178,21 @@ impl Browser {
     }
 
     /// Waits for `what` to become true, failing the journey after [`PATIENCE`].
-    pub async fn until<T, F>(&self, what: &str, mut check: impl FnMut() -> F) -> T
+    pub async fn until<T, F>(&self, what: &str, check: impl FnMut() -> F) -> T
+    where
+        F: std::future::Future<Output = Option<T>>,
+    {
+        self.until_for(PATIENCE, what, check).await
+    }
+
+    /// The same, for work known to take longer (a million events), failing
+    /// after `patience`.
+    pub async fn until_for<T, F>(
+        &self,
+        patience: Duration,
+        what: &str,
+        mut check: impl FnMut() -> F,
+    ) -> T
     where
         F: std::future::Future<Output = Option<T>>,
     {
@@ -187,7 +201,7 @@ impl Browser {
             if let Some(found) = check().await {
                 return found;
             }
-            if started.elapsed() > PATIENCE {
+            if started.elapsed() > patience {
                 let _ = self.screenshot("failure").await;
                 // What the page said, so that a failure on a machine whose
                 // screenshots are gone still says what was shown instead.

@@ -2,7 +2,9 @@
 //! chromedriver, and finding controls the way a person does, by role and
 //! accessible name.
 
+pub mod axe;
 pub mod browser;
+pub mod keyboard;
 pub mod server;
 
 /// The workspace root, where `dist/` and `target/` are.

@@ -48,3 +48,34 @@ pub fn forget(key: &str) {
         let _ = storage.remove_item(&format!("{PREFIX}{key}"));
     }
 }
+
+/// Preferences of this tab alone (sessionStorage: gone when the tab
+/// closes, and never seen by other tabs), as plain text: which workspace
+/// the tab shows, say, which another tab must not follow.
+pub mod tab {
+    use super::PREFIX;
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok()?
+    }
+
+    pub fn get(key: &str) -> String {
+        storage()
+            .and_then(|s| s.get_item(&format!("{PREFIX}{key}")).ok().flatten())
+            .unwrap_or_default()
+    }
+
+    /// Saves `value`; a blocked or full sessionStorage is reported.
+    pub fn set(key: &str, value: &str) -> Result<(), String> {
+        storage()
+            .ok_or("this tab keeps nothing (sessionStorage is blocked)")?
+            .set_item(&format!("{PREFIX}{key}"), value)
+            .map_err(|_| "this tab has no room to keep it".to_owned())
+    }
+
+    pub fn forget(key: &str) {
+        if let Some(storage) = storage() {
+            let _ = storage.remove_item(&format!("{PREFIX}{key}"));
+        }
+    }
+}

@@ -193,3 +193,25 @@ async fn without_indexeddb_the_store_says_it_is_unavailable() {
     // And once storage is back, it opens.
     assert!(IdbStore::open("nowhere", || {}).await.is_ok());
 }
+
+#[wasm_bindgen_test]
+fn a_tabs_preferences_are_kept_apart_from_the_browsers() {
+    use portal_store::prefs;
+    prefs::forget("workspace-test");
+    prefs::tab::forget("workspace-test");
+    prefs::tab::set("workspace-test", "demo").unwrap();
+    assert_eq!(prefs::tab::get("workspace-test"), "demo");
+    // Another tab reads localStorage: the tab's choice is not there.
+    assert_eq!(prefs::get("workspace-test"), "");
+    let session = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        session.get_item("portal-ledger.workspace-test").unwrap(),
+        Some("demo".to_owned())
+    );
+    prefs::tab::forget("workspace-test");
+    assert_eq!(prefs::tab::get("workspace-test"), "");
+}
