@@ -18,6 +18,5 @@ cargo build --release --locked -p portal-server
 # later runs print it again.
 target/release/portal-server users first-admin --tenant local --email admin@localhost
 echo "Portal Ledger: http://127.0.0.1:$port (sign in on its Settings page)"
-# The devices still run the process managers (credential expiry, surveys)
-# until the server runs them: let people's devices write their events.
-exec target/release/portal-server --listen "127.0.0.1:$port" --dist dist --device-processes
+# The server's processors write credential expiry and the feedback surveys.
+exec target/release/portal-server --listen "127.0.0.1:$port" --dist dist

@@ -26,7 +26,7 @@ cargo fmt --all -- --check
 step "clippy (native crates)"
 cargo clippy --workspace --exclude portal-ledger --all-targets --locked -- -D warnings
 # The browser tests and benchmarks are `test = false`, which --all-targets skips.
-cargo clippy -p portal-e2e --test journey --test sync --test faults --test upgrade --test release --test demo --test catch_up_bench \
+cargo clippy -p portal-e2e --test journey --test sync --test faults --test upgrade --test release --test demo --test catch_up_bench --test live_bench \
   --test returning_user_bench --locked -- -D warnings
 
 step "clippy (the browser app)"

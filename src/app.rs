@@ -10,36 +10,32 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-/// How often the timed processes (credential expiry) run while the app is open.
+/// How often the demo's timed processes (credential expiry) run while it is open.
 const TICK_MS: u32 = 30_000;
 
 #[component]
 pub fn App() -> impl IntoView {
     let ledger = Ledger::provide(lazy::read_legacy, lazy::restore, lazy::save_held);
-    let sync = SyncAgent::provide(ledger, lazy::run_round);
+    let sync = SyncAgent::provide(ledger, lazy::run_round, lazy::follow);
     // The person signed in on this device signs their commands; signing in
     // or out changes who (ADR 28).
     let actor = |s: &crate::sync::settings::Settings| s.person.as_ref().and_then(|p| p.actor());
     ledger.actor.set(sync.settings.with_untracked(actor));
     Effect::new(move |_| ledger.actor.set(sync.settings.with(actor)));
-    // The timed processes run on a device only while someone is signed
-    // in (ADR 28), from the module that decides commands.
-    Effect::new(move |_| {
-        if matches!(ledger.status.get(), LogStatus::Ready { .. })
-            && ledger.actor.with(Option::is_some)
-        {
-            leptos::task::spawn_local(lazy::tick(ledger));
-        }
-    });
-    if let Ok(timer) = set_interval_with_handle(
-        move || {
-            if ledger.actor.with_untracked(Option::is_some) {
+    // The timed processes run on the server (ADR 30); only the demo, which
+    // has none, runs them here, from the module that decides commands.
+    if ledger.workspace.is_demo() {
+        Effect::new(move |_| {
+            if matches!(ledger.status.get(), LogStatus::Ready { .. }) {
                 leptos::task::spawn_local(lazy::tick(ledger));
             }
-        },
-        std::time::Duration::from_millis(TICK_MS.into()),
-    ) {
-        on_cleanup(move || timer.clear());
+        });
+        if let Ok(timer) = set_interval_with_handle(
+            move || leptos::task::spawn_local(lazy::tick(ledger)),
+            std::time::Duration::from_millis(TICK_MS.into()),
+        ) {
+            on_cleanup(move || timer.clear());
+        }
     }
     view! {
         <Router>

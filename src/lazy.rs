@@ -124,6 +124,39 @@ on_demand_fn!(
     }
 );
 
+/// A live subscription under way (`sync::listen`).
+pub type Following = Pin<Box<dyn Future<Output = Result<(), String>>>>;
+
+// Following the server's live subscription comes with the sync round.
+on_demand_fn!(
+    sync,
+    fn follow_now(
+        settings: Settings,
+        after: u64,
+        arrived: Rc<dyn Fn()>,
+        wanted: Rc<dyn Fn() -> bool>,
+    ) -> Following {
+        Box::pin(
+            async move { crate::sync::listen::listen(settings, after, &*arrived, &*wanted).await },
+        )
+    }
+);
+
+/// [`follow_now`], as the sync agent follows the server.
+pub fn follow(
+    settings: Settings,
+    after: u64,
+    arrived: Rc<dyn Fn()>,
+    wanted: Rc<dyn Fn() -> bool>,
+) -> Following {
+    Box::pin(async move {
+        match follow_now(settings, after, arrived, wanted).await {
+            Ok(following) => following.await,
+            Err(NotLoaded) => Err("the code that listens could not be fetched".to_owned()),
+        }
+    })
+}
+
 /// [`sync_round`], as the sync agent runs a round.
 pub fn run_round(
     ledger: Ledger,

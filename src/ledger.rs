@@ -224,6 +224,11 @@ impl Ledger {
             .map_or_else(|| DeviceId(browser::new_uuid()), |p| p.id());
         let (device, opened) = Device::open(store, candidate, Box::new(BrowserIds)).await?;
         let device = Rc::new(device);
+        // The team's processes run on its server (ADR 30); the demo, which
+        // has none, runs them itself.
+        if self.workspace.is_demo() {
+            device.run_processes_here();
+        }
         if let Some(previous) = &previous {
             (self.restore)(device.clone(), previous.clone()).await?;
         }

@@ -256,11 +256,12 @@ async fn an_application_is_managed_from_its_page() {
         "CREDENTIAL_REVOKED",
         "REMOVE_API_PRODUCT_FROM_APPLICATION",
         "APPLICATION_DELETED",
-        // The process manager's answer to the removal, in the app's history.
-        "SURVEY_SENT",
     ] {
         assert!(history.contains(name), "{name} missing from {history}");
     }
+    // The survey the removal sets off is the server's processors' to write
+    // (ADR 30), not this device's.
+    assert!(!history.contains("SURVEY_"), "{history}");
     assert_eq!(warnings.seen(), Vec::<String>::new(), "the page warned");
 }
 
@@ -393,8 +394,9 @@ async fn a_log_in_the_first_layout_is_moved_and_what_cannot_be_read_is_named() {
     let mut lines: Vec<String> = old.iter().map(portal_sync::codec::encode).collect();
     lines.insert(7, "{\"not\": \"an event\"}".into());
     let _app = app_over_schema_1(&lines).await;
-    // The process managers at the head may add to it (credentials expired since).
-    assert!(event_count().await >= old.len() as u64);
+    // Nothing is added to it here: what its processes owe since is the
+    // server's processors' to write (ADR 30).
+    until_text(&format!("{} events kept on this device.", old.len())).await;
     until_text("1 record in the older log format could not be read and was left in place").await;
     assert!(page_text().contains("missing field"), "{}", page_text());
 }
@@ -484,10 +486,30 @@ async fn without_indexeddb_the_app_says_events_cannot_be_kept() {
 }
 
 #[wasm_bindgen_test]
-async fn a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
+async fn a_removal_not_sent_yet_says_its_survey_will_be_sent_and_writes_no_process_event() {
     let _app = fresh_app().await;
+    create_app("Foreseen", "ada@example.com").await;
+    click("Foreseen").await;
+    fill("API product to add", "maps").await;
+    click("Add product").await;
+    click("Remove maps").await;
+    click("Confirm removal").await;
+    until_text("No API products yet.").await;
+    click("Surveys").await;
+    until_text("Will be sent once your changes reach the server").await;
+    until_text("Foreseen: to ada@example.com, why maps was removed").await;
+    assert!(page_text().contains("No survey is waiting for an answer."));
+    // Created (2), added (2), removed (2): the survey is the server's to
+    // write (ADR 30).
+    assert_eq!(event_count().await, 6);
+}
+
+/// In the demo, which never syncs, the processes run in the browser.
+#[wasm_bindgen_test]
+async fn in_the_demo_a_removal_brings_a_survey_the_owner_answers_and_analytics_count_it() {
+    let _app = fresh_demo_app().await;
     let warnings = Warnings::capture();
-    create_app("Survey Me", "ada@example.com").await;
+    create_app("Survey Me", "you@demo.invalid").await;
     click("Survey Me").await;
     fill("API product to add", "maps").await;
     click("Add product").await;

@@ -117,9 +117,49 @@ pub fn SurveysPage() -> impl IntoView {
             ));
         });
     };
+    // What the server's processors will send once this device's changes
+    // reach it (ADR 30): shown at the head, in the team's workspace.
+    let foreseen = move || {
+        if !ledger.is_live() || ledger.workspace.is_demo() {
+            return Vec::new();
+        }
+        let device = ledger.device();
+        ledger
+            .with_state(|portal, _| {
+                let pending = device.map(|d| d.pending()).unwrap_or_default();
+                portal_domain::process::foreseen(&pending, portal)
+                    .into_iter()
+                    .filter_map(|issued| match issued.command.action {
+                        Action::AddSurvey {
+                            app_id,
+                            owner,
+                            topic,
+                            ..
+                        } => Some(format!(
+                            "{}: to {owner}, {}",
+                            portal
+                                .app(app_id)
+                                .map_or_else(|| app_id.to_string(), |a| a.record.name.to_string()),
+                            describe(&topic).to_lowercase(),
+                        )),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
     view! {
         <section class="surveys" aria-labelledby="surveys-heading">
             <h2 id="surveys-heading">"Feedback surveys"</h2>
+            {move || {
+                let coming = foreseen();
+                (!coming.is_empty()).then(|| view! {
+                    <div class="foreseen">
+                        <h3>"Will be sent once your changes reach the server"</h3>
+                        <ul>{coming.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
             {move || match outcome.get() {
                 Some(Ok(text)) => view! { <p role="status" class="done">{text}</p> }.into_any(),
                 Some(Err(text)) => view! { <p role="alert" class="refused">{text}</p> }.into_any(),
@@ -132,6 +172,7 @@ pub fn SurveysPage() -> impl IntoView {
                         .into_any();
                 }
                 view! {
+                    <h3>"Waiting for an answer"</h3>
                     <ul class="pending">
                         {pending
                             .into_iter()

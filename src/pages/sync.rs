@@ -48,6 +48,7 @@ pub fn SyncStatus() -> impl IntoView {
             Phase::Follower => format!("{connection} · another tab syncs · {waiting}"),
             Phase::Demo => "Demo workspace · nothing here is sent to the server".to_owned(),
             Phase::Syncing => format!("{connection} · syncing… · {waiting}{last}"),
+            Phase::Idle if sync.live.get() => format!("{connection} · live · {waiting}{last}"),
             Phase::Idle => format!("{connection} · {waiting}{last}"),
             Phase::Failed { error, .. } => {
                 format!("{connection} · {waiting} · sync failed: {error}; retrying")

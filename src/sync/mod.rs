@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod client;
+pub mod listen;
 pub mod people;
 pub mod settings;
 
@@ -25,6 +26,9 @@ use wasm_bindgen::prelude::*;
 
 /// How often an idle device looks for other devices' events.
 const POLL_MS: f64 = 5_000.0;
+/// The same while the server's live subscription says when there are any:
+/// a poll then only covers a notice that went missing.
+const LIVE_POLL_MS: f64 = 30_000.0;
 /// A local change is pushed this soon after it is made.
 const SOON_MS: f64 = 300.0;
 /// Backoff after failures: from the first delay, doubling, up to the last.
@@ -71,6 +75,16 @@ pub enum SyncError {
 pub type RoundRunner =
     fn(Ledger, Settings) -> Pin<Box<dyn Future<Output = Result<Round, SyncError>>>>;
 
+/// Follows the server's live subscription after a position, calling the
+/// first function when an event arrives, while the second says to go on
+/// (`listen::listen`, from the sync module). Handed in by the app.
+pub type Follower = fn(
+    Settings,
+    u64,
+    Rc<dyn Fn()>,
+    Rc<dyn Fn() -> bool>,
+) -> Pin<Box<dyn Future<Output = Result<(), listen::Ended>>>>;
+
 /// One round between the device's log and the server in `settings`.
 pub async fn round(
     ledger: Ledger,
@@ -90,6 +104,9 @@ pub struct SyncAgent {
     pub phase: RwSignal<Phase>,
     pub last_sync: RwSignal<Option<DateTime<Utc>>>,
     pub settings: RwSignal<Settings>,
+    /// Whether the server's live subscription is open: another device's
+    /// change is then pulled at once, not at the next poll.
+    pub live: RwSignal<bool>,
     /// Asks for a round as soon as possible.
     kick: StoredValue<Rc<Cell<bool>>, LocalStorage>,
 }
@@ -107,7 +124,7 @@ fn navigator_online() -> bool {
 }
 
 impl SyncAgent {
-    pub fn provide(ledger: Ledger, run_round: RoundRunner) -> Self {
+    pub fn provide(ledger: Ledger, run_round: RoundRunner, follow: Follower) -> Self {
         let demo = ledger.workspace.is_demo();
         let agent = SyncAgent {
             online: RwSignal::new(navigator_online()),
@@ -118,6 +135,7 @@ impl SyncAgent {
             } else {
                 Settings::load()
             }),
+            live: RwSignal::new(false),
             kick: StoredValue::new_local(Rc::new(Cell::new(true))),
         };
         provide_context(agent);
@@ -141,7 +159,8 @@ impl SyncAgent {
         });
         let leader = Rc::new(Cell::new(false));
         become_leader(leader.clone(), alive.clone());
-        spawn_local(agent.run(ledger, run_round, leader, alive));
+        spawn_local(agent.run(ledger, run_round, leader.clone(), alive.clone()));
+        spawn_local(agent.follow(ledger, follow, leader, alive));
         agent
     }
 
@@ -263,7 +282,8 @@ impl SyncAgent {
                     failures = 0;
                     self.last_sync.try_set(Some(browser::now()));
                     self.phase.try_set(Phase::Idle);
-                    due = now_ms() + POLL_MS;
+                    let live = self.live.try_get_untracked().unwrap_or(false);
+                    due = now_ms() + if live { LIVE_POLL_MS } else { POLL_MS };
                 }
                 Err(SyncError::Round(RoundError::Call(CallError::Refused(why)))) => {
                     self.phase.try_set(Phase::SignInAgain(why));
@@ -286,6 +306,61 @@ impl SyncAgent {
             // A kick during the round (a new command) is served soon after.
             if self.kick.try_get_value().is_some_and(|k| k.get()) && failures == 0 {
                 due = due.min(now_ms() + SOON_MS);
+            }
+        }
+    }
+}
+
+impl SyncAgent {
+    /// Keeps the server's live subscription open while this tab syncs, a
+    /// person is signed in and the last round brought the log up to date;
+    /// each event it announces asks for a round. When it cannot be opened
+    /// or breaks, it is tried again with backoff, and polling goes on
+    /// meanwhile.
+    async fn follow(
+        self,
+        ledger: Ledger,
+        follow: Follower,
+        leader: Rc<Cell<bool>>,
+        alive: Arc<AtomicBool>,
+    ) {
+        let mut failures: u32 = 0;
+        while alive.load(Ordering::Relaxed) {
+            browser::sleep(1_000).await;
+            let Some(settings) = self.settings.try_get_untracked() else {
+                return;
+            };
+            let up_to_date = self.phase.try_get_untracked() == Some(Phase::Idle);
+            let open = leader.get()
+                && settings.person.is_some()
+                && settings.enabled
+                && self.online.get_untracked()
+                && up_to_date;
+            let Some(device) = ledger.device().filter(|_| open) else {
+                continue;
+            };
+            let Ok(after) = portal_store::EventStore::last_pulled(device.store()).await else {
+                continue;
+            };
+            let agent = self;
+            let arrived: Rc<dyn Fn()> = Rc::new(move || agent.sync_now());
+            let token = settings.token.clone();
+            let wanted: Rc<dyn Fn() -> bool> = {
+                let alive = alive.clone();
+                Rc::new(move || {
+                    alive.load(Ordering::Relaxed)
+                        && agent
+                            .settings
+                            .try_with_untracked(|s| s.enabled && s.token == token)
+                            .unwrap_or(false)
+                })
+            };
+            self.live.try_set(true);
+            let ended = follow(settings, after, arrived, wanted).await;
+            self.live.try_set(false);
+            failures = if ended.is_ok() { 0 } else { failures + 1 };
+            if failures > 0 {
+                browser::sleep(backoff(failures) as i32).await;
             }
         }
     }

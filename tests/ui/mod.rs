@@ -84,8 +84,19 @@ pub fn signed_out() {
 /// A fresh app with the admin signed in: no stored log, at the root URL,
 /// mounted.
 pub async fn fresh_app() -> Mounted {
+    portal_store::prefs::tab::forget("workspace");
     IdbStore::delete(DATABASE).await.unwrap();
     signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
+    app_at_root().await
+}
+
+/// A fresh app in this tab's demo workspace (ADR 29), empty: its log never
+/// syncs, and its processes run in the browser.
+pub async fn fresh_demo_app() -> Mounted {
+    IdbStore::delete(portal_ledger::workspace::DEMO_DATABASE)
+        .await
+        .unwrap();
+    portal_store::prefs::tab::set("workspace", "demo").unwrap();
     app_at_root().await
 }
 
@@ -96,6 +107,7 @@ pub async fn reopened_app() -> Mounted {
 
 /// The app opening a log kept in the first store layout, one line each.
 pub async fn app_over_schema_1(lines: &[String]) -> Mounted {
+    portal_store::prefs::tab::forget("workspace");
     IdbStore::delete(DATABASE).await.unwrap();
     signed_in_as(ADMIN.0, ADMIN.1, portal_domain::Role::Admin);
     // The connection is the old tab's; the app's upgrade closes it.

@@ -87,6 +87,10 @@ pub struct Device<S> {
     pub(crate) held: RefCell<Vec<Held>>,
     pub(crate) saving_held: Cell<bool>,
     on_change: RefCell<Option<Observer>>,
+    /// Whether the process managers run here. They run on the server,
+    /// which alone writes their events (ADR 30); only a log that never
+    /// syncs (the demo) runs them itself.
+    processes: Cell<bool>,
 }
 
 /// The device's id source, lent to the domain.
@@ -158,8 +162,15 @@ impl<S: EventStore> Device<S> {
             held: RefCell::new(Vec::new()),
             saving_held: Cell::new(false),
             on_change: RefCell::new(None),
+            processes: Cell::new(false),
         };
         Ok((device, opened))
+    }
+
+    /// Runs the process managers on this device: for a log that never
+    /// syncs (the demo), which no server's processors read.
+    pub fn run_processes_here(&self) {
+        self.processes.set(true);
     }
 
     /// Calls `f` after every change, once no state is borrowed.
@@ -433,12 +444,15 @@ impl<S: EventStore> Device<S> {
         self.changed(Changed::Log);
     }
 
-    /// Runs the process managers on events just stored at the head, and
-    /// stores what they issue. A process command the domain refuses (its
+    /// Runs the process managers (where they run here) on events just
+    /// stored at the head, and stores what they issue. A process command the domain refuses (its
     /// work already done by another tab) is dropped: processes are
     /// idempotent. Returns what they stored.
     pub(crate) async fn react(&self, mut events: Vec<Envelope>) -> Vec<Envelope> {
         let mut all = Vec::new();
+        if !self.processes.get() {
+            return all;
+        }
         for _ in 0..MAX_REACTIONS {
             let issued: Vec<Issued> = {
                 let machine = self.machine.borrow();
@@ -462,10 +476,13 @@ impl<S: EventStore> Device<S> {
     }
 
     /// The timed processes (credential expiry, the paid-plan survey) due at
-    /// `now`, run at the head only: a look into the past never fires a side
+    /// `now`, where they run here, run at the head only: a look into the past never fires a side
     /// effect. Stops as soon as `go_on` says no (the page went, or moved
     /// into the past). Returns how many process commands were stored.
     pub async fn tick(&self, now: DateTime<Utc>, go_on: impl Fn() -> bool) -> usize {
+        if !self.processes.get() {
+            return 0;
+        }
         let issued = process::on_tick(now, self.machine.borrow().head(), self.id);
         let mut stored = 0;
         for Issued { command, meta } in issued {

@@ -42,7 +42,8 @@ pub use envelope::{seal, Envelope, EventRef};
 pub use error::DomainError;
 pub use event::{Event, EventKind, EventType, SurveyTopic};
 pub use ids::{
-    AppId, CorrelationId, CredentialId, DeviceId, EventId, IdSource, SeededIds, StreamId, SurveyId,
+    AppId, CorrelationId, CredentialId, DerivedIds, DeviceId, EventId, IdSource, SeededIds,
+    StreamId, SurveyId,
 };
 pub use intern::Interner;
 pub use log::SharedLog;

@@ -7,7 +7,7 @@ use crate::command::{Action, Command, CommandMeta};
 use crate::envelope::Envelope;
 use crate::error::DomainError;
 use crate::event::{Event, SurveyTopic};
-use crate::ids::{derived_id, DeviceId, SurveyId};
+use crate::ids::{derived_id, AppId, CredentialId, DeviceId, SurveyId};
 use crate::portal::Portal;
 use crate::records::CredentialStatus;
 use crate::state::SurveyStatus;
@@ -82,51 +82,142 @@ pub fn react(event: &Envelope, portal: &Portal, device: DeviceId) -> Vec<Issued>
     }
 }
 
-/// Reacts to the passing of time, as of `now`:
+/// What the processors will issue because of `events` (a device's changes
+/// not sent yet), as `portal` stands: a device shows it as what will
+/// happen once its changes reach the server, and writes none of it
+/// (ADR 30).
+pub fn foreseen<'a>(
+    events: impl IntoIterator<Item = &'a Envelope>,
+    portal: &Portal,
+) -> Vec<Issued> {
+    let nowhere = DeviceId(uuid::Uuid::nil());
+    events
+        .into_iter()
+        .flat_map(|e| react(e, portal, nowhere))
+        .collect()
+}
+
+/// Work the passing of time brings, for one application: the seed's
+/// time-driven processors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Due {
+    /// A credential reaches its expiry: it is recorded as expired.
+    Expiry {
+        app_id: AppId,
+        credential_id: CredentialId,
+    },
+    /// An application has been on the paid plan for more than 90 days: it
+    /// gets one product-feedback survey.
+    PaidPlanSurvey { app_id: AppId },
+}
+
+/// What falls due for application `app_id`, and when, as `portal` stands:
+/// each active credential at its expiry, and the paid-plan survey just
+/// after 90 days on the paid plan, unless it was added. A scheduler keeps
+/// these (again after each event on the application) and wakes at the
+/// earliest, instead of looking at every credential on every tick.
+pub fn due_for(portal: &Portal, app_id: AppId) -> Vec<(DateTime<Utc>, Due)> {
+    let Some(app) = portal.app(app_id).filter(|a| !a.is_deleted()) else {
+        return Vec::new();
+    };
+    let mut due: Vec<_> = app
+        .credentials()
+        .filter(|c| c.record.status == CredentialStatus::Active)
+        .map(|c| {
+            (
+                c.record.expires_at,
+                Due::Expiry {
+                    app_id,
+                    credential_id: c.record.id,
+                },
+            )
+        })
+        .collect();
+    if app.record.plan == Plan::Paid && portal.survey(paid_plan_survey(app_id)).is_none() {
+        due.push((
+            app.record.plan_since + PAID_SURVEY_AFTER + Duration::microseconds(1),
+            Due::PaidPlanSurvey { app_id },
+        ));
+    }
+    due
+}
+
+/// Everything that falls due, for every application (a scheduler's start).
+pub fn all_due(portal: &Portal) -> Vec<(DateTime<Utc>, Due)> {
+    portal
+        .apps()
+        .flat_map(|a| due_for(portal, a.id()))
+        .collect()
+}
+
+fn paid_plan_survey(app_id: AppId) -> SurveyId {
+    // Derived from the application alone, so there is one per application.
+    SurveyId(derived_id(app_id.0, "paid-plan-survey"))
+}
+
+/// The command `due` issues, dated `at`, if it is still to do as `portal`
+/// stands at `at` (a credential revoked meanwhile, or a survey already
+/// added, issues nothing). A scheduler that catches up after downtime dates
+/// it when it fell due.
+pub fn run_due(due: Due, at: DateTime<Utc>, portal: &Portal, device: DeviceId) -> Option<Issued> {
+    match due {
+        Due::Expiry {
+            app_id,
+            credential_id,
+        } => {
+            let app = portal.app(app_id).filter(|a| !a.is_deleted())?;
+            let credential = app.credential(credential_id)?;
+            let record = credential.record;
+            (record.status == CredentialStatus::Active && record.expires_at <= at).then(|| Issued {
+                command: Command::new(
+                    at,
+                    Action::ExpireCredential {
+                        app_id,
+                        credential_id,
+                    },
+                ),
+                meta: credential.issued_by.meta_for(actor(EXPIRY_PROCESS), device),
+            })
+        }
+        Due::PaidPlanSurvey { app_id } => {
+            let app = portal.app(app_id).filter(|a| !a.is_deleted())?;
+            let survey_id = paid_plan_survey(app_id);
+            let paid_long_enough =
+                app.record.plan == Plan::Paid && at - app.record.plan_since > PAID_SURVEY_AFTER;
+            if !paid_long_enough || portal.survey(survey_id).is_some() {
+                return None;
+            }
+            let cause = app.plan_cause()?;
+            Some(Issued {
+                command: Command::new(
+                    at,
+                    Action::AddSurvey {
+                        survey_id,
+                        app_id,
+                        owner: app.record.owner.clone(),
+                        topic: SurveyTopic::PaidPlanFeedback {
+                            products: app.record.products.to_vec(),
+                        },
+                    },
+                ),
+                meta: cause.meta_for(actor(SURVEYS_PROCESS), device),
+            })
+        }
+    }
+}
+
+/// Reacts to the passing of time, as of `now`: everything due by then
+/// ([`due_for`]), each dated `now`.
 ///
 /// - a credential past its expiry is recorded as expired (caused by its insert);
 /// - an app on the paid plan for more than 90 days gets one product-feedback
 ///   survey (caused by the event that put it on the paid plan).
 pub fn on_tick(now: DateTime<Utc>, portal: &Portal, device: DeviceId) -> Vec<Issued> {
-    let mut issued = Vec::new();
-    for app in portal.apps().filter(|a| !a.is_deleted()) {
-        for credential in app.credentials() {
-            let record = credential.record;
-            if record.status == CredentialStatus::Active && record.expires_at <= now {
-                issued.push(Issued {
-                    command: Command::new(
-                        now,
-                        Action::ExpireCredential {
-                            app_id: app.id(),
-                            credential_id: record.id,
-                        },
-                    ),
-                    meta: credential.issued_by.meta_for(actor(EXPIRY_PROCESS), device),
-                });
-            }
-        }
-        if app.record.plan == Plan::Paid && now - app.record.plan_since > PAID_SURVEY_AFTER {
-            // Derived from the application alone, so there is one per application.
-            let survey_id = SurveyId(derived_id(app.id().0, "paid-plan-survey"));
-            if let (None, Some(cause)) = (portal.survey(survey_id), app.plan_cause()) {
-                issued.push(Issued {
-                    command: Command::new(
-                        now,
-                        Action::AddSurvey {
-                            survey_id,
-                            app_id: app.id(),
-                            owner: app.record.owner.clone(),
-                            topic: SurveyTopic::PaidPlanFeedback {
-                                products: app.record.products.to_vec(),
-                            },
-                        },
-                    ),
-                    meta: cause.meta_for(actor(SURVEYS_PROCESS), device),
-                });
-            }
-        }
-    }
-    issued
+    all_due(portal)
+        .into_iter()
+        .filter(|(at, _)| *at <= now)
+        .filter_map(|(_, work)| run_due(work, now, portal, device))
+        .collect()
 }
 
 /// An owner's answer to a sent survey, as the command that records it (caused

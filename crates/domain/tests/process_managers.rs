@@ -278,3 +278,107 @@ fn deleted_applications_get_no_expiry_and_no_survey() {
     ]);
     assert!(process::on_tick(t0() + Duration::days(400), &s.portal, device()).is_empty());
 }
+
+#[test]
+fn a_credential_falls_due_at_its_expiry_and_a_paid_application_just_after_90_days() {
+    let mut s = given([create(1, Plan::Free)]);
+    assert_eq!(
+        process::due_for(&s.portal, app(1)),
+        [(
+            t0() + Duration::days(90),
+            process::Due::Expiry {
+                app_id: app(1),
+                credential_id: cred(1)
+            }
+        )]
+    );
+    s.attempt(Action::ChangePlan {
+        app_id: app(1),
+        plan: Plan::Paid,
+    })
+    .unwrap();
+    let paid_since = s.now;
+    let due = process::due_for(&s.portal, app(1));
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        due[1],
+        (
+            paid_since + PAID_SURVEY_AFTER + Duration::microseconds(1),
+            process::Due::PaidPlanSurvey { app_id: app(1) }
+        )
+    );
+    assert_eq!(process::all_due(&s.portal), due);
+}
+
+#[test]
+fn a_due_expiry_caught_up_late_is_dated_when_it_fell_due() {
+    let s = given([create(1, Plan::Free)]);
+    let (at, work) = process::due_for(&s.portal, app(1))[0];
+    let issued = process::run_due(work, at, &s.portal, device()).expect("due");
+    assert_eq!(issued.command.at, t0() + Duration::days(90));
+    assert_eq!(
+        issued.command.action,
+        Action::ExpireCredential {
+            app_id: app(1),
+            credential_id: cred(1)
+        }
+    );
+    // Not before its time.
+    assert!(process::run_due(work, at - Duration::seconds(1), &s.portal, device()).is_none());
+}
+
+#[test]
+fn nothing_falls_due_for_a_revoked_credential_or_a_deleted_application() {
+    let mut s = given([create(1, Plan::Paid), create(2, Plan::Free)]);
+    let (at, work) = process::due_for(&s.portal, app(1))[0];
+    s.attempt(Action::RevokeCredential {
+        app_id: app(1),
+        credential_id: cred(1),
+    })
+    .unwrap();
+    assert!(process::run_due(work, at, &s.portal, device()).is_none());
+    assert!(process::due_for(&s.portal, app(1))
+        .iter()
+        .all(|(_, w)| !matches!(w, process::Due::Expiry { .. })));
+    s.attempt(Action::DeleteApplication { app_id: app(2) })
+        .unwrap();
+    assert!(process::due_for(&s.portal, app(2)).is_empty());
+}
+
+#[test]
+fn ids_derived_from_a_cause_are_the_same_each_time_and_differ_between_causes() {
+    let (_, removed) = removal();
+    let cause = removed.event_id.0;
+    let millis = 1_750_000_000_000;
+    let ids = |cause, purpose| {
+        let mut source = DerivedIds::new(cause, purpose);
+        [source.next_v7(millis), source.next_v7(millis)]
+    };
+    let first = ids(cause, "ADD_SURVEY");
+    assert_eq!(first, ids(cause, "ADD_SURVEY"), "deterministic");
+    assert_ne!(first[0], first[1], "one command's events differ");
+    assert_ne!(first, ids(cause, "SEND_SURVEY"));
+    assert_ne!(first, ids(uuid::Uuid::nil(), "ADD_SURVEY"));
+    assert_eq!(
+        first[0].get_version_num(),
+        7,
+        "time-ordered, like every event id"
+    );
+}
+
+#[test]
+fn a_removal_not_sent_yet_foresees_its_survey_and_one_answered_foresees_nothing() {
+    let (mut s, removed) = removal();
+    let foreseen = process::foreseen([&removed], &s.portal);
+    assert_eq!(foreseen.len(), 1);
+    assert!(matches!(
+        foreseen[0].command.action,
+        Action::AddSurvey { .. }
+    ));
+    let added = s.react_to(&removed);
+    assert!(
+        process::foreseen([&removed], &s.portal).is_empty(),
+        "once added, nothing more is foreseen for the removal"
+    );
+    assert_eq!(added.event_type(), EventType::SurveyAdded);
+}

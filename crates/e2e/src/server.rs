@@ -89,14 +89,19 @@ impl Served {
         let storage = Storage::open(&Database::Sqlite(self.data.path().join("portal.sqlite3")))
             .await
             .expect("SQLite opens");
-        // The app's devices still write the process managers' events.
         let state = ServerState::new(
             storage,
             Tokens::parse(&format!("{TOKEN}=local")).expect("a valid token list"),
             Limits::per_second(200),
-        )
-        .with_device_processes(true);
+        );
+        // As the binary does: the processors start with the server.
+        state
+            .judges
+            .start_all()
+            .await
+            .expect("the processors start");
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
+        let judges = state.judges.clone();
         let mut app = router(state, Some(self.dist.clone()), &[origin]);
         if self.json_only {
             app = app.layer(axum::middleware::map_request(
@@ -109,8 +114,10 @@ impl Served {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
+                .with_graceful_shutdown(async move {
                     let _ = stopped.await;
+                    // As the binary does: open subscriptions end.
+                    judges.heads().close();
                 })
                 .await;
         });

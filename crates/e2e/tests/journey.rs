@@ -125,12 +125,6 @@ async fn a_day_with_the_portal() {
     let (sent, held) = b.transferred("_bg.wasm").await;
     eprintln!("the main module: {sent} bytes sent, {held} bytes decoded");
     assert!(sent * 2 < held, "the main module arrives compressed");
-    // One device on its own: sync is paused here (two devices syncing
-    // have their own journey, tests/sync.rs).
-    b.click("Settings").await;
-    b.click("Sync automatically").await;
-    b.click("Save settings").await;
-    b.until_text("Sync paused").await;
     b.click("Applications").await;
 
     // 1. An application with three products.
@@ -158,9 +152,42 @@ async fn a_day_with_the_portal() {
         (!text.contains("maps")).then_some(())
     })
     .await;
+    // The server's processors add the survey and send it (ADR 30); this
+    // device writes none of it.
     b.click("Surveys").await;
     b.control("Answer the survey for Checkout").await;
     b.screenshot("surveys").await;
+    let log = b.export_log().await;
+    let survey = log
+        .iter()
+        .find(|e| e.event_type().name() == "SURVEY_SENT")
+        .expect("the survey is in the log");
+    assert_eq!(survey.actor.as_str(), "process:feedback-surveys");
+    assert!(
+        log.iter()
+            .filter(|e| e.actor.is_process())
+            .all(|e| e.device != log[0].device),
+        "the device wrote no process's event"
+    );
+
+    // From here, one device on its own: sync is paused (two devices
+    // syncing have their own journey, tests/sync.rs). A removal made now
+    // says what the server will send once the change reaches it.
+    b.click("Settings").await;
+    b.click("Sync automatically").await;
+    b.click("Save settings").await;
+    b.until_text("Sync paused").await;
+    b.click("Applications").await;
+    b.click("Checkout").await;
+    b.add_product("sms").await;
+    b.click("Remove sms").await;
+    b.click("Confirm removal").await;
+    b.click("Surveys").await;
+    b.until_text("Will be sent once your changes reach the server")
+        .await;
+    b.until_text("Checkout: to ada@example.com, why sms was removed")
+        .await;
+    b.screenshot("surveys-foreseen").await;
     b.client.back().await.expect("back to the application");
     b.until_text("Owner and plan").await;
 
@@ -295,8 +322,10 @@ async fn a_day_with_the_portal() {
 
     // 11. Exported, imported into an emptied log: the same state.
     b.click("Data").await;
-    b.click("Export the log (NDJSON)").await;
     let file = b.downloads.join("portal-ledger.ndjson");
+    // An earlier export (of the own log) is not this one.
+    let _ = std::fs::remove_file(&file);
+    b.click("Export the log (NDJSON)").await;
     b.until("the export to be saved", || async {
         let complete = file.exists()
             && std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)

@@ -78,8 +78,9 @@ async fn a_log_in_the_first_layout_is_moved_whole_with_the_json_reader_fetched_f
     );
     let log = b.export_log().await;
     assert_eq!(log[..old.len()], old, "the old log, event for event");
-    // At the head, the process managers go on from where the old log
-    // stopped: credentials that expired since, surveys now due.
+    // The device adds nothing of its own to the old log: what its processes
+    // owe since is the server's processors' to write (ADR 30), and comes
+    // back with a pull.
     let processes = [process::EXPIRY_PROCESS, process::SURVEYS_PROCESS];
     for event in &log[old.len()..] {
         assert!(

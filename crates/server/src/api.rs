@@ -2,6 +2,7 @@
 //! tokens in `sessions.rs`) and the built app.
 
 use crate::auth::{Principal, Tokens};
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::judge::{Acting, Judges, Pushed, Refusal};
 use crate::limits::Limits;
@@ -48,35 +49,29 @@ pub struct ServerState {
     /// Decides every pushed command again before it is stored.
     pub judges: Arc<Judges>,
     pub sign_in: Arc<SignIn>,
-    /// Whether devices may write the process managers' events (credential
-    /// expiry, surveys added and sent) under a person's token, as before
-    /// the server ran the processes. Off by default.
-    pub device_processes: bool,
 }
 
 impl ServerState {
+    /// The state of a server whose processors go by the system clock.
     pub fn new(storage: Storage, tokens: Tokens, limits: Limits) -> Self {
+        Self::with_clock(storage, tokens, limits, Clock::system())
+    }
+
+    /// The same, with the processors going by `clock`.
+    pub fn with_clock(storage: Storage, tokens: Tokens, limits: Limits, clock: Clock) -> Self {
         let storage = Arc::new(storage);
         ServerState {
-            judges: Arc::new(Judges::new(storage.clone())),
+            judges: Arc::new(Judges::new(storage.clone(), clock)),
             storage,
             tokens: Arc::new(tokens),
             limits: Arc::new(limits),
             sign_in: Arc::new(SignIn::default()),
-            device_processes: false,
         }
     }
 
     pub fn with_sign_in(self, sign_in: SignIn) -> Self {
         ServerState {
             sign_in: Arc::new(sign_in),
-            ..self
-        }
-    }
-
-    pub fn with_device_processes(self, allowed: bool) -> Self {
-        ServerState {
-            device_processes: allowed,
             ..self
         }
     }
@@ -155,6 +150,7 @@ pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<ServerState> {
         .routes(routes!(health))
         .routes(routes!(push))
         .routes(routes!(crate::pull::pull))
+        .routes(routes!(crate::live::events))
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::current, sessions::sign_out))
         .routes(routes!(sessions::people))
@@ -351,7 +347,6 @@ async fn push(
                 )
             })?,
             role: person.role,
-            device_processes: state.device_processes,
         }),
         None => None,
     };

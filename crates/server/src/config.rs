@@ -17,9 +17,6 @@ pub struct Config {
     pub origins: Vec<HeaderValue>,
     /// Requests a second each token may make (bursts of twice that).
     pub rate: u32,
-    /// Whether devices may write the process managers' events under a
-    /// person's token (`--device-processes`, `PORTAL_DEVICE_PROCESSES=on`).
-    pub device_processes: bool,
     /// How long a session from signing in lasts.
     pub session: chrono::Duration,
 }
@@ -29,14 +26,14 @@ pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 const USAGE: &str =
     "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant[@expiry],...]
-                     [--rate N] [--origins URL,...] [--session-hours H] [--device-processes]
+                     [--rate N] [--origins URL,...] [--session-hours H]
        portal-server users (add|list|disable|first-admin) ...   (portal-server users --help)
   the database is an SQLite file under --data-dir (./data) unless a postgres:// URL is given
   --tokens are machine tokens, for trusted clients of a tenant (imports, integrations): they
   may write as anyone. People sign in (POST /api/v1/sessions) and act as themselves.
-  --device-processes lets devices write the processes' events (credential expiry, surveys)
+  the server's processors write credential expiry and the feedback surveys (added, sent)
 environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL,
-  PORTAL_RATE, PORTAL_ORIGINS, PORTAL_SESSION_HOURS, PORTAL_DEVICE_PROCESSES=on";
+  PORTAL_RATE, PORTAL_ORIGINS, PORTAL_SESSION_HOURS";
 
 /// The database `data_dir` and `database_url` name: a postgres:// URL, or
 /// an SQLite file in `data_dir`.
@@ -69,12 +66,6 @@ impl Config {
         let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
         let mut rate = env("PORTAL_RATE").unwrap_or_else(|| "200".into());
         let mut session_hours = env("PORTAL_SESSION_HOURS").unwrap_or_else(|| "12".into());
-        let mut device_processes = env("PORTAL_DEVICE_PROCESSES").is_some_and(|v| {
-            matches!(
-                v.trim().to_lowercase().as_str(),
-                "on" | "1" | "true" | "yes"
-            )
-        });
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || {
@@ -90,7 +81,6 @@ impl Config {
                 "--origins" => origins = value()?,
                 "--rate" => rate = value()?,
                 "--session-hours" => session_hours = value()?,
-                "--device-processes" => device_processes = true,
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
@@ -123,7 +113,6 @@ impl Config {
             })?;
         Ok(Config {
             rate,
-            device_processes,
             session,
             origins,
             listen,

@@ -13,11 +13,16 @@
 //! what it stores, it folds; what it did not write (another instance), it
 //! reads before it decides.
 
+use crate::clock::Clock;
+use crate::live::Heads;
+use crate::processors::{self, Schedule};
 use crate::storage::{Incoming, PushError, Reading, Storage};
+use chrono::{DateTime, Utc};
+use portal_domain::process::{self, Issued};
 use portal_domain::recover::{commands, recover};
 use portal_domain::{
-    decide, may, owner_known, Actor, Command, DomainError, Envelope, Event, Person, Portal, Role,
-    StreamId, StreamState, UnknownOwner,
+    decide, may, owner_known, Actor, Command, DeviceId, DomainError, Envelope, Event, Person,
+    Portal, Role, StreamId, StreamState, UnknownOwner,
 };
 use portal_sync::Placed;
 use std::collections::{HashMap, HashSet};
@@ -77,8 +82,6 @@ impl Refusal {
 pub struct Acting {
     pub actor: Actor,
     pub role: Role,
-    /// Whether this server lets devices write the processes' events.
-    pub device_processes: bool,
 }
 
 impl Acting {
@@ -90,9 +93,7 @@ impl Acting {
         state: &StreamState<'_>,
     ) -> Result<(), (&'static str, String)> {
         let action = &command.action;
-        if action.is_process_only() && actor.is_process() && self.device_processes {
-            return Ok(());
-        }
+        // A process-only command is refused by `may` below, whoever it names.
         if actor != &self.actor && !action.is_process_only() {
             return Err((
                 "forged_actor",
@@ -122,18 +123,40 @@ struct Job {
     reply: oneshot::Sender<Result<Vec<Placed>, Refusal>>,
 }
 
-/// The deciding threads, one per tenant, started on a tenant's first push.
+/// The deciding threads, one per tenant, started at the server's start
+/// for every tenant with a log ([`Judges::start_all`]) and on a new
+/// tenant's first push. Each also runs its tenant's processors.
 pub struct Judges {
     storage: Arc<Storage>,
+    clock: Clock,
+    heads: Arc<Heads>,
     tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
 }
 
 impl Judges {
-    pub fn new(storage: Arc<Storage>) -> Self {
+    pub fn new(storage: Arc<Storage>, clock: Clock) -> Self {
         Judges {
             storage,
+            clock,
+            heads: Arc::new(Heads::default()),
             tenants: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Where each tenant's log ends, for its live subscribers.
+    pub fn heads(&self) -> &Heads {
+        &self.heads
+    }
+
+    /// Starts the thread of every tenant that has a log, so that what fell
+    /// due while the server was down, and what falls due next, is written
+    /// with no request to wake it. Returns how many it started.
+    pub async fn start_all(&self) -> Result<usize, String> {
+        let tenants = self.storage.tenants().await.map_err(|e| e.to_string())?;
+        for tenant in &tenants {
+            self.sender(tenant).map_err(|e| e.to_string())?;
+        }
+        Ok(tenants.len())
     }
 
     /// Decides `batch` again and stores it, all or nothing.
@@ -164,29 +187,71 @@ impl Judges {
         }
         let (sender, jobs) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Handle::current();
-        let (storage, name) = (self.storage.clone(), tenant.to_owned());
+        let (storage, name, clock) = (self.storage.clone(), tenant.to_owned(), self.clock.clone());
+        let heads = self.heads.clone();
         std::thread::Builder::new()
             .name(format!("judge {tenant}"))
-            .spawn(move || runtime.block_on(judge(name, storage, jobs)))
+            .spawn(move || runtime.block_on(judge(name, storage, clock, heads, jobs)))
             .map_err(|e| Refusal::Unreadable(format!("no thread to decide on: {e}")))?;
         tenants.insert(tenant.to_owned(), sender.clone());
         Ok(sender)
     }
 }
 
-async fn judge(tenant: String, storage: Arc<Storage>, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    let mut head = Head::default();
-    while let Some(job) = jobs.recv().await {
+/// The longest the thread sleeps without looking at its clock again.
+const MOST_ASLEEP: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long the processors wait after a write failed (the database was
+/// away) before they try again.
+const AFTER_A_FAILURE: chrono::Duration = chrono::Duration::seconds(2);
+/// How long after a machine token's last push the time-driven processors
+/// wait: an import in batches records its own expiries further on.
+const IMPORT_QUIET: chrono::Duration = chrono::Duration::seconds(5);
+
+async fn judge(
+    tenant: String,
+    storage: Arc<Storage>,
+    clock: Clock,
+    heads: Arc<Heads>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+) {
+    let mut head = Head::new(processors::device_of(&tenant));
+    // What the processors owe since the last run (the server was down, or
+    // this is a new instance) is written first.
+    head.process(&tenant, &storage, &clock).await;
+    heads.moved(&tenant, head.portal.position());
+    loop {
+        let job = match head.wait(clock.now()) {
+            None => jobs.recv().await,
+            Some(wait) => match tokio::time::timeout(wait, jobs.recv()).await {
+                Ok(job) => job,
+                // Something fell due.
+                Err(_) => {
+                    head.process(&tenant, &storage, &clock).await;
+                    heads.moved(&tenant, head.portal.position());
+                    continue;
+                }
+            },
+        };
+        let Some(job) = job else { return };
+        let before = head.portal.log().len();
+        let machine = job.acting.is_none();
         let answer = head
             .push(&tenant, &storage, job.acting.as_ref(), job.batch)
             .await;
+        if machine && answer.is_ok() {
+            head.imported(before, clock.now());
+        }
         // The caller may have gone (the request was cancelled): nothing to tell.
         let _ = job.reply.send(answer);
+        heads.moved(&tenant, head.portal.position());
+        // The push is answered first: what it sets off is the processors'.
+        head.process(&tenant, &storage, &clock).await;
+        heads.moved(&tenant, head.portal.position());
     }
 }
 
-/// A tenant's log as the server decides against it.
-#[derive(Default)]
+/// A tenant's log as the server decides against it, and its processors'
+/// place in it.
 struct Head {
     /// Whether the stored log has been read since the thread started.
     loaded: bool,
@@ -194,9 +259,167 @@ struct Head {
     /// Each stream's events, by log position: a stream's state on its own,
     /// for a batch with several commands on one stream.
     streams: HashMap<StreamId, Vec<u32>>,
+    /// The device the processors write as.
+    device: DeviceId,
+    /// Every event before this log position has had its reactions.
+    reacted_through: usize,
+    /// What falls due, and when.
+    schedule: Schedule,
+    /// After a failed write, the processors wait until then.
+    paused_until: Option<DateTime<Utc>>,
+    /// Log positions a machine token pushed: history that carries its own
+    /// processes' events (an import), which the processors do not react to.
+    imported: Vec<std::ops::Range<usize>>,
+    /// While a machine token is pushing history, what falls due waits
+    /// until then: the history may record it further on.
+    importing_until: Option<DateTime<Utc>>,
 }
 
 impl Head {
+    fn new(device: DeviceId) -> Self {
+        Head {
+            loaded: false,
+            portal: Portal::new(),
+            streams: HashMap::new(),
+            device,
+            reacted_through: 0,
+            schedule: Schedule::default(),
+            paused_until: None,
+            imported: Vec::new(),
+            importing_until: None,
+        }
+    }
+
+    /// Notes what a machine token's push folded from log position `from`
+    /// on, at `now` (ADR 30).
+    fn imported(&mut self, from: usize, now: DateTime<Utc>) {
+        let end = self.portal.log().len();
+        if from >= end {
+            return;
+        }
+        self.imported.push(from..end);
+        self.importing_until = Some(now + IMPORT_QUIET);
+    }
+
+    /// Reads the stored log, and what is due in it.
+    async fn load(&mut self, tenant: &str, storage: &Storage) -> Result<(), Refusal> {
+        if !self.loaded {
+            self.catch_up(tenant, storage).await?;
+            self.schedule = Schedule::of(&self.portal);
+            self.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// How long until the processors have something to do, if anything
+    /// is scheduled.
+    fn wait(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        let next = match self.paused_until {
+            Some(until) => until,
+            None => {
+                let due = self.schedule.next()?;
+                // While history is imported, what falls due waits for the
+                // quiet after it.
+                self.importing_until.map_or(due, |quiet| due.max(quiet))
+            }
+        };
+        Some((next - now).to_std().unwrap_or_default().min(MOST_ASLEEP))
+    }
+
+    /// Runs the processors: the reactions to every event not yet reacted
+    /// to, then what has fallen due by `clock`'s now, each dated when it
+    /// fell due, and the reactions to those. A write that fails (the
+    /// database away) pauses them, and they take up where they stopped.
+    async fn process(&mut self, tenant: &str, storage: &Storage, clock: &Clock) {
+        let now = clock.now();
+        if self.paused_until.is_some_and(|until| until > now) {
+            return;
+        }
+        self.paused_until = None;
+        if let Err(e) = self.run_processors(tenant, storage, now).await {
+            tracing::warn!(tenant, error = %e, "the processors will try again");
+            self.paused_until = Some(now + AFTER_A_FAILURE);
+        }
+    }
+
+    async fn run_processors(
+        &mut self,
+        tenant: &str,
+        storage: &Storage,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refusal> {
+        self.load(tenant, storage).await?;
+        self.react(tenant, storage).await?;
+        if self.importing_until.is_some_and(|until| until > now) {
+            return Ok(());
+        }
+        self.importing_until = None;
+        for (at, due) in self.schedule.take_due(now) {
+            let Some(issued) = process::run_due(due, at, &self.portal, self.device) else {
+                continue;
+            };
+            if let Err(e) = self.write(tenant, storage, &issued).await {
+                self.schedule.retry(at, due);
+                return Err(e);
+            }
+            self.react(tenant, storage).await?;
+        }
+        Ok(())
+    }
+
+    /// The processors' reactions to the events from `reacted_through` on,
+    /// and to what those write in turn.
+    async fn react(&mut self, tenant: &str, storage: &Storage) -> Result<(), Refusal> {
+        for _ in 0..processors::MAX_REACTIONS {
+            let end = self.portal.log().len();
+            if self.reacted_through >= end {
+                return Ok(());
+            }
+            let issued: Vec<Issued> = {
+                let log = self.portal.log();
+                let imported = &self.imported;
+                (self.reacted_through..end)
+                    .filter(|p| !imported.iter().any(|r| r.contains(p)))
+                    .filter_map(|p| log.get(p))
+                    .flat_map(|e| processors::reactions(e, &self.portal, self.device))
+                    .collect()
+            };
+            for issued in &issued {
+                self.write(tenant, storage, issued).await?;
+            }
+            self.reacted_through = end;
+            self.imported.retain(|r| r.end > end);
+        }
+        Ok(())
+    }
+
+    /// Stores what `issued` gives, if it still gives anything (its work may
+    /// be done already), and folds it.
+    async fn write(
+        &mut self,
+        tenant: &str,
+        storage: &Storage,
+        issued: &Issued,
+    ) -> Result<(), Refusal> {
+        let Ok(events) = processors::seal(issued, &self.portal) else {
+            return Ok(());
+        };
+        let incoming: Vec<Incoming> = events.iter().map(Incoming::of).collect();
+        let placed = match storage.push(tenant, &incoming).await {
+            Ok(placed) => placed,
+            Err(e @ PushError::VersionConflict { .. }) => {
+                // Another writer was first: read what it wrote, and try
+                // again once the pause is over.
+                self.catch_up(tenant, storage).await?;
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let new = vec![true; events.len()];
+        self.fold_stored(tenant, storage, events, &new, &placed)
+            .await
+    }
+
     async fn push(
         &mut self,
         tenant: &str,
@@ -204,10 +427,7 @@ impl Head {
         acting: Option<&Acting>,
         batch: Vec<Pushed>,
     ) -> Result<Vec<Placed>, Refusal> {
-        if !self.loaded {
-            self.catch_up(tenant, storage).await?;
-            self.loaded = true;
-        }
+        self.load(tenant, storage).await?;
         let (envelopes, incoming): (Vec<Envelope>, Vec<Incoming>) =
             batch.into_iter().map(|p| (p.envelope, p.incoming)).unzip();
         let people = match acting {
@@ -262,7 +482,12 @@ impl Head {
             .or_default()
             .push(position);
         // The head is only ever appended to, so it is always at its end.
+        let stream = envelope.stream_id;
         let _ = self.portal.append(envelope);
+        // While the log is first read, what is due is taken once at the end.
+        if self.loaded {
+            self.schedule.note(&self.portal, stream);
+        }
     }
 
     /// Folds what was just stored. Positions that do not follow this

@@ -56,14 +56,20 @@ async fn run(config: Config) -> Result<(), String> {
         "serving"
     );
     let state = ServerState::new(storage, config.tokens, Limits::per_second(config.rate))
-        .with_sign_in(SignIn::new(config.session))
-        .with_device_processes(config.device_processes);
+        .with_sign_in(SignIn::new(config.session));
+    // Every tenant's processors start now, and first write what fell due
+    // while the server was down.
+    let started = state.judges.start_all().await?;
+    tracing::info!(tenants = started, "processors running");
+    let judges = state.judges.clone();
     // The peer's address limits failed sign-ins per address.
     let app = router(state, config.dist, &config.origins)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // Open subscriptions would keep the server from stopping.
+            judges.heads().close();
         })
         .await
         .map_err(|e| format!("the server stopped: {e}"))

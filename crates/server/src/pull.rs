@@ -144,25 +144,32 @@ fn not_canonical(row: &PullRow) -> ApiError {
 /// fields the server assigns, still empty.
 const UNPLACED: &str = ",\"recorded_at\":null,\"global_position\":null}";
 
+/// One stored event as JSON with its place filled in, written onto `body`
+/// as text, without a JSON tree.
+pub(crate) fn placed_json(body: &mut String, row: &PullRow) -> Result<(), ApiError> {
+    let head = row
+        .body
+        .strip_suffix(UNPLACED)
+        .ok_or_else(|| not_canonical(row))?;
+    body.push_str(head);
+    body.push_str(&format!(
+        ",\"recorded_at\":\"{}\",\"global_position\":{}}}",
+        row.recorded_at.to_rfc3339(),
+        row.global_position
+    ));
+    Ok(())
+}
+
 /// The page is written out directly: the two assigned fields are filled in
 /// as text, without a JSON tree per event.
 fn json_page(rows: &[PullRow], next: u64, more: bool) -> Result<String, ApiError> {
     let mut body = String::with_capacity(rows.iter().map(|r| r.body.len() + 64).sum());
     body.push_str("{\"events\":[");
     for (i, row) in rows.iter().enumerate() {
-        let head = row
-            .body
-            .strip_suffix(UNPLACED)
-            .ok_or_else(|| not_canonical(row))?;
         if i > 0 {
             body.push(',');
         }
-        body.push_str(head);
-        body.push_str(&format!(
-            ",\"recorded_at\":\"{}\",\"global_position\":{}}}",
-            row.recorded_at.to_rfc3339(),
-            row.global_position
-        ));
+        placed_json(&mut body, row)?;
     }
     body.push_str(&format!("],\"next\":{next},\"more\":{more}}}"));
     Ok(body)

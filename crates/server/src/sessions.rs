@@ -224,9 +224,6 @@ pub struct Current {
     person: Option<Person>,
     /// When a session ends; absent for tokens that last until revoked.
     expires_at: Option<DateTime<Utc>>,
-    /// Whether devices may write the process managers' events (credential
-    /// expiry, surveys added and sent) themselves.
-    device_processes: bool,
 }
 
 /// Who this token acts as
@@ -238,7 +235,7 @@ pub struct Current {
         (status = 401, description = "No token, or one that opens nothing", body = ErrorBody, content_type = "application/problem+json"),
     )
 )]
-pub async fn current(State(state): State<ServerState>, principal: Principal) -> Json<Current> {
+pub async fn current(principal: Principal) -> Json<Current> {
     let (person, expires_at) = match &principal {
         Principal::Person {
             person, expires_at, ..
@@ -249,7 +246,6 @@ pub async fn current(State(state): State<ServerState>, principal: Principal) -> 
         tenant: principal.tenant().0.to_string(),
         person,
         expires_at,
-        device_processes: state.device_processes,
     })
 }
 

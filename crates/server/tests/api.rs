@@ -621,6 +621,7 @@ async fn the_openapi_document_describes_what_the_server_does() {
     assert_eq!(
         paths,
         [
+            "/events",
             "/health",
             "/openapi.json",
             "/people",
@@ -633,6 +634,7 @@ async fn the_openapi_document_describes_what_the_server_does() {
         ]
     );
     for (path, method) in [
+        ("/events", "get"),
         ("/health", "get"),
         ("/openapi.json", "get"),
         ("/pull", "get"),

@@ -106,21 +106,13 @@ fn a_token_may_carry_an_expiry() {
 }
 
 #[test]
-fn devices_write_the_processes_events_only_when_told_and_sessions_last_12_hours() {
+fn sessions_last_12_hours_unless_told_otherwise() {
     let default = Config::from_args(args(&[]), env(&[])).unwrap();
-    assert!(!default.device_processes, "off by default");
     assert_eq!(default.session, chrono::Duration::hours(12));
-    let flag = Config::from_args(args(&["--device-processes"]), env(&[])).unwrap();
-    assert!(flag.device_processes);
-    let from_env = Config::from_args(
-        args(&["--session-hours", "2"]),
-        env(&[("PORTAL_DEVICE_PROCESSES", "on")]),
-    )
-    .unwrap();
-    assert!(from_env.device_processes);
+    let from_env = Config::from_args(args(&[]), env(&[("PORTAL_SESSION_HOURS", "2")])).unwrap();
     assert_eq!(from_env.session, chrono::Duration::hours(2));
-    let off = Config::from_args(args(&[]), env(&[("PORTAL_DEVICE_PROCESSES", "no")])).unwrap();
-    assert!(!off.device_processes);
+    let flag = Config::from_args(args(&["--session-hours", "3"]), env(&[])).unwrap();
+    assert_eq!(flag.session, chrono::Duration::hours(3));
     let hours = Config::from_args(args(&["--session-hours", "0"]), env(&[]))
         .err()
         .unwrap();

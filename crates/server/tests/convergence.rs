@@ -125,13 +125,11 @@ async fn run_people(seed: u64, roles: Vec<Role>, steps: Vec<(usize, Step)>) {
             .await
             .unwrap();
     }
-    // The devices still run the process managers (issue 20 moves them).
     let state = ServerState::new(
         storage,
         Tokens::parse(&format!("{TOKEN}=team")).unwrap(),
         Limits::per_second(1_000_000),
-    )
-    .with_device_processes(true);
+    );
     let machine = SoakRemote::InProcess {
         router: router(state, None, &[]),
         token: TOKEN.to_owned(),

@@ -7,8 +7,7 @@ mod support;
 use chrono::Duration;
 use portal_domain::process;
 use portal_domain::*;
-use portal_server::people::hash_password;
-use portal_server::storage::{NewPerson, Storage};
+use portal_server::storage::Storage;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::http::*;
@@ -20,68 +19,6 @@ const ADA: &str = "ada@example.com";
 const BOB: &str = "bob@example.com";
 const PAT: &str = "pat@example.com";
 const ROOT: &str = "root@example.com";
-
-/// Adds a person to tenant `alpha` (the tenant of the `ALPHA` machine
-/// token), with a password of their own.
-async fn person(app: &TestApp, email: &str, role: Role) -> String {
-    let password = format!("{email} secret");
-    let storage = Storage::open(&app.database).await.unwrap();
-    storage
-        .add_person(&NewPerson {
-            tenant: "alpha",
-            email,
-            display_name: &email[..3],
-            role,
-            password_hash: &hash_password(&password).unwrap(),
-        })
-        .await
-        .unwrap();
-    password
-}
-
-impl TestApp {
-    async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(format!("{}/api/v1/sessions", self.base))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-
-    /// A session token of `email`'s.
-    async fn session(&self, email: &str, password: &str) -> String {
-        let (status, reply) = self.sign_in(email, password).await;
-        assert_eq!(status, StatusCode::CREATED, "{reply}");
-        reply["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}/api/v1{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-}
 
 /// `token`'s push of `events` is refused with `status`, `code` and `rule`,
 /// and the log is as it was.
@@ -138,7 +75,6 @@ async fn signing_in_opens_the_tenant_as_that_person(backend: BackendKind) {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["person"]["email"], ADA);
     assert_eq!(me["tenant"], "alpha");
-    assert_eq!(me["device_processes"], false);
     let expires: chrono::DateTime<chrono::Utc> =
         me["expires_at"].as_str().unwrap().parse().unwrap();
     let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
@@ -455,9 +391,7 @@ fn expiry(local: &mut Local) -> Vec<Envelope> {
     local.issue(due.into_iter().next().expect("an expiry is due"))
 }
 
-async fn a_person_writes_no_process_event_unless_the_server_allows_devices_to(
-    backend: BackendKind,
-) {
+async fn a_person_never_writes_a_process_event(backend: BackendKind) {
     let app = spawn_app_on(backend).await;
     let password = person(&app, ADA, Role::Developer).await;
     let token = app.session(ADA, &password).await;
@@ -466,14 +400,6 @@ async fn a_person_writes_no_process_event_unless_the_server_allows_devices_to(
     let expired = expiry(&mut ada);
     assert!(expired[0].actor.is_process());
     forbidden(&app, &token, &expired, "process_only").await;
-
-    let allowing =
-        spawn_app_configured(backend, 10_000, None, |s| s.with_device_processes(true)).await;
-    let password = person(&allowing, ADA, Role::Developer).await;
-    let token = allowing.session(ADA, &password).await;
-    let mut ada = Local::of(1, ADA);
-    pushed(&allowing, &token, &ada.run(create_for(1, 1, ADA))).await;
-    pushed(&allowing, &token, &expiry(&mut ada)).await;
 }
 
 async fn personal_tokens_are_shown_once_work_and_can_be_revoked(backend: BackendKind) {
@@ -573,7 +499,7 @@ support::on_both_backends!(
     a_product_owner_reads_everything_and_changes_nothing,
     an_admin_changes_any_application,
     an_application_goes_only_to_someone_of_the_workspace,
-    a_person_writes_no_process_event_unless_the_server_allows_devices_to,
+    a_person_never_writes_a_process_event,
     personal_tokens_are_shown_once_work_and_can_be_revoked,
     the_tenant_lists_its_active_people_and_keeps_no_secret_in_clear,
 );

@@ -60,6 +60,9 @@ pub enum Reading {
 
 pub use portal_sync::Placed;
 
+/// Every tenant with a log, in both backends' SQL.
+const TENANTS: &str = "SELECT DISTINCT tenant FROM events ORDER BY tenant";
+
 /// The first two bytes of a shape this build reads: for
 /// `Reading::Shapes`, an event whose shape another schema wrote comes with
 /// its body.
@@ -164,6 +167,14 @@ impl Storage {
         match self {
             Storage::Sqlite(db) => db.pull(tenant, after, limit, reading).await,
             Storage::Postgres(db) => db.pull(tenant, after, limit, reading).await,
+        }
+    }
+
+    /// Every tenant with a log.
+    pub async fn tenants(&self) -> Result<Vec<String>, sqlx::Error> {
+        match self {
+            Storage::Sqlite(db) => db.tenants().await,
+            Storage::Postgres(db) => db.tenants().await,
         }
     }
 

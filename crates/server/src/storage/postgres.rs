@@ -173,6 +173,12 @@ impl Postgres {
             .collect())
     }
 
+    pub async fn tenants(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(super::TENANTS)
+            .fetch_all(&self.pool)
+            .await
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

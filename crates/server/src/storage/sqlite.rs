@@ -186,6 +186,12 @@ impl Sqlite {
             .collect())
     }
 
+    pub async fn tenants(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(super::TENANTS)
+            .fetch_all(&self.readers)
+            .await
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
             .execute(&self.readers)

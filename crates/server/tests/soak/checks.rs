@@ -72,8 +72,22 @@ pub async fn check_end(devices: &[Client], on_server: &[Envelope]) {
     assert_eq!(
         by_device.values().sum::<usize>(),
         on_server.len(),
-        "the server holds only the devices' events"
+        "the server holds only the devices' events and its processors'"
     );
+    // The processes' events are the server's processors' alone (ADR 30),
+    // each written once for its cause.
+    let ours: std::collections::HashSet<_> = devices.iter().map(|d| d.device.id()).collect();
+    let mut causes = std::collections::HashSet::new();
+    for event in on_server.iter().filter(|e| e.actor.is_process()) {
+        assert!(
+            !ours.contains(&event.device),
+            "a device wrote a process's event: {event:?}"
+        );
+        assert!(
+            causes.insert((event.causation_id, event.event_type())),
+            "a process's event written twice for one cause: {event:?}"
+        );
+    }
 }
 
 /// The server's whole log.

@@ -4,9 +4,12 @@
 use super::BackendKind;
 use axum::http::HeaderValue;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
-use portal_domain::Envelope;
+use portal_domain::{Envelope, Role};
 use portal_server::auth::Tokens;
+use portal_server::clock::Clock;
 use portal_server::limits::Limits;
+use portal_server::people::hash_password;
+use portal_server::storage::NewPerson;
 use portal_server::storage::Storage;
 use portal_server::{router, ServerState};
 use reqwest::StatusCode;
@@ -53,10 +56,29 @@ pub async fn spawn_app_configured(
     dist: Option<std::path::PathBuf>,
     configure: impl FnOnce(ServerState) -> ServerState,
 ) -> TestApp {
+    // Nothing of the tests' histories (2025 and 2026) falls due by this
+    // clock; the processors' own tests set theirs (`spawn_app_clocked`).
+    let clock = Clock::starting_at("2000-01-01T00:00:00Z".parse().unwrap());
+    serve(backend, rate, dist, clock, configure).await
+}
+
+/// The server, its processors going by `clock` (started as the binary
+/// starts them).
+pub async fn spawn_app_clocked(backend: BackendKind, clock: Clock) -> TestApp {
+    serve(backend, 10_000, None, clock, |state| state).await
+}
+
+async fn serve(
+    backend: BackendKind,
+    rate: u32,
+    dist: Option<std::path::PathBuf>,
+    clock: Clock,
+    configure: impl FnOnce(ServerState) -> ServerState,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let database = backend.database(dir.path()).await;
     let storage = Storage::open(&database).await.expect("the database opens");
-    let state = ServerState::new(
+    let state = ServerState::with_clock(
         storage,
         Tokens::parse(&format!(
             "{ALPHA}=alpha,{BETA}=beta,{EXPIRED}=alpha@2020-01-01T00:00:00Z,\
@@ -64,8 +86,14 @@ pub async fn spawn_app_configured(
         ))
         .unwrap(),
         Limits::per_second(rate),
+        clock,
     );
     let state = configure(state);
+    state
+        .judges
+        .start_all()
+        .await
+        .expect("the processors start");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -97,6 +125,16 @@ pub fn wire(events: &[Envelope]) -> Value {
 }
 
 impl TestApp {
+    /// A server already running at `base` (the real binary) on `database`.
+    pub fn at(base: &str, database: portal_server::storage::Database) -> Self {
+        TestApp {
+            base: base.to_owned(),
+            client: reqwest::Client::new(),
+            database,
+            _dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
     pub async fn health(&self) -> reqwest::Response {
         self.client
             .get(format!("{}/api/v1/health", self.base))
@@ -160,4 +198,66 @@ pub fn positions(reply: &Value) -> Vec<u64> {
         .iter()
         .map(|e| e["global_position"].as_u64().unwrap())
         .collect()
+}
+
+/// Adds a person to tenant `alpha` (the tenant of the `ALPHA` machine
+/// token), with a password of their own.
+pub async fn person(app: &TestApp, email: &str, role: Role) -> String {
+    let password = format!("{email} secret");
+    let storage = Storage::open(&app.database).await.unwrap();
+    storage
+        .add_person(&NewPerson {
+            tenant: "alpha",
+            email,
+            display_name: &email[..3],
+            role,
+            password_hash: &hash_password(&password).unwrap(),
+        })
+        .await
+        .unwrap();
+    password
+}
+
+impl TestApp {
+    pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// A session token of `email`'s.
+    pub async fn session(&self, email: &str, password: &str) -> String {
+        let (status, reply) = self.sign_in(email, password).await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+        reply["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
 }
