@@ -45,7 +45,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
 /// Declares `$name`, an async function running `$body`, split into the
 /// module `$module`: it fails only when that module cannot be fetched.
 macro_rules! on_demand_fn {
-    ($module:ident, fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $body:block) => {
+    ($module:ident, fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty $body:block) => {
         #[cfg(all(feature = "split", not(debug_assertions)))]
         #[leptos::wasm_split::wasm_split($module, fallible, wasm_split_path = ::leptos::wasm_split)]
         pub fn $name($($arg: $ty),*) -> Result<$out, NotLoaded> {
