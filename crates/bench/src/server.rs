@@ -136,7 +136,112 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
             );
             eprintln!("server pull, pages of 1000, {form}, {backend}: {rate:.0} events/s");
         }
+        verify(log, &client, &url.replace("/push", ""), backend).await;
     }
+}
+
+/// Applications whose keys the gateway presents.
+const KEYED: u128 = 50;
+/// Gateway questions asked.
+const QUESTIONS: usize = 10_000;
+
+fn secret(n: u128) -> String {
+    format!("plk_{n:048x}")
+}
+
+/// A gateway's question "does this key open this product now?" against
+/// the log of `log` and [`KEYED`] applications with known keys: asked
+/// [`QUESTIONS`] times, one after another over loopback HTTP (half for a
+/// key that opens the product, a quarter for a product its application
+/// does not use, a quarter for a key nobody has), and once per question in
+/// process, on the index alone.
+async fn verify(log: &[Envelope], client: &reqwest::Client, api: &str, backend: &str) {
+    use portal_domain::*;
+    let mut portal = Portal::fold(log.iter());
+    let mut ids = SeededIds::new(11);
+    let actor = Actor::parse("gateway-bench@example.com").unwrap();
+    let meta = CommandMeta::by(actor, DeviceId(uuid::Uuid::from_u128(11)));
+    let at = portal.clock().unwrap_or_default();
+    let mut events = Vec::new();
+    for n in 1..=KEYED {
+        let secret = secret(n);
+        let hash = portal_server::gateway::hash_key(&secret);
+        let app_id = AppId(uuid::Uuid::from_u128(0xBE_0000 + n));
+        for action in [
+            Action::CreateApplication {
+                app_id,
+                name: AppName::parse(&format!("Gateway {n}")).unwrap(),
+                owner: Owner::parse("gateway-bench@example.com").unwrap(),
+                plan: Plan::Free,
+                credential: NewCredential {
+                    id: CredentialId(uuid::Uuid::from_u128(0xBE_1000 + n)),
+                    key: CredentialKey::parse(&secret[..12], &hash).unwrap(),
+                    expires_at: at + chrono::Duration::days(3650),
+                },
+            },
+            Action::AddApiProduct {
+                app_id,
+                product: ProductName::parse("maps").unwrap(),
+            },
+        ] {
+            let made = portal
+                .execute(&Command::new(at, action), &meta, &mut ids)
+                .unwrap();
+            for e in &made {
+                portal.append(e.clone()).unwrap();
+            }
+            events.extend(made);
+        }
+    }
+    let response = client
+        .post(format!("{api}/push"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(body(&events))
+        .send()
+        .await
+        .expect("the server answers");
+    assert!(response.status().is_success());
+    let question = |i: usize| -> (String, &'static str) {
+        let n = (i as u128 % KEYED) + 1;
+        match i % 4 {
+            0 | 1 => (secret(n), "maps"),
+            2 => (secret(n), "weather"),
+            _ => (secret(KEYED + 1 + n), "maps"),
+        }
+    };
+    let mut times = Vec::with_capacity(QUESTIONS);
+    for i in 0..QUESTIONS {
+        let (key, product) = question(i);
+        let start = Instant::now();
+        let response = client
+            .post(format!("{api}/credentials/verify"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(json!({ "key": key, "product": product }).to_string())
+            .send()
+            .await
+            .expect("the server answers");
+        let verdict: serde_json::Value =
+            serde_json::from_slice(&response.bytes().await.expect("a verdict"))
+                .expect("a JSON verdict");
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(verdict["valid"], i % 4 < 2, "{verdict}");
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "{}",
+        json!({"figure": "gateway verify over loopback HTTP", "backend": backend,
+               "events": log.len(), "questions": QUESTIONS,
+               "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": times[times.len() - 1]})
+    );
+    eprintln!(
+        "gateway verify, {backend}, {} events: p50 {:.3} ms, p95 {:.3} ms over loopback HTTP",
+        log.len(),
+        at(0.5),
+        at(0.95)
+    );
 }
 
 /// Pulls the whole log one page after another, as a fresh device does, and

@@ -14,6 +14,7 @@
 //! reads before it decides.
 
 use crate::clock::Clock;
+use crate::gateway::{KeyIndex, Keys};
 use crate::live::Heads;
 use crate::processors::{self, Schedule};
 use crate::storage::{Incoming, PushError, Reading, Storage};
@@ -21,12 +22,12 @@ use chrono::{DateTime, Utc};
 use portal_domain::process::{self, Issued};
 use portal_domain::recover::{commands, recover};
 use portal_domain::{
-    decide, may, owner_known, Actor, Command, DeviceId, DomainError, Envelope, Event, Person,
-    Portal, Role, StreamId, StreamState, UnknownOwner,
+    decide, may, owner_known, Actor, AppId, Command, DeviceId, DomainError, Envelope, Event,
+    Person, Portal, Role, StreamId, StreamState, UnknownOwner,
 };
 use portal_sync::Placed;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 /// Why a batch was not stored.
@@ -117,6 +118,14 @@ pub struct Pushed {
     pub incoming: Incoming,
 }
 
+/// What a tenant's thread is asked to do.
+enum Work {
+    Push(Job),
+    /// A read of its state of the log (the read API): run on the thread,
+    /// after every push sent before it.
+    Read(Box<dyn FnOnce(&Portal) + Send>),
+}
+
 struct Job {
     acting: Option<Acting>,
     batch: Vec<Pushed>,
@@ -130,7 +139,8 @@ pub struct Judges {
     storage: Arc<Storage>,
     clock: Clock,
     heads: Arc<Heads>,
-    tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
+    keys: Arc<Keys>,
+    tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Work>>>,
 }
 
 impl Judges {
@@ -139,8 +149,36 @@ impl Judges {
             storage,
             clock,
             heads: Arc::new(Heads::default()),
+            keys: Arc::new(Keys::default()),
             tenants: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Runs `read` on `tenant`'s state of its log, on its thread, and
+    /// gives what it returns.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        tenant: &str,
+        read: impl FnOnce(&Portal) -> R + Send + 'static,
+    ) -> Result<R, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || Refusal::Unreadable("the tenant's judge has stopped".into());
+        self.sender(tenant)?
+            .send(Work::Read(Box::new(move |portal| {
+                let _ = reply.send(read(portal));
+            })))
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
+    }
+
+    /// Each tenant's credentials by the hash of their key, for gateways.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The server's now, as its processors see it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Where each tenant's log ends, for its live subscribers.
@@ -169,18 +207,18 @@ impl Judges {
     ) -> Result<Vec<Placed>, Refusal> {
         let (reply, answer) = oneshot::channel();
         self.sender(tenant)?
-            .send(Job {
+            .send(Work::Push(Job {
                 acting,
                 batch,
                 reply,
-            })
+            }))
             .map_err(|_| Refusal::Unreadable("the tenant's judge has stopped".into()))?;
         answer
             .await
             .map_err(|_| Refusal::Unreadable("the tenant's judge has stopped".into()))?
     }
 
-    fn sender(&self, tenant: &str) -> Result<mpsc::UnboundedSender<Job>, Refusal> {
+    fn sender(&self, tenant: &str) -> Result<mpsc::UnboundedSender<Work>, Refusal> {
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(sender) = tenants.get(tenant).filter(|s| !s.is_closed()) {
             return Ok(sender.clone());
@@ -189,9 +227,10 @@ impl Judges {
         let runtime = tokio::runtime::Handle::current();
         let (storage, name, clock) = (self.storage.clone(), tenant.to_owned(), self.clock.clone());
         let heads = self.heads.clone();
+        let keys = self.keys.of(tenant);
         std::thread::Builder::new()
             .name(format!("judge {tenant}"))
-            .spawn(move || runtime.block_on(judge(name, storage, clock, heads, jobs)))
+            .spawn(move || runtime.block_on(judge(name, storage, clock, heads, keys, jobs)))
             .map_err(|e| Refusal::Unreadable(format!("no thread to decide on: {e}")))?;
         tenants.insert(tenant.to_owned(), sender.clone());
         Ok(sender)
@@ -212,9 +251,10 @@ async fn judge(
     storage: Arc<Storage>,
     clock: Clock,
     heads: Arc<Heads>,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
+    keys: Arc<RwLock<KeyIndex>>,
+    mut jobs: mpsc::UnboundedReceiver<Work>,
 ) {
-    let mut head = Head::new(processors::device_of(&tenant));
+    let mut head = Head::new(processors::device_of(&tenant), keys);
     // What the processors owe since the last run (the server was down, or
     // this is a new instance) is written first.
     head.process(&tenant, &storage, &clock).await;
@@ -232,7 +272,16 @@ async fn judge(
                 }
             },
         };
-        let Some(job) = job else { return };
+        let job = match job {
+            None => return,
+            Some(Work::Read(read)) => {
+                // A log that cannot be read yet reads as what is folded.
+                let _ = head.load(&tenant, &storage).await;
+                read(&head.portal);
+                continue;
+            }
+            Some(Work::Push(job)) => job,
+        };
         let before = head.portal.log().len();
         let machine = job.acting.is_none();
         let answer = head
@@ -273,10 +322,12 @@ struct Head {
     /// While a machine token is pushing history, what falls due waits
     /// until then: the history may record it further on.
     importing_until: Option<DateTime<Utc>>,
+    /// The tenant's credentials by key hash, kept for gateways.
+    keys: Arc<RwLock<KeyIndex>>,
 }
 
 impl Head {
-    fn new(device: DeviceId) -> Self {
+    fn new(device: DeviceId, keys: Arc<RwLock<KeyIndex>>) -> Self {
         Head {
             loaded: false,
             portal: Portal::new(),
@@ -287,6 +338,7 @@ impl Head {
             paused_until: None,
             imported: Vec::new(),
             importing_until: None,
+            keys,
         }
     }
 
@@ -306,6 +358,10 @@ impl Head {
         if !self.loaded {
             self.catch_up(tenant, storage).await?;
             self.schedule = Schedule::of(&self.portal);
+            self.keys
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .rebuild(&self.portal);
             self.loaded = true;
         }
         Ok(())
@@ -484,9 +540,14 @@ impl Head {
         // The head is only ever appended to, so it is always at its end.
         let stream = envelope.stream_id;
         let _ = self.portal.append(envelope);
-        // While the log is first read, what is due is taken once at the end.
+        // While the log is first read, what is due and the keys are taken
+        // once at the end.
         if self.loaded {
             self.schedule.note(&self.portal, stream);
+            self.keys
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .index_app(&self.portal, AppId(stream.0));
         }
     }
 

@@ -3,12 +3,14 @@
 //! and checked by the same codec the browser uses before it is stored.
 
 pub mod api;
+pub mod applications;
 pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod judge;
 pub mod limits;
 pub mod live;

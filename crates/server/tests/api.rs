@@ -621,6 +621,9 @@ async fn the_openapi_document_describes_what_the_server_does() {
     assert_eq!(
         paths,
         [
+            "/applications",
+            "/applications/{id}",
+            "/credentials/verify",
             "/events",
             "/health",
             "/openapi.json",
@@ -634,6 +637,7 @@ async fn the_openapi_document_describes_what_the_server_does() {
         ]
     );
     for (path, method) in [
+        ("/applications", "get"),
         ("/events", "get"),
         ("/health", "get"),
         ("/openapi.json", "get"),
