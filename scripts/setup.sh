@@ -119,6 +119,8 @@ apt_install chromium chromium-driver
 # (scripts/postgres.sh starts a throwaway server; the package's own cluster
 # is not used). python3 picks it a free port.
 apt_install postgresql python3 python3-venv
+# The broker's tests start throwaway JetStream servers of their own.
+apt_install nats-server
 
 # Fuzzing (scripts/fuzz.sh) needs nightly for its sanitizers.
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then

@@ -19,6 +19,9 @@ pub struct Config {
     pub rate: u32,
     /// How long a session from signing in lasts.
     pub session: chrono::Duration,
+    /// The NATS server every accepted event is published to (ADR 33);
+    /// none by default.
+    pub nats_url: Option<String>,
 }
 
 /// A token for trying the product on this machine, used when none is set.
@@ -26,14 +29,16 @@ pub const LOCAL_TOKEN: &str = "local-dev-token";
 
 const USAGE: &str =
     "usage: portal-server [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dist DIR] [--tokens token=tenant[@expiry],...]
-                     [--rate N] [--origins URL,...] [--session-hours H]
+                     [--rate N] [--origins URL,...] [--session-hours H] [--nats-url URL]
        portal-server users (add|list|disable|first-admin) ...   (portal-server users --help)
   the database is an SQLite file under --data-dir (./data) unless a postgres:// URL is given
   --tokens are machine tokens, for trusted clients of a tenant (imports, integrations): they
   may write as anyone. People sign in (POST /api/v1/sessions) and act as themselves.
   the server's processors write credential expiry and the feedback surveys (added, sent)
+  --nats-url publishes every accepted event to NATS JetStream (stream PORTAL, subjects
+  portal.<tenant>.<application|survey>.<EVENT_TYPE>); off when unset
 environment: PORTAL_LISTEN, PORTAL_DATA_DIR, PORTAL_DIST, PORTAL_TOKENS, DATABASE_URL,
-  PORTAL_RATE, PORTAL_ORIGINS, PORTAL_SESSION_HOURS";
+  PORTAL_RATE, PORTAL_ORIGINS, PORTAL_SESSION_HOURS, NATS_URL";
 
 /// The database `data_dir` and `database_url` name: a postgres:// URL, or
 /// an SQLite file in `data_dir`.
@@ -66,6 +71,7 @@ impl Config {
         let mut origins = env("PORTAL_ORIGINS").unwrap_or_default();
         let mut rate = env("PORTAL_RATE").unwrap_or_else(|| "200".into());
         let mut session_hours = env("PORTAL_SESSION_HOURS").unwrap_or_else(|| "12".into());
+        let mut nats_url = env("NATS_URL").filter(|u| !u.trim().is_empty());
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || {
@@ -81,6 +87,7 @@ impl Config {
                 "--origins" => origins = value()?,
                 "--rate" => rate = value()?,
                 "--session-hours" => session_hours = value()?,
+                "--nats-url" => nats_url = Some(value()?),
                 "--help" | "-h" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
@@ -113,6 +120,7 @@ impl Config {
             })?;
         Ok(Config {
             rate,
+            nats_url,
             session,
             origins,
             listen,

@@ -13,6 +13,7 @@
 //! what it stores, it folds; what it did not write (another instance), it
 //! reads before it decides.
 
+use crate::broker::Broker;
 use crate::clock::Clock;
 use crate::gateway::{KeyIndex, Keys};
 use crate::live::Heads;
@@ -140,6 +141,8 @@ pub struct Judges {
     clock: Clock,
     heads: Arc<Heads>,
     keys: Arc<Keys>,
+    /// Where every tenant's events are published, when a broker is set.
+    broker: std::sync::OnceLock<Broker>,
     tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Work>>>,
 }
 
@@ -150,8 +153,16 @@ impl Judges {
             clock,
             heads: Arc::new(Heads::default()),
             keys: Arc::new(Keys::default()),
+            broker: std::sync::OnceLock::new(),
             tenants: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Publishes every tenant's events to `broker` from now on (each
+    /// tenant's publisher starts with its thread, ADR 33). Set once, before
+    /// the threads start.
+    pub fn publish_to(&self, broker: Broker) {
+        let _ = self.broker.set(broker);
     }
 
     /// Runs `read` on `tenant`'s state of its log, on its thread, and
@@ -227,6 +238,13 @@ impl Judges {
         let runtime = tokio::runtime::Handle::current();
         let (storage, name, clock) = (self.storage.clone(), tenant.to_owned(), self.clock.clone());
         let heads = self.heads.clone();
+        if let Some(broker) = self.broker.get() {
+            runtime.spawn(broker.clone().follow(
+                tenant.to_owned(),
+                self.storage.clone(),
+                heads.clone(),
+            ));
+        }
         let keys = self.keys.of(tenant);
         std::thread::Builder::new()
             .name(format!("judge {tenant}"))

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod applications;
 pub mod auth;
+pub mod broker;
 pub mod cache;
 pub mod cli;
 pub mod clock;

@@ -48,6 +48,11 @@ impl Default for Heads {
 }
 
 impl Heads {
+    /// Tells when the server is stopping.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     /// Ends every subscription: the server is stopping.
     pub fn close(&self) {
         self.closing.send_replace(true);
@@ -146,7 +151,7 @@ pub async fn events(
         tenant: tenant.0.to_string(),
         storage: state.storage.clone(),
         head: state.judges.heads().watch(&tenant.0),
-        closing: state.judges.heads().closing.subscribe(),
+        closing: state.judges.heads().closing(),
         after,
         types,
         ready: VecDeque::new(),

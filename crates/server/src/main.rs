@@ -57,6 +57,14 @@ async fn run(config: Config) -> Result<(), String> {
     );
     let state = ServerState::new(storage, config.tokens, Limits::per_second(config.rate))
         .with_sign_in(SignIn::new(config.session));
+    if let Some(url) = &config.nats_url {
+        let broker = portal_server::broker::Broker::connect(url).await?;
+        state.judges.publish_to(broker);
+        tracing::info!(
+            stream = portal_server::broker::STREAM,
+            "publishing every event to NATS"
+        );
+    }
     // Every tenant's processors start now, and first write what fell due
     // while the server was down.
     let started = state.judges.start_all().await?;

@@ -118,3 +118,18 @@ fn sessions_last_12_hours_unless_told_otherwise() {
         .unwrap();
     assert!(hours.contains("1 to 720"), "{hours}");
 }
+
+#[test]
+fn the_broker_is_off_unless_a_nats_url_is_given() {
+    assert_eq!(
+        Config::from_args(args(&[]), env(&[])).unwrap().nats_url,
+        None
+    );
+    let from_env =
+        Config::from_args(args(&[]), env(&[("NATS_URL", "nats://127.0.0.1:4222")])).unwrap();
+    assert_eq!(from_env.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
+    let flag = Config::from_args(args(&["--nats-url", "nats://n:1"]), env(&[])).unwrap();
+    assert_eq!(flag.nats_url.as_deref(), Some("nats://n:1"));
+    let blank = Config::from_args(args(&[]), env(&[("NATS_URL", " ")])).unwrap();
+    assert_eq!(blank.nats_url, None, "an empty NATS_URL is none");
+}

@@ -8,6 +8,26 @@
 //!   tenant are serialised for that (one writing connection on SQLite, a
 //!   per-tenant transaction lock on PostgreSQL).
 
+/// Runs `$body` with `$pool` bound to the backend's pool for `$use`
+/// (`write` or `read`).
+macro_rules! on_pool {
+    ($storage:expr, $use:ident, |$pool:ident| $body:expr) => {
+        match $storage {
+            Storage::Sqlite(db) => {
+                let $pool = on_pool!(@sqlite db, $use);
+                $body
+            }
+            Storage::Postgres(db) => {
+                let $pool = &db.pool;
+                $body
+            }
+        }
+    };
+    (@sqlite $db:ident, write) => { &$db.writer };
+    (@sqlite $db:ident, read) => { &$db.readers };
+}
+
+mod outbox;
 mod people;
 mod postgres;
 mod sqlite;

@@ -10,25 +10,6 @@ use portal_domain::Role;
 use sqlx::Row;
 use uuid::Uuid;
 
-/// Runs `$body` with `$pool` bound to the backend's pool for `$use`
-/// (`write` or `read`).
-macro_rules! on_pool {
-    ($storage:expr, $use:ident, |$pool:ident| $body:expr) => {
-        match $storage {
-            Storage::Sqlite(db) => {
-                let $pool = on_pool!(@sqlite db, $use);
-                $body
-            }
-            Storage::Postgres(db) => {
-                let $pool = &db.pool;
-                $body
-            }
-        }
-    };
-    (@sqlite $db:ident, write) => { &$db.writer };
-    (@sqlite $db:ident, read) => { &$db.readers };
-}
-
 /// A person to add.
 pub struct NewPerson<'a> {
     pub tenant: &'a str,

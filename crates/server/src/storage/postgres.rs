@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "people",
         include_str!("../../migrations/postgres/0003_people.sql"),
     ),
+    (
+        "published",
+        include_str!("../../migrations/postgres/0004_published.sql"),
+    ),
 ];
 
 pub struct Postgres {

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "people",
         include_str!("../../migrations/sqlite/0003_people.sql"),
     ),
+    (
+        "published",
+        include_str!("../../migrations/sqlite/0004_published.sql"),
+    ),
 ];
 
 /// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.

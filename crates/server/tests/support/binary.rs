@@ -24,6 +24,13 @@ pub fn database_for_binary(database: Database) -> Database {
 /// Starts the binary on `port` with one token for tenant `tenant`, and a
 /// rate limit high enough not to get in the way.
 pub fn start(database: &Database, port: u16, token: &str, tenant: &str) -> Child {
+    command(database, port, token, tenant)
+        .spawn()
+        .expect("the server starts")
+}
+
+/// The command [`start`] runs, to add to before it is spawned.
+pub fn command(database: &Database, port: u16, token: &str, tenant: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portal-server"));
     command
         .env("PORTAL_LISTEN", format!("127.0.0.1:{port}"))
@@ -31,13 +38,14 @@ pub fn start(database: &Database, port: u16, token: &str, tenant: &str) -> Child
         .env("PORTAL_RATE", "100000")
         .env("PORTAL_DIST", "/nonexistent")
         .env_remove("DATABASE_URL")
+        .env_remove("NATS_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     match database {
         Database::Sqlite(path) => command.env("PORTAL_DATA_DIR", path.parent().unwrap()),
         Database::Postgres(url) => command.env("DATABASE_URL", url),
     };
-    command.spawn().expect("the server starts")
+    command
 }
 
 pub async fn until_healthy(client: &reqwest::Client, base: &str) {

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod http;
 pub mod local;
+pub mod nats;
 
 use portal_server::storage::Database;
 use std::path::Path;
