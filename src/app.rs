@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/timeline") view=|| lazy::on_demand(lazy::timeline_page, "page") />
                     <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page, "page") />
                     <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page, "page") />
+                    <Route path=path!("/surveys/:id") view=|| lazy::on_demand(lazy::survey_page, "page") />
                     <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page, "page") />
                     <Route path=path!("/diff") view=|| lazy::on_demand(lazy::diff_page, "page") />
                     <Route path=path!("/settings") view=|| lazy::on_demand(lazy::settings_page, "page") />

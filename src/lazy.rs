@@ -15,6 +15,7 @@ use crate::pages::{
     data::{DataPage, DemoBanner},
     diff::DiffPage,
     new_application::NewApplicationForm,
+    survey::SurveyPage,
     surveys::SurveysPage,
     sync::{ConflictsPage, SettingsPage},
     timeline::TimelinePage,
@@ -76,6 +77,7 @@ lazy_page!(application, application_page, ApplicationPage);
 lazy_page!(timeline, timeline_page, TimelinePage);
 lazy_page!(analytics, analytics_page, AnalyticsPage);
 lazy_page!(surveys, surveys_page, SurveysPage);
+lazy_page!(surveys, survey_page, SurveyPage);
 lazy_page!(data, data_page, DataPage);
 lazy_page!(data, demo_banner, DemoBanner);
 lazy_page!(diff, diff_page, DiffPage);

@@ -99,6 +99,63 @@ fn funnel(portal: &Portal) -> (Report, Vec<Bar>) {
     (report, bars)
 }
 
+/// The answers' ratings, per product the surveys were about.
+fn ratings(portal: &Portal) -> Report {
+    let mut report = Report::new(vec!["Product", "Answers", "Average rating"]);
+    for (product, answers) in portal.funnel().answers_by_product() {
+        report.row(vec![
+            product.to_string(),
+            answers.answers.to_string(),
+            answers
+                .average_rating()
+                .map_or_else(String::new, |r| format!("{r:.1} of 5")),
+        ]);
+    }
+    report
+}
+
+/// What the answers said, newest first.
+fn comments(portal: &Portal) -> Report {
+    let mut answered: Vec<_> = portal
+        .surveys()
+        .filter_map(|s| match &s.status {
+            portal_domain::SurveyStatus::Answered {
+                at,
+                rating,
+                comment: Some(comment),
+            } => Some((*at, s.clone(), rating.get(), comment.to_string())),
+            _ => None,
+        })
+        .collect();
+    answered.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.id.0.cmp(&b.1.id.0)));
+    let mut report = Report::new(vec![
+        "Answered",
+        "Application",
+        "About",
+        "Rating",
+        "Comment",
+    ]);
+    for (at, survey, rating, comment) in answered {
+        let app = portal
+            .app(survey.app_id)
+            .map_or_else(|| survey.app_id.to_string(), |a| a.record.name.to_string());
+        let about = match survey.topic {
+            portal_domain::SurveyTopic::ProductRemoved { product, .. } => {
+                format!("{product} removed")
+            }
+            portal_domain::SurveyTopic::PaidPlanFeedback { .. } => "the paid plan".to_owned(),
+        };
+        report.row(vec![
+            dates::minute(at),
+            app,
+            about,
+            format!("{rating} of 5"),
+            comment,
+        ]);
+    }
+    report
+}
+
 fn expiring(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
     let mut report = Report::new(vec!["Application", "Owner", "Key", "Expires"]);
     for c in portal.expiring_within(at, EXPIRING_SOON) {
@@ -137,6 +194,8 @@ struct Views {
     reasons: Report,
     funnel: Report,
     funnel_bars: Vec<Bar>,
+    ratings: Report,
+    comments: Report,
     expiring: Report,
     owners: Report,
 }
@@ -155,6 +214,8 @@ pub fn AnalyticsPage() -> impl IntoView {
                     reasons: removal_reasons(portal),
                     funnel,
                     funnel_bars,
+                    ratings: ratings(portal),
+                    comments: comments(portal),
                     expiring: expiring(portal, at),
                     owners: owner_changes(portal),
                 }
@@ -187,6 +248,18 @@ pub fn AnalyticsPage() -> impl IntoView {
                 bars=Signal::derive(move || views.with(|v| v.funnel_bars.clone()))
             />
             <ReportTable title="Survey funnel" file="survey-funnel.csv" report=pick(|v| v.funnel.clone()) />
+            <ReportTable
+                title="Survey ratings by product"
+                file="survey-ratings.csv"
+                report=pick(|v| v.ratings.clone())
+                empty="No survey is answered yet."
+            />
+            <ReportTable
+                title="Survey comments"
+                file="survey-comments.csv"
+                report=pick(|v| v.comments.clone())
+                empty="No answer has a comment yet."
+            />
             <ReportTable
                 title=format!("Credentials expiring within {} days", EXPIRING_SOON.num_days())
                 file="expiring-credentials.csv"

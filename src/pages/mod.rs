@@ -12,6 +12,7 @@ pub mod new_application;
 pub mod person_picker;
 pub mod report;
 pub mod secret;
+pub mod survey;
 pub mod surveys;
 pub mod sync;
 pub mod timeline;

@@ -21,7 +21,7 @@ struct Pending {
     mine: bool,
 }
 
-fn describe(topic: &SurveyTopic) -> String {
+pub(crate) fn describe(topic: &SurveyTopic) -> String {
     match topic {
         SurveyTopic::ProductRemoved { product, reason } => match reason {
             Some(reason) => format!("Why {product} was removed (\u{201c}{reason}\u{201d})"),
@@ -208,7 +208,8 @@ pub fn SurveysPage() -> impl IntoView {
                                             <A href=s.app_href>{s.app.clone()}</A>
                                             {format!(" · {} · sent {}", s.owner, s.sent)}
                                         </p>
-                                        <p>{s.topic}</p>
+                                        // The survey's own page, the one its link opens.
+                                        <p><A href=format!("/surveys/{}", id.0)>{s.topic}</A></p>
                                         {answer}
                                     </li>
                                 }

@@ -662,3 +662,93 @@ async fn a_change_on_one_device_shows_on_the_other_at_once() {
     );
     bob.screenshot("seen").await;
 }
+
+/// A product removed: the server's processors add the feedback survey and
+/// send it. Its link (as the communication app would send it) opens the
+/// survey's page on another browser where nobody is signed in; the answer
+/// goes to the server signed with the survey's secret, and is recorded as
+/// the owner's. The owner's device then shows it answered, and its rating
+/// and comment in the analytics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survey_is_answered_through_its_link_and_its_rating_reaches_the_analytics() {
+    let served = serve(workspace().join("dist")).await;
+    served.add(&ADA).await;
+    let artifacts = workspace().join("target/e2e-artifacts/survey-link");
+    let dirs = [artifacts.join("ada"), artifacts.join("holder")];
+    let (ada, holder) = tokio::join!(Browser::start(&dirs[0]), Browser::start(&dirs[1]));
+    ada.client.goto(&served.base).await.expect("the app loads");
+    ada.text_of(".log-ready").await;
+    ada.sign_in(&ADA).await;
+    ada.click("Applications").await;
+    ada.create_application("Feedback Loop").await;
+    ada.click("Feedback Loop").await;
+    ada.add_product("maps").await;
+    ada.click("Remove maps").await;
+    ada.fill("Reason for removal", "too slow").await;
+    ada.click("Confirm removal").await;
+    ada.click("Surveys").await;
+    ada.control("Answer the survey for Feedback Loop").await;
+
+    let survey = served
+        .pull_all()
+        .await
+        .into_iter()
+        .find_map(|e| match e.event {
+            portal_domain::Event::SurveySent { survey_id, .. } => Some(survey_id),
+            _ => None,
+        })
+        .expect("the survey was sent");
+    let link: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/surveys/{}/link", served.base, survey.0))
+        .bearer_auth("local-dev-token")
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a link");
+    let url = format!("{}{}", served.base, link["url"].as_str().expect("a url"));
+
+    holder.client.goto(&url).await.expect("the link opens");
+    holder.until_text("You were sent this survey's link").await;
+    holder.choose("Rating", "2 of 5").await;
+    holder
+        .fill("Comment", "search was slower than we need")
+        .await;
+    holder.click("Send answer").await;
+    holder
+        .until_text("Thank you: the answer was recorded.")
+        .await;
+    holder.screenshot("answered").await;
+    let on_server = served.pull_all().await;
+    let answer = on_server
+        .iter()
+        .find(|e| e.event_type().name() == "SURVEY_FEEDBACK_RECORDED")
+        .expect("the answer is on the server");
+    assert_eq!(answer.actor.as_str(), ADA.email, "as the owner's answer");
+
+    // Ada's device pulls it (at once: it follows the live subscription).
+    ada.until_text("No survey is waiting for an answer.").await;
+    ada.client
+        .goto(&format!("{}/surveys/{}", served.base, survey.0))
+        .await
+        .expect("the survey's page opens");
+    ada.until_text("2 of 5, \u{201c}search was slower than we need\u{201d}")
+        .await;
+    ada.click("Analytics").await;
+    let ratings = ada
+        .text_of("section[aria-labelledby='report-survey-ratings-csv'] table")
+        .await;
+    assert!(
+        ratings.contains("maps") && ratings.contains("2.0 of 5"),
+        "{ratings}"
+    );
+    let comments = ada
+        .text_of("section[aria-labelledby='report-survey-comments-csv'] table")
+        .await;
+    assert!(
+        comments.contains("search was slower than we need"),
+        "{comments}"
+    );
+    ada.screenshot("analytics").await;
+}

@@ -154,6 +154,8 @@ pub fn routes(doc: utoipa::openapi::OpenApi) -> OpenApiRouter<ServerState> {
         .routes(routes!(crate::gateway::verify))
         .routes(routes!(crate::applications::list))
         .routes(routes!(crate::applications::one))
+        .routes(routes!(crate::surveys::link))
+        .routes(routes!(crate::surveys::respond))
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::current, sessions::sign_out))
         .routes(routes!(sessions::people))

@@ -116,9 +116,12 @@ impl Filter {
                     return Err(bad(format!("status: active, deleted or any, not {other}")))
                 }
             },
-            after: nonempty(query.after)
+            // A place in the order of ids: present, it must be one.
+            after: query
+                .after
                 .map(|a| {
-                    a.parse()
+                    a.trim()
+                        .parse()
                         .map_err(|_| bad("after: an application id".into()))
                 })
                 .transpose()?,

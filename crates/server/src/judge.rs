@@ -24,7 +24,8 @@ use portal_domain::process::{self, Issued};
 use portal_domain::recover::{commands, recover};
 use portal_domain::{
     decide, may, owner_known, Actor, AppId, Command, DeviceId, DomainError, Envelope, Event,
-    Person, Portal, Role, StreamId, StreamState, UnknownOwner,
+    Person, Portal, Rating, Role, StreamId, StreamState, SurveyId, SurveyStatus, Text,
+    UnknownOwner,
 };
 use portal_sync::Placed;
 use std::collections::{HashMap, HashSet};
@@ -79,6 +80,14 @@ impl Refusal {
     }
 }
 
+/// What became of a survey's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Responded {
+    Recorded,
+    /// The same answer was recorded before: nothing new.
+    AlreadyRecorded,
+}
+
 /// The person a push comes from, when it is a person's token.
 #[derive(Clone, Debug)]
 pub struct Acting {
@@ -122,6 +131,13 @@ pub struct Pushed {
 /// What a tenant's thread is asked to do.
 enum Work {
     Push(Job),
+    /// A survey's answer that came by its own secret (a form service).
+    Respond {
+        survey: SurveyId,
+        rating: Rating,
+        comment: Option<Text>,
+        reply: oneshot::Sender<Result<Responded, Refusal>>,
+    },
     /// A read of its state of the log (the read API): run on the thread,
     /// after every push sent before it.
     Read(Box<dyn FnOnce(&Portal) + Send>),
@@ -143,6 +159,9 @@ pub struct Judges {
     keys: Arc<Keys>,
     /// Where every tenant's events are published, when a broker is set.
     broker: std::sync::OnceLock<Broker>,
+    /// Which tenant each survey is of, for an answer that comes by the
+    /// survey's id alone.
+    surveys: Arc<RwLock<HashMap<SurveyId, Arc<str>>>>,
     tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Work>>>,
 }
 
@@ -154,8 +173,40 @@ impl Judges {
             heads: Arc::new(Heads::default()),
             keys: Arc::new(Keys::default()),
             broker: std::sync::OnceLock::new(),
+            surveys: Arc::new(RwLock::new(HashMap::new())),
             tenants: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The tenant whose log holds `survey`, if one does.
+    pub fn tenant_of_survey(&self, survey: SurveyId) -> Option<Arc<str>> {
+        self.surveys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&survey)
+            .cloned()
+    }
+
+    /// Records the answer to `survey` of `tenant`, as its owner, caused by
+    /// its sending; the same answer again is taken and changes nothing.
+    pub async fn respond(
+        &self,
+        tenant: &str,
+        survey: SurveyId,
+        rating: Rating,
+        comment: Option<Text>,
+    ) -> Result<Responded, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || Refusal::Unreadable("the tenant's judge has stopped".into());
+        self.sender(tenant)?
+            .send(Work::Respond {
+                survey,
+                rating,
+                comment,
+                reply,
+            })
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     /// Publishes every tenant's events to `broker` from now on (each
@@ -246,9 +297,15 @@ impl Judges {
             ));
         }
         let keys = self.keys.of(tenant);
+        let surveys = Surveys {
+            tenant: Arc::from(tenant),
+            index: self.surveys.clone(),
+        };
         std::thread::Builder::new()
             .name(format!("judge {tenant}"))
-            .spawn(move || runtime.block_on(judge(name, storage, clock, heads, keys, jobs)))
+            .spawn(move || {
+                runtime.block_on(judge(name, storage, clock, heads, keys, surveys, jobs))
+            })
             .map_err(|e| Refusal::Unreadable(format!("no thread to decide on: {e}")))?;
         tenants.insert(tenant.to_owned(), sender.clone());
         Ok(sender)
@@ -270,9 +327,10 @@ async fn judge(
     clock: Clock,
     heads: Arc<Heads>,
     keys: Arc<RwLock<KeyIndex>>,
+    surveys: Surveys,
     mut jobs: mpsc::UnboundedReceiver<Work>,
 ) {
-    let mut head = Head::new(processors::device_of(&tenant), keys);
+    let mut head = Head::new(processors::device_of(&tenant), keys, surveys);
     // What the processors owe since the last run (the server was down, or
     // this is a new instance) is written first.
     head.process(&tenant, &storage, &clock).await;
@@ -296,6 +354,20 @@ async fn judge(
                 // A log that cannot be read yet reads as what is folded.
                 let _ = head.load(&tenant, &storage).await;
                 read(&head.portal);
+                continue;
+            }
+            Some(Work::Respond {
+                survey,
+                rating,
+                comment,
+                reply,
+            }) => {
+                let at = clock.now();
+                let answer = head
+                    .respond(&tenant, &storage, survey, rating, comment, at)
+                    .await;
+                let _ = reply.send(answer);
+                heads.moved(&tenant, head.portal.position());
                 continue;
             }
             Some(Work::Push(job)) => job,
@@ -342,10 +414,27 @@ struct Head {
     importing_until: Option<DateTime<Utc>>,
     /// The tenant's credentials by key hash, kept for gateways.
     keys: Arc<RwLock<KeyIndex>>,
+    /// Its surveys, in the index of which tenant each survey is of.
+    surveys: Surveys,
+}
+
+/// A tenant's part of the index of surveys by tenant.
+struct Surveys {
+    tenant: Arc<str>,
+    index: Arc<RwLock<HashMap<SurveyId, Arc<str>>>>,
+}
+
+impl Surveys {
+    fn note(&self, survey: SurveyId) {
+        self.index
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(survey, self.tenant.clone());
+    }
 }
 
 impl Head {
-    fn new(device: DeviceId, keys: Arc<RwLock<KeyIndex>>) -> Self {
+    fn new(device: DeviceId, keys: Arc<RwLock<KeyIndex>>, surveys: Surveys) -> Self {
         Head {
             loaded: false,
             portal: Portal::new(),
@@ -357,6 +446,53 @@ impl Head {
             imported: Vec::new(),
             importing_until: None,
             keys,
+            surveys,
+        }
+    }
+
+    /// Records an answer to `survey` that came by its own secret.
+    async fn respond(
+        &mut self,
+        tenant: &str,
+        storage: &Storage,
+        survey: SurveyId,
+        rating: Rating,
+        comment: Option<Text>,
+        at: DateTime<Utc>,
+    ) -> Result<Responded, Refusal> {
+        self.load(tenant, storage).await?;
+        let refused = |error| Refusal::RuleBroken {
+            index: 0,
+            command: "RecordSurveyFeedback",
+            error,
+        };
+        match process::answer(
+            &self.portal,
+            survey,
+            rating,
+            comment.clone(),
+            at,
+            self.device,
+        ) {
+            Ok(issued) => {
+                self.write(tenant, storage, &issued).await?;
+                Ok(Responded::Recorded)
+            }
+            Err(error @ DomainError::SurveyAlreadyAnswered { .. }) => {
+                let same = self.portal.survey(survey).is_some_and(|s| {
+                    matches!(
+                        &s.status,
+                        SurveyStatus::Answered { rating: r, comment: c, .. }
+                            if *r == rating && *c == comment
+                    )
+                });
+                if same {
+                    Ok(Responded::AlreadyRecorded)
+                } else {
+                    Err(refused(error))
+                }
+            }
+            Err(error) => Err(refused(error)),
         }
     }
 
@@ -380,6 +516,9 @@ impl Head {
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .rebuild(&self.portal);
+            for survey in self.portal.surveys() {
+                self.surveys.note(survey.id);
+            }
             self.loaded = true;
         }
         Ok(())
@@ -557,6 +696,11 @@ impl Head {
             .push(position);
         // The head is only ever appended to, so it is always at its end.
         let stream = envelope.stream_id;
+        if let Event::SurveyAdded { survey_id, .. } = &envelope.event {
+            if self.loaded {
+                self.surveys.note(*survey_id);
+            }
+        }
         let _ = self.portal.append(envelope);
         // While the log is first read, what is due and the keys are taken
         // once at the end.

@@ -21,6 +21,7 @@ pub mod processors;
 pub mod pull;
 pub mod sessions;
 pub mod storage;
+pub mod surveys;
 
 pub use api::{router, ServerState};
 pub use config::Config;

@@ -632,6 +632,8 @@ async fn the_openapi_document_describes_what_the_server_does() {
             "/push",
             "/sessions",
             "/sessions/current",
+            "/surveys/{id}/link",
+            "/surveys/{id}/responses",
             "/tokens",
             "/tokens/{id}"
         ]

@@ -17,6 +17,9 @@ pub enum ErrorCode {
     TokenRevoked,
     /// The token's person is disabled.
     AccountDisabled,
+    /// A request signed with a secret (a survey's answer) whose signature
+    /// is missing, stale, or not the secret's.
+    BadSignature,
     /// Signing in failed: the email or the password is not right (which
     /// one is never said).
     SignInFailed,
@@ -65,6 +68,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::TokenRevoked => "token_revoked",
             ErrorCode::AccountDisabled => "account_disabled",
+            ErrorCode::BadSignature => "bad_signature",
             ErrorCode::SignInFailed => "sign_in_failed",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
@@ -85,11 +89,12 @@ impl ErrorCode {
     }
 
     /// Every code a server of this build sends, for documents and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::Unauthorized,
         ErrorCode::TokenExpired,
         ErrorCode::TokenRevoked,
         ErrorCode::AccountDisabled,
+        ErrorCode::BadSignature,
         ErrorCode::SignInFailed,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,

@@ -1,6 +1,6 @@
 //! Through which position each tenant's events were published to the
-//! broker (the log is its own outbox, ADR 33), in either database, each
-//! query written once.
+//! broker (the log is its own outbox, ADR 33), and the secrets the server
+//! keeps, in either database, each query written once.
 
 use super::Storage;
 
@@ -36,5 +36,30 @@ impl Storage {
             .await?;
         });
         Ok(())
+    }
+
+    /// The secret named `name`: made (with `make`) and kept the first time
+    /// it is asked for, the same for every instance afterwards.
+    pub async fn secret(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, sqlx::Error> {
+        on_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(make())
+            .execute(pool)
+            .await?;
+        });
+        on_pool!(self, write, |pool| {
+            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await
+        })
     }
 }

@@ -27,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "published",
         include_str!("../../migrations/postgres/0004_published.sql"),
     ),
+    (
+        "server secrets",
+        include_str!("../../migrations/postgres/0005_server_secrets.sql"),
+    ),
 ];
 
 pub struct Postgres {

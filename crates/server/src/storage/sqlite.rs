@@ -27,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "published",
         include_str!("../../migrations/sqlite/0004_published.sql"),
     ),
+    (
+        "server secrets",
+        include_str!("../../migrations/sqlite/0005_server_secrets.sql"),
+    ),
 ];
 
 /// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.
