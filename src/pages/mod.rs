@@ -16,6 +16,7 @@ pub mod survey;
 pub mod surveys;
 pub mod sync;
 pub mod timeline;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};

@@ -124,6 +124,13 @@ pub fn SettingsPage() -> impl IntoView {
         }>
             <crate::pages::access_tokens::AccessTokens />
         </Show>
+        // An admin's: where the workspace's events are sent (ADR 35).
+        <Show when=move || {
+            sync.settings.with(|s| s.person.as_ref().is_some_and(|p| p.role == portal_domain::Role::Admin))
+                && !matches!(sync.phase.get(), Phase::SignInAgain(_))
+        }>
+            <crate::pages::webhooks::Webhooks />
+        </Show>
         <section aria-labelledby="settings-title">
             <h2 id="settings-title">"Sync settings"</h2>
             <p>

@@ -752,3 +752,82 @@ async fn a_survey_is_answered_through_its_link_and_its_rating_reaches_the_analyt
     );
     ada.screenshot("analytics").await;
 }
+
+/// An admin registers a webhook on Settings (its secret shown once), and
+/// the workspace's events reach the receiver, signed; its deliveries are
+/// listed on the page, and one is delivered again from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let served = serve(workspace().join("dist")).await;
+    served.add(&ADA).await;
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let kept = got.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let signature = headers
+                    .get("portal-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                kept.lock().unwrap().push((signature, body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let b = &Browser::start(&workspace().join("target/e2e-artifacts/webhooks")).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    b.sign_in(&ADA).await;
+    b.until_text("No webhook yet.").await;
+    b.fill("Webhook URL", &url).await;
+    b.choose("Event types", "APPLICATION_INSERT").await;
+    b.click("Register webhook").await;
+    b.until_text("Registered a webhook to").await;
+    let secret = b
+        .property("input[aria-label='Webhook secret']", "value")
+        .await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    b.click("Applications").await;
+    b.create_application("Hooked").await;
+    let delivered = b
+        .until("the delivery", || async {
+            got.lock().unwrap().first().cloned()
+        })
+        .await;
+    let event = portal_sync::codec::decode(&delivered.1).expect("an envelope");
+    assert_eq!(event.event_type().name(), "APPLICATION_INSERT");
+    let time: i64 = delivered
+        .0
+        .split(',')
+        .find_map(|p| p.strip_prefix("t="))
+        .and_then(|t| t.parse().ok())
+        .expect("a signature with its time");
+    assert_eq!(
+        portal_server::surveys::sign(&secret, time, delivered.1.as_bytes()),
+        delivered.0,
+        "signed with the hook's secret"
+    );
+
+    b.click("Settings").await;
+    b.click(&format!("Deliveries to {url}")).await;
+    b.until_text("delivered").await;
+    let position = event.global_position.expect("placed");
+    b.click(&format!("Deliver event {position} again")).await;
+    b.until_text(&format!("Delivered event {position} again."))
+        .await;
+    b.until("the second delivery", || async {
+        (got.lock().unwrap().len() == 2).then_some(())
+    })
+    .await;
+    b.screenshot("deliveries").await;
+}

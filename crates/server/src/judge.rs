@@ -250,13 +250,31 @@ impl Judges {
 
     /// Starts the thread of every tenant that has a log, so that what fell
     /// due while the server was down, and what falls due next, is written
-    /// with no request to wake it. Returns how many it started.
+    /// with no request to wake it; and a deliverer for every webhook.
+    /// Returns how many tenants it started.
     pub async fn start_all(&self) -> Result<usize, String> {
         let tenants = self.storage.tenants().await.map_err(|e| e.to_string())?;
         for tenant in &tenants {
             self.sender(tenant).map_err(|e| e.to_string())?;
         }
+        let hooks = self
+            .storage
+            .webhooks(None)
+            .await
+            .map_err(|e| e.to_string())?;
+        for hook in hooks {
+            self.deliver(&hook.id);
+        }
         Ok(tenants.len())
+    }
+
+    /// Delivers to the webhook `id` from where it stopped (ADR 35).
+    pub fn deliver(&self, id: &str) {
+        tokio::spawn(crate::webhooks::deliver_to(
+            id.to_owned(),
+            self.storage.clone(),
+            self.heads.clone(),
+        ));
     }
 
     /// Decides `batch` again and stores it, all or nothing.

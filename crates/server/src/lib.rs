@@ -22,6 +22,7 @@ pub mod pull;
 pub mod sessions;
 pub mod storage;
 pub mod surveys;
+pub mod webhooks;
 
 pub use api::{router, ServerState};
 pub use config::Config;

@@ -635,7 +635,11 @@ async fn the_openapi_document_describes_what_the_server_does() {
             "/surveys/{id}/link",
             "/surveys/{id}/responses",
             "/tokens",
-            "/tokens/{id}"
+            "/tokens/{id}",
+            "/webhooks",
+            "/webhooks/{id}",
+            "/webhooks/{id}/deliveries",
+            "/webhooks/{id}/deliveries/{delivery}/replay"
         ]
     );
     for (path, method) in [

@@ -31,8 +31,10 @@ mod outbox;
 mod people;
 mod postgres;
 mod sqlite;
+mod webhooks;
 
 pub use people::{AddError, NewPerson, Presented};
+pub use webhooks::{Delivery, Webhook};
 
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;

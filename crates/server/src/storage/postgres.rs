@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "server secrets",
         include_str!("../../migrations/postgres/0005_server_secrets.sql"),
     ),
+    (
+        "webhooks",
+        include_str!("../../migrations/postgres/0006_webhooks.sql"),
+    ),
 ];
 
 pub struct Postgres {

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "server secrets",
         include_str!("../../migrations/sqlite/0005_server_secrets.sql"),
     ),
+    (
+        "webhooks",
+        include_str!("../../migrations/sqlite/0006_webhooks.sql"),
+    ),
 ];
 
 /// `SELECT columns FROM events WHERE tenant = ? AND column IN (ids…)`.
