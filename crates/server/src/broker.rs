@@ -12,6 +12,7 @@
 //! publishes twice carries the same `Nats-Msg-Id` (the event id), which
 //! JetStream takes once.
 
+use crate::instances::Leases;
 use crate::live::Heads;
 use crate::storage::{Reading, Storage};
 use async_nats::jetstream::{self, stream};
@@ -76,13 +77,27 @@ impl Broker {
     /// and each new one as its thread stores it, until the server stops.
     /// A failure (the broker away) is retried with backoff; nothing is
     /// skipped.
-    pub async fn follow(self, tenant: String, storage: Arc<Storage>, heads: Arc<Heads>) {
+    pub async fn follow(
+        self,
+        tenant: String,
+        storage: Arc<Storage>,
+        heads: Arc<Heads>,
+        leases: Arc<Leases>,
+    ) {
         let mut head = heads.watch(&tenant);
         let mut closing = heads.closing();
         let mut failures: u32 = 0;
         loop {
             if *closing.borrow() {
                 return;
+            }
+            // One instance publishes a tenant's events (ADR 36).
+            if !leases.hold(&tenant).await {
+                tokio::select! {
+                    _ = tokio::time::sleep(crate::instances::TRY_AGAIN) => {}
+                    _ = closing.changed() => return,
+                }
+                continue;
             }
             head.borrow_and_update();
             match self.publish_next(&tenant, &storage).await {

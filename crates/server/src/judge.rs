@@ -16,6 +16,7 @@
 use crate::broker::Broker;
 use crate::clock::Clock;
 use crate::gateway::{KeyIndex, Keys};
+use crate::instances::Leases;
 use crate::live::Heads;
 use crate::processors::{self, Schedule};
 use crate::storage::{Incoming, PushError, Reading, Storage};
@@ -131,6 +132,8 @@ pub struct Pushed {
 /// What a tenant's thread is asked to do.
 enum Work {
     Push(Job),
+    /// Another instance wrote to the log (ADR 36).
+    CatchUp,
     /// A survey's answer that came by its own secret (a form service).
     Respond {
         survey: SurveyId,
@@ -162,19 +165,35 @@ pub struct Judges {
     /// Which tenant each survey is of, for an answer that comes by the
     /// survey's id alone.
     surveys: Arc<RwLock<HashMap<SurveyId, Arc<str>>>>,
+    /// Which tenants this instance runs the processors of (ADR 36).
+    leases: Arc<Leases>,
     tenants: Mutex<HashMap<String, mpsc::UnboundedSender<Work>>>,
 }
 
 impl Judges {
     pub fn new(storage: Arc<Storage>, clock: Clock) -> Self {
         Judges {
-            storage,
             clock,
             heads: Arc::new(Heads::default()),
             keys: Arc::new(Keys::default()),
             broker: std::sync::OnceLock::new(),
             surveys: Arc::new(RwLock::new(HashMap::new())),
+            leases: Arc::new(Leases::of(&storage)),
+            storage,
             tenants: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// This instance's leases: which tenants it runs the processors,
+    /// publishers and webhooks of.
+    pub fn leases(&self) -> &Arc<Leases> {
+        &self.leases
+    }
+
+    /// Tells `tenant`'s thread that another instance wrote to its log.
+    pub fn nudge(&self, tenant: &str) {
+        if let Ok(sender) = self.sender(tenant) {
+            let _ = sender.send(Work::CatchUp);
         }
     }
 
@@ -252,7 +271,14 @@ impl Judges {
     /// due while the server was down, and what falls due next, is written
     /// with no request to wake it; and a deliverer for every webhook.
     /// Returns how many tenants it started.
-    pub async fn start_all(&self) -> Result<usize, String> {
+    pub async fn start_all(self: &Arc<Self>) -> Result<usize, String> {
+        // What other instances on the same database write (ADR 36).
+        let judges = self.clone();
+        tokio::spawn(crate::instances::listen(
+            self.storage.clone(),
+            self.heads.clone(),
+            move |tenant| judges.nudge(tenant),
+        ));
         let tenants = self.storage.tenants().await.map_err(|e| e.to_string())?;
         for tenant in &tenants {
             self.sender(tenant).map_err(|e| e.to_string())?;
@@ -274,6 +300,7 @@ impl Judges {
             id.to_owned(),
             self.storage.clone(),
             self.heads.clone(),
+            self.leases.clone(),
         ));
     }
 
@@ -312,6 +339,7 @@ impl Judges {
                 tenant.to_owned(),
                 self.storage.clone(),
                 heads.clone(),
+                self.leases.clone(),
             ));
         }
         let keys = self.keys.of(tenant);
@@ -319,10 +347,12 @@ impl Judges {
             tenant: Arc::from(tenant),
             index: self.surveys.clone(),
         };
+        let leases = self.leases.clone();
         std::thread::Builder::new()
             .name(format!("judge {tenant}"))
             .spawn(move || {
-                runtime.block_on(judge(name, storage, clock, heads, keys, surveys, jobs))
+                let head = Head::new(processors::device_of(&name), keys, surveys, leases);
+                runtime.block_on(judge(name, storage, clock, heads, head, jobs))
             })
             .map_err(|e| Refusal::Unreadable(format!("no thread to decide on: {e}")))?;
         tenants.insert(tenant.to_owned(), sender.clone());
@@ -344,11 +374,9 @@ async fn judge(
     storage: Arc<Storage>,
     clock: Clock,
     heads: Arc<Heads>,
-    keys: Arc<RwLock<KeyIndex>>,
-    surveys: Surveys,
+    mut head: Head,
     mut jobs: mpsc::UnboundedReceiver<Work>,
 ) {
-    let mut head = Head::new(processors::device_of(&tenant), keys, surveys);
     // What the processors owe since the last run (the server was down, or
     // this is a new instance) is written first.
     head.process(&tenant, &storage, &clock).await;
@@ -368,6 +396,16 @@ async fn judge(
         };
         let job = match job {
             None => return,
+            Some(Work::CatchUp) => {
+                // Another instance wrote: read it, and, holding the lease,
+                // react to it.
+                if head.loaded {
+                    let _ = head.catch_up(&tenant, &storage).await;
+                }
+                head.process(&tenant, &storage, &clock).await;
+                heads.moved(&tenant, head.portal.position());
+                continue;
+            }
             Some(Work::Read(read)) => {
                 // A log that cannot be read yet reads as what is folded.
                 let _ = head.load(&tenant, &storage).await;
@@ -434,6 +472,10 @@ struct Head {
     keys: Arc<RwLock<KeyIndex>>,
     /// Its surveys, in the index of which tenant each survey is of.
     surveys: Surveys,
+    /// Whether this instance holds the tenant's lease, and so runs its
+    /// processors (ADR 36); tried again at each look.
+    leases: Arc<Leases>,
+    leader: bool,
 }
 
 /// A tenant's part of the index of surveys by tenant.
@@ -452,7 +494,12 @@ impl Surveys {
 }
 
 impl Head {
-    fn new(device: DeviceId, keys: Arc<RwLock<KeyIndex>>, surveys: Surveys) -> Self {
+    fn new(
+        device: DeviceId,
+        keys: Arc<RwLock<KeyIndex>>,
+        surveys: Surveys,
+        leases: Arc<Leases>,
+    ) -> Self {
         Head {
             loaded: false,
             portal: Portal::new(),
@@ -465,6 +512,8 @@ impl Head {
             importing_until: None,
             keys,
             surveys,
+            leases,
+            leader: false,
         }
     }
 
@@ -545,6 +594,10 @@ impl Head {
     /// How long until the processors have something to do, if anything
     /// is scheduled.
     fn wait(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        // Another instance runs the processors: look whether it still does.
+        if !self.leader {
+            return Some(crate::instances::TRY_AGAIN);
+        }
         let next = match self.paused_until {
             Some(until) => until,
             None => {
@@ -562,6 +615,10 @@ impl Head {
     /// fell due, and the reactions to those. A write that fails (the
     /// database away) pauses them, and they take up where they stopped.
     async fn process(&mut self, tenant: &str, storage: &Storage, clock: &Clock) {
+        self.leader = self.leases.hold(tenant).await;
+        if !self.leader {
+            return;
+        }
         let now = clock.now();
         if self.paused_until.is_some_and(|until| until > now) {
             return;

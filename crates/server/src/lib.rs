@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod gateway;
+pub mod instances;
 pub mod judge;
 pub mod limits;
 pub mod live;

@@ -26,6 +26,9 @@ use utoipa::IntoParams;
 /// How often an idle subscription carries a comment, so that proxies and
 /// the subscriber know it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often an idle subscription reads the log again even when no notice
+/// came.
+const READ_AGAIN: Duration = Duration::from_secs(10);
 /// Events read from the log at a time for a subscriber.
 const READ_AT_ONCE: u32 = 500;
 
@@ -68,9 +71,13 @@ impl Heads {
 
     /// The tenant's log now ends at `head`.
     pub fn moved(&self, tenant: &str, head: u64) {
+        // Instances tell each other where the log ends, and a notice may
+        // come after a later one: the head only moves on.
         self.sender(tenant).send_if_modified(|now| {
-            let moved = *now != head;
-            *now = head;
+            let moved = head > *now;
+            if moved {
+                *now = head;
+            }
             moved
         });
     }
@@ -204,6 +211,9 @@ impl Following {
                 tokio::select! {
                     moved = self.head.changed() => moved.ok()?,
                     _ = self.closing.changed() => return None,
+                    // A notice from another instance may have been missed
+                    // (its connection was renewed): read again now and then.
+                    _ = tokio::time::sleep(READ_AGAIN) => {}
                 }
                 continue;
             }

@@ -9,6 +9,7 @@
 use crate::api::ServerState;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::instances::Leases;
 use crate::live::Heads;
 use crate::storage::{Delivery, Reading, Storage, Webhook};
 use axum::extract::rejection::JsonRejection;
@@ -34,7 +35,7 @@ const LOOK_AGAIN: Duration = Duration::from_secs(30);
 
 /// Delivers to one webhook, from where it stopped, until the hook is
 /// removed or the server stops.
-pub async fn deliver_to(id: String, storage: Arc<Storage>, heads: Arc<Heads>) {
+pub async fn deliver_to(id: String, storage: Arc<Storage>, heads: Arc<Heads>, leases: Arc<Leases>) {
     let client = reqwest::Client::builder()
         .timeout(RECEIVER_TIMEOUT)
         .build()
@@ -54,6 +55,14 @@ pub async fn deliver_to(id: String, storage: Arc<Storage>, heads: Arc<Heads>) {
                 continue;
             }
         };
+        // One instance delivers a tenant's webhooks (ADR 36).
+        if !leases.hold(&hook.tenant).await {
+            tokio::select! {
+                _ = tokio::time::sleep(crate::instances::TRY_AGAIN) => {}
+                _ = closing.changed() => return,
+            }
+            continue;
+        }
         let head = head.get_or_insert_with(|| heads.watch(&hook.tenant));
         head.borrow_and_update();
         let rows = match storage

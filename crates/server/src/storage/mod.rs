@@ -30,6 +30,8 @@ macro_rules! on_pool {
 mod outbox;
 mod people;
 mod postgres;
+
+pub use postgres::LOG_CHANNEL;
 mod sqlite;
 mod webhooks;
 
@@ -189,6 +191,15 @@ impl Storage {
         match self {
             Storage::Sqlite(db) => db.pull(tenant, after, limit, reading).await,
             Storage::Postgres(db) => db.pull(tenant, after, limit, reading).await,
+        }
+    }
+
+    /// The PostgreSQL pool, when the logs are in PostgreSQL (several
+    /// instances may share it, ADR 36).
+    pub fn postgres_pool(&self) -> Option<sqlx::PgPool> {
+        match self {
+            Storage::Postgres(db) => Some(db.pool.clone()),
+            Storage::Sqlite(_) => None,
         }
     }
 

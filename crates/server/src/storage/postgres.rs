@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The channel on which a push says where a tenant's log now ends, as
+/// `<position>:<tenant>`.
+pub const LOG_CHANNEL: &str = "portal_log";
+
 pub struct Postgres {
     pub(super) pool: PgPool,
 }
@@ -144,6 +148,15 @@ impl Postgres {
             .bind(&shapes)
             .execute(&mut *tx)
             .await?;
+            // Other instances on this database learn where the log now
+            // ends when this commits (ADR 36).
+            if let Some(last) = positions.last() {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(LOG_CHANNEL)
+                    .bind(format!("{last}:{tenant}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(plan.placed)

@@ -5,6 +5,7 @@ pub mod binary;
 pub mod http;
 pub mod local;
 pub mod nats;
+pub mod sse;
 
 use portal_server::storage::Database;
 use std::path::Path;
