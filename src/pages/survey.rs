@@ -156,16 +156,8 @@ pub fn SurveyPage() -> impl IntoView {
         let Some(survey) = id.get_untracked() else {
             return;
         };
-        let parsed = rating
-            .get_untracked()
-            .parse::<u8>()
-            .map_err(|_| "Pick a rating from 1 to 5.".to_owned())
-            .and_then(|r| Rating::parse(r).map_err(|e| e.to_string()))
-            .and_then(|r| {
-                Text::parse_optional("comment", &comment.get_untracked())
-                    .map(|c| (r, c))
-                    .map_err(|e| e.to_string())
-            });
+        let parsed =
+            super::surveys::parsed_answer(&rating.get_untracked(), &comment.get_untracked());
         let (r, c) = match parsed {
             Ok(answer) => answer,
             Err(e) => return outcome.set(Some(Err(e))),
@@ -199,28 +191,7 @@ pub fn SurveyPage() -> impl IntoView {
     let form = move || {
         view! {
             <form on:submit=submit aria-label="Answer the survey" class="answer">
-                <label>
-                    "Rating "
-                    <select
-                        aria-label="Rating"
-                        prop:value=move || rating.get()
-                        on:change=move |ev| rating.set(event_target_value(&ev))
-                    >
-                        {(1..=5)
-                            .rev()
-                            .map(|r| view! { <option value=r.to_string()>{format!("{r} of 5")}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Comment (optional) "
-                    <input
-                        type="text"
-                        aria-label="Comment"
-                        prop:value=move || comment.get()
-                        on:input=move |ev| comment.set(event_target_value(&ev))
-                    />
-                </label>
+                <super::surveys::AnswerFields rating=rating comment=comment />
                 <button type="submit" prop:disabled=move || sending.get()>"Send answer"</button>
             </form>
         }

@@ -37,6 +37,46 @@ pub(crate) fn describe(topic: &SurveyTopic) -> String {
     }
 }
 
+/// An answer as it was typed, checked: a rating from 1 to 5 and an
+/// optional comment.
+pub(crate) fn parsed_answer(rating: &str, comment: &str) -> Result<(Rating, Option<Text>), String> {
+    let rating = rating
+        .parse::<u8>()
+        .map_err(|_| "Pick a rating from 1 to 5.".to_owned())
+        .and_then(|r| Rating::parse(r).map_err(|e| e.to_string()))?;
+    let comment = Text::parse_optional("comment", comment).map_err(|e| e.to_string())?;
+    Ok((rating, comment))
+}
+
+/// A survey's answer being typed: its rating and comment.
+#[component]
+pub(crate) fn AnswerFields(rating: RwSignal<String>, comment: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            "Rating "
+            <select
+                aria-label="Rating"
+                prop:value=move || rating.get()
+                on:change=move |ev| rating.set(event_target_value(&ev))
+            >
+                {(1..=5)
+                    .rev()
+                    .map(|r| view! { <option value=r.to_string()>{format!("{r} of 5")}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+        <label>
+            "Comment (optional) "
+            <input
+                type="text"
+                aria-label="Comment"
+                prop:value=move || comment.get()
+                on:input=move |ev| comment.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
 #[component]
 pub fn SurveysPage() -> impl IntoView {
     let ledger = use_ledger();
@@ -87,17 +127,7 @@ pub fn SurveysPage() -> impl IntoView {
         let Some(id) = answering.get_untracked() else {
             return;
         };
-        let parsed = rating
-            .get_untracked()
-            .parse::<u8>()
-            .map_err(|_| "Pick a rating from 1 to 5.".to_owned())
-            .and_then(|r| Rating::parse(r).map_err(|e| e.to_string()))
-            .and_then(|r| {
-                Text::parse_optional("comment", &comment.get_untracked())
-                    .map(|c| (r, c))
-                    .map_err(|e| e.to_string())
-            });
-        let (r, c) = match parsed {
+        let (r, c) = match parsed_answer(&rating.get_untracked(), &comment.get_untracked()) {
             Ok(answer) => answer,
             Err(e) => return outcome.set(Some(Err(e))),
         };
@@ -221,28 +251,7 @@ pub fn SurveysPage() -> impl IntoView {
             }}
             <Show when=move || answering.with(Option::is_some)>
                 <form on:submit=submit aria-label="Answer a survey" class="answer">
-                    <label>
-                        "Rating "
-                        <select
-                            aria-label="Rating"
-                            prop:value=move || rating.get()
-                            on:change=move |ev| rating.set(event_target_value(&ev))
-                        >
-                            {(1..=5)
-                                .rev()
-                                .map(|r| view! { <option value=r.to_string()>{format!("{r} of 5")}</option> })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <label>
-                        "Comment (optional) "
-                        <input
-                            type="text"
-                            aria-label="Comment"
-                            prop:value=move || comment.get()
-                            on:input=move |ev| comment.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <AnswerFields rating=rating comment=comment />
                     <button type="submit">"Record answer"</button>
                     <button type="button" on:click=move |_| answering.set(None)>"Cancel"</button>
                 </form>

@@ -279,7 +279,10 @@ impl Browser {
     /// Creates an application owned by whoever is signed in, from the
     /// applications page, as a person would, and waits until the page says so.
     pub async fn create_application(&self, name: &str) {
-        self.click("Create an application").await;
+        // The form stays unfolded after a creation: unfold it only if not.
+        if !self.shows_control("Application name").await {
+            self.click("Create an application").await;
+        }
         self.fill("Application name", name).await;
         self.click("Create application").await;
         self.until_text("Application created.").await;
@@ -335,6 +338,18 @@ impl Browser {
             Ok(body) => body.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         }
+    }
+
+    /// Waits until the device follows the server's live subscription (its
+    /// status line says "live", ADR 31).
+    pub async fn until_live(&self) {
+        self.until("the live subscription", || async {
+            self.text_of("p.sync-status")
+                .await
+                .contains("· live ·")
+                .then_some(())
+        })
+        .await
     }
 
     /// Waits until the page says `text`.

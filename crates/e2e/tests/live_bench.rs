@@ -28,13 +28,7 @@ async fn a_change_reaches_the_other_device() {
         b.text_of(".log-ready").await;
         b.sign_in(who).await;
         b.click("Applications").await;
-        b.until("the live subscription", || async {
-            b.text_of("p.sync-status")
-                .await
-                .contains("· live ·")
-                .then_some(())
-        })
-        .await;
+        b.until_live().await;
     }
     let mut runs = Vec::with_capacity(CHANGES);
     for n in 0..CHANGES {

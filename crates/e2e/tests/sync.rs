@@ -643,13 +643,7 @@ async fn a_change_on_one_device_shows_on_the_other_at_once() {
         b.text_of(".log-ready").await;
         b.sign_in(who).await;
         b.click("Applications").await;
-        b.until("the live subscription", || async {
-            b.text_of("p.sync-status")
-                .await
-                .contains("· live ·")
-                .then_some(())
-        })
-        .await;
+        b.until_live().await;
     }
     ada.create_application("Seen at once").await;
     let made = std::time::Instant::now();

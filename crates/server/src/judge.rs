@@ -476,6 +476,8 @@ struct Head {
     /// processors (ADR 36); tried again at each look.
     leases: Arc<Leases>,
     leader: bool,
+    /// Streams folded since what is due on them and their keys were taken.
+    touched: HashSet<StreamId>,
 }
 
 /// A tenant's part of the index of surveys by tenant.
@@ -514,6 +516,7 @@ impl Head {
             surveys,
             leases,
             leader: false,
+            touched: HashSet::new(),
         }
     }
 
@@ -748,6 +751,7 @@ impl Head {
                 .await
                 .map_err(|e| Refusal::Unreadable(e.to_string()))?;
             if rows.is_empty() {
+                self.settle_touched();
                 return Ok(());
             }
             for row in rows {
@@ -778,13 +782,22 @@ impl Head {
         }
         let _ = self.portal.append(envelope);
         // While the log is first read, what is due and the keys are taken
-        // once at the end.
+        // once at the end; afterwards, once per stream a batch touched.
         if self.loaded {
+            self.touched.insert(stream);
+        }
+    }
+
+    /// Notes what is due on, and indexes the keys of, every stream folded
+    /// since the last time.
+    fn settle_touched(&mut self) {
+        if self.touched.is_empty() {
+            return;
+        }
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        for stream in self.touched.drain() {
             self.schedule.note(&self.portal, stream);
-            self.keys
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .index_app(&self.portal, AppId(stream.0));
+            keys.index_app(&self.portal, AppId(stream.0));
         }
     }
 
@@ -811,6 +824,7 @@ impl Head {
                 ..envelope
             });
         }
+        self.settle_touched();
         Ok(())
     }
 

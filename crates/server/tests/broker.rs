@@ -72,12 +72,7 @@ async fn every_accepted_event_reaches_the_broker_once_and_in_order(backend: Back
     let (status, reply) = app.push(&token, &ada.run(remove(1, "maps"))).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     let log = loop {
-        let log: Vec<Envelope> = app
-            .pull_all(ALPHA)
-            .await
-            .iter()
-            .map(|e| portal_sync::codec::decode(&e.to_string()).unwrap())
-            .collect();
+        let log = app.log().await;
         if log.iter().any(|e| e.event_type().name() == "SURVEY_SENT") {
             break log;
         }
@@ -142,12 +137,7 @@ async fn a_server_killed_before_it_published_publishes_after_its_restart_once(
     nats.run().await;
     let mut server = start(&database);
     binary::until_healthy(&app.client, &base).await;
-    let log: Vec<Envelope> = app
-        .pull_all(ALPHA)
-        .await
-        .iter()
-        .map(|e| portal_sync::codec::decode(&e.to_string()).unwrap())
-        .collect();
+    let log = app.log().await;
     let delivered = consumed(&nats.url, "alpha", "after-restart", log.len()).await;
     in_log_order(&delivered, &log, "alpha");
 

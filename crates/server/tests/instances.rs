@@ -44,18 +44,10 @@ async fn pushed(app: &TestApp, token: &str, events: &[Envelope]) {
     assert_eq!(status, StatusCode::OK, "{reply}");
 }
 
-async fn log_of(app: &TestApp) -> Vec<Envelope> {
-    app.pull_all(ALPHA)
-        .await
-        .iter()
-        .map(|e| portal_sync::codec::decode(&e.to_string()).unwrap())
-        .collect()
-}
-
 /// The log, once it holds `surveys` sent surveys.
 async fn until_surveys(app: &TestApp, surveys: usize) -> Vec<Envelope> {
     for _ in 0..400 {
-        let log = log_of(app).await;
+        let log = app.log().await;
         let sent = log
             .iter()
             .filter(|e| e.event_type() == EventType::SurveySent)
@@ -120,7 +112,7 @@ async fn two_instances_over_one_postgres_write_publish_and_stream_each_event_onc
     let log = until_surveys(&other, 9).await;
     // A while longer: nothing more is written (no survey twice).
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let log_then = log_of(&other).await;
+    let log_then = other.log().await;
     assert_eq!(log_then.len(), log.len(), "nothing written twice");
     let log = log_then;
 

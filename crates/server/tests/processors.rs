@@ -35,19 +35,12 @@ async fn pushed(app: &TestApp, token: &str, events: &[Envelope]) {
     assert_eq!(status, StatusCode::OK, "{reply}");
 }
 
-fn envelopes(app_log: Vec<serde_json::Value>) -> Vec<Envelope> {
-    app_log
-        .iter()
-        .map(|e| portal_sync::codec::decode(&e.to_string()).expect("a readable event"))
-        .collect()
-}
-
 /// The tenant's log, once it holds an event of `wanted`'s type `count`
 /// times (the processors write after the push is answered).
 async fn until_written(app: &TestApp, wanted: EventType, count: usize) -> Vec<Envelope> {
     let started = Instant::now();
     loop {
-        let log = envelopes(app.pull_all(ALPHA).await);
+        let log = app.log().await;
         let found = log.iter().filter(|e| e.event_type() == wanted).count();
         if found >= count {
             return log;
@@ -96,7 +89,7 @@ async fn a_credential_is_recorded_as_expired_once_when_it_falls_due(backend: Bac
     let due = t0() + Duration::minutes(1) + Duration::seconds(2);
     let created = created_with_expiry(&mut ada, due);
     pushed(&app, ALPHA, &created).await;
-    let before = envelopes(app.pull_all(ALPHA).await);
+    let before = app.log().await;
     assert!(
         of_type(&before, EventType::CredentialExpired).is_empty(),
         "not before it falls due"
@@ -115,7 +108,7 @@ async fn a_credential_is_recorded_as_expired_once_when_it_falls_due(backend: Bac
     );
     // Written once: a while later, still once.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let later = envelopes(app.pull_all(ALPHA).await);
+    let later = app.log().await;
     assert_eq!(of_type(&later, EventType::CredentialExpired).len(), 1);
     assert_eq!(later.len(), created.len() + 2);
 }
@@ -144,7 +137,7 @@ async fn a_removed_product_gets_its_feedback_survey_added_and_sent_once(backend:
     // The same removal again (a retry) sets off nothing new.
     pushed(&app, &token, &removed).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let again = envelopes(app.pull_all(ALPHA).await);
+    let again = app.log().await;
     assert_eq!(again.len(), log.len());
 
     // The processors' events, written again (a second instance, a retry
@@ -160,7 +153,7 @@ async fn a_removed_product_gets_its_feedback_survey_added_and_sent_once(backend:
         .collect();
     let (status, reply) = app.push(ALPHA, &theirs).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
-    assert_eq!(envelopes(app.pull_all(ALPHA).await).len(), again.len());
+    assert_eq!(app.log().await.len(), again.len());
 }
 
 async fn an_application_90_days_on_the_paid_plan_gets_its_survey(backend: BackendKind) {

@@ -20,14 +20,6 @@ use support::BackendKind;
 const ADA: &str = "ada@example.com";
 const BOB: &str = "bob@example.com";
 
-async fn log_of(app: &TestApp) -> Vec<Envelope> {
-    app.pull_all(ALPHA)
-        .await
-        .iter()
-        .map(|e| portal_sync::codec::decode(&e.to_string()).unwrap())
-        .collect()
-}
-
 /// Ada's application, a product removed from it, and the survey the
 /// processors sent: its id.
 async fn a_sent_survey(app: &TestApp, token: &str) -> SurveyId {
@@ -38,7 +30,7 @@ async fn a_sent_survey(app: &TestApp, token: &str) -> SurveyId {
     let (status, reply) = app.push(token, &history).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     for _ in 0..200 {
-        let sent = log_of(app).await.into_iter().find_map(|e| match e.event {
+        let sent = app.log().await.into_iter().find_map(|e| match e.event {
             Event::SurveySent { survey_id, .. } => Some(survey_id),
             _ => None,
         });
@@ -103,7 +95,7 @@ async fn an_answer_signed_with_the_surveys_secret_is_recorded_once(backend: Back
     assert_eq!(status, StatusCode::OK);
     assert_eq!(machine["key"], link["key"], "one secret per survey");
 
-    let before = log_of(&app).await;
+    let before = app.log().await;
     let body = r#"{"rating":4,"comment":"maps was too slow for us"}"#;
     for (signature, why) in [
         (None, "unsigned"),
@@ -118,12 +110,12 @@ async fn an_answer_signed_with_the_surveys_secret_is_recorded_once(backend: Back
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {reply}");
         assert_eq!(reply["code"], "bad_signature", "{why}: {reply}");
     }
-    assert_eq!(log_of(&app).await, before, "nothing of them is stored");
+    assert_eq!(app.log().await, before, "nothing of them is stored");
 
     let (status, reply) = post(&app, survey, body, Some(sign(&key, now(), body.as_bytes()))).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(reply["outcome"], "recorded");
-    let log = log_of(&app).await;
+    let log = app.log().await;
     assert_eq!(log.len(), before.len() + 1);
     let recorded = log.last().unwrap();
     match &recorded.event {
@@ -150,7 +142,7 @@ async fn an_answer_signed_with_the_surveys_secret_is_recorded_once(backend: Back
     let (status, reply) = post(&app, survey, body, Some(sign(&key, now(), body.as_bytes()))).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(reply["outcome"], "already_recorded");
-    assert_eq!(log_of(&app).await, log);
+    assert_eq!(app.log().await, log);
 
     // Another answer after it: the rules say no.
     let other = r#"{"rating":1}"#;
@@ -164,7 +156,7 @@ async fn an_answer_signed_with_the_surveys_secret_is_recorded_once(backend: Back
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
     assert_eq!(reply["code"], "rule_broken");
     assert_eq!(reply["rule"], "survey_already_answered");
-    assert_eq!(log_of(&app).await, log);
+    assert_eq!(app.log().await, log);
 
     // A survey nobody has: the signature cannot be right.
     let nobody = SurveyId(uuid::Uuid::from_u128(77));

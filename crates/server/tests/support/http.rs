@@ -177,6 +177,15 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// The tenant of the `ALPHA` token's whole log, decoded.
+    pub async fn log(&self) -> Vec<Envelope> {
+        self.pull_all(ALPHA)
+            .await
+            .iter()
+            .map(|e| portal_sync::codec::decode(&e.to_string()).expect("a readable event"))
+            .collect()
+    }
+
     pub async fn pull_all(&self, token: &str) -> Vec<Value> {
         let mut after = 0;
         let mut all = Vec::new();

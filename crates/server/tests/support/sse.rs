@@ -37,18 +37,7 @@ impl Subscription {
         let mut events = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while events.len() < n {
-            while let Some(end) = self.text.find("\n\n") {
-                let block: String = self.text.drain(..end + 2).collect();
-                let id = block
-                    .lines()
-                    .find_map(|l| l.strip_prefix("id:"))
-                    .map(|v| v.trim().parse::<u64>().unwrap());
-                let data = block.lines().find_map(|l| l.strip_prefix("data:"));
-                if let (Some(id), Some(data)) = (id, data) {
-                    let envelope = portal_sync::codec::decode(data.trim()).unwrap();
-                    events.push((id, envelope));
-                }
-            }
+            events.extend(self.take_events());
             if events.len() >= n {
                 break;
             }
@@ -70,6 +59,11 @@ impl Subscription {
         {
             self.text.push_str(std::str::from_utf8(&chunk).unwrap());
         }
+        self.take_events()
+    }
+
+    /// The whole events read so far, taken out of the text.
+    fn take_events(&mut self) -> Vec<(u64, Envelope)> {
         let mut events = Vec::new();
         while let Some(end) = self.text.find("\n\n") {
             let block: String = self.text.drain(..end + 2).collect();
