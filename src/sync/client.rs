@@ -4,7 +4,7 @@ use super::settings::Settings;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use portal_client::{json, CallError, Page, Placed};
 use portal_domain::Envelope;
-use portal_sync::page;
+use portal_sync::{batch, page};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -86,15 +86,31 @@ impl portal_client::Remote for FetchRemote {
         }
     }
 
+    /// Sent as a binary batch, which the browser writes without building
+    /// JSON. A server that does not take this build's batches (an older
+    /// one, or one of another event schema) answers 415, whatever its body,
+    /// and gets the same batch as JSON, which every server reads.
     async fn push(&self, events: &[Envelope]) -> Result<Vec<Placed>, CallError> {
-        let response = self
-            .authorized(Request::post(&format!("{}/push", self.settings.api())))
-            .header("content-type", "application/json")
-            .body(json::push_body(events))
+        let url = format!("{}/push", self.settings.api());
+        let binary = self
+            .authorized(Request::post(&url))
+            .header("content-type", &batch::content_type())
+            .body(js_sys::Uint8Array::from(batch::encode(events).as_slice()))
             .map_err(unreachable)?
             .send()
             .await
             .map_err(unreachable)?;
+        let response = if binary.status() == 415 {
+            self.authorized(Request::post(&url))
+                .header("content-type", "application/json")
+                .body(json::push_body(events))
+                .map_err(unreachable)?
+                .send()
+                .await
+                .map_err(unreachable)?
+        } else {
+            binary
+        };
         let text = check(response).await?.text().await.map_err(unreachable)?;
         json::read_push(&text)
     }

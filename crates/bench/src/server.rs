@@ -26,22 +26,57 @@ fn body(events: &[Envelope]) -> String {
     format!("{{\"events\":[{}]}}", lines.join(","))
 }
 
+/// The form a push body is sent in: JSON, or the binary batch the browser
+/// sends (`portal_sync::batch`).
+#[derive(Clone, Copy, PartialEq)]
+enum Wire {
+    Json,
+    Binary,
+}
+
+impl Wire {
+    fn name(self) -> &'static str {
+        match self {
+            Wire::Json => "JSON",
+            Wire::Binary => "binary",
+        }
+    }
+
+    fn content_type(self) -> String {
+        match self {
+            Wire::Json => "application/json".to_owned(),
+            Wire::Binary => portal_sync::batch::content_type(),
+        }
+    }
+
+    fn body(self, events: &[Envelope]) -> Vec<u8> {
+        match self {
+            Wire::Json => body(events).into_bytes(),
+            Wire::Binary => portal_sync::batch::encode(events),
+        }
+    }
+}
+
 pub fn run(args: &Args) {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
         let size = args.sizes.first().copied().unwrap_or(100_000);
         let log = DemoGenerator::generate(DemoConfig::year(args.seed, size));
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let sqlite = Database::Sqlite(dir.path().join("bench.sqlite3"));
-        bench(&log, "sqlite", &sqlite).await;
+        for wire in [Wire::Json, Wire::Binary] {
+            let sqlite = Database::Sqlite(dir.path().join(format!("bench-{}.sqlite3", wire.name())));
+            bench(&log, "sqlite", &sqlite, wire).await;
+        }
         let flooded = Database::Sqlite(dir.path().join("flood.sqlite3"));
         flood(&log, "sqlite", &flooded).await;
         match std::env::var("PORTAL_TEST_POSTGRES") {
             Ok(admin) => {
-                let database = Database::scratch_postgres(&admin, "portal_bench")
-                    .await
-                    .expect("PostgreSQL answers");
-                bench(&log, "postgres", &database).await;
+                for wire in [Wire::Json, Wire::Binary] {
+                    let database = Database::scratch_postgres(&admin, "portal_bench")
+                        .await
+                        .expect("PostgreSQL answers");
+                    bench(&log, "postgres", &database, wire).await;
+                }
                 let flooded = Database::scratch_postgres(&admin, "portal_bench")
                     .await
                     .expect("PostgreSQL answers");
@@ -54,7 +89,9 @@ pub fn run(args: &Args) {
     });
 }
 
-async fn bench(log: &[Envelope], backend: &str, database: &Database) {
+/// Pushes in batches and one command at a time in the form `wire`; after
+/// the JSON run, also pulls the log back and verifies keys.
+async fn bench(log: &[Envelope], backend: &str, database: &Database, wire: Wire) {
     {
         // The last events are pushed one command at a time, after the bulk.
         let bulk = whole(log, log.len().saturating_sub(COMMANDS * 3));
@@ -69,16 +106,21 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
         let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router(state, None, &[])).await });
         let client = reqwest::Client::new();
-        let post = |body: String| {
+        let content_type = wire.content_type();
+        let post = |body: Vec<u8>| {
             client
                 .post(&url)
                 .bearer_auth(TOKEN)
-                .header("content-type", "application/json")
+                .header("content-type", &content_type)
                 .body(body)
                 .send()
         };
+        let form = wire.name();
 
-        let bodies: Vec<String> = batches(bulk, BATCH).into_iter().map(body).collect();
+        let bodies: Vec<Vec<u8>> = batches(bulk, BATCH)
+            .into_iter()
+            .map(|b| wire.body(b))
+            .collect();
         let start = Instant::now();
         for body in bodies {
             let response = post(body).await.expect("the server answers");
@@ -92,17 +134,17 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
         let rate = bulk.len() as f64 / seconds;
         println!(
             "{}",
-            json!({"figure": "server push, batches of 500", "backend": backend, "events": bulk.len(),
-                   "seconds": seconds, "events_per_s": rate})
+            json!({"figure": "server push, batches of 500", "form": form, "backend": backend,
+                   "events": bulk.len(), "seconds": seconds, "events_per_s": rate})
         );
         eprintln!(
-            "server push, batches of {BATCH}, {backend}: {rate:.0} events/s ({} events)",
+            "server push, batches of {BATCH}, {form}, {backend}: {rate:.0} events/s ({} events)",
             bulk.len()
         );
 
         let mut times: Vec<f64> = Vec::new();
         for command in commands(tail).into_iter().take(COMMANDS) {
-            let body = body(command);
+            let body = wire.body(command);
             let start = Instant::now();
             let response = post(body).await.expect("the server answers");
             assert!(response.status().is_success());
@@ -112,16 +154,20 @@ async fn bench(log: &[Envelope], backend: &str, database: &Database) {
         let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
         println!(
             "{}",
-            json!({"figure": "push one command", "backend": backend, "commands": times.len(),
-                   "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": times[times.len() - 1]})
+            json!({"figure": "push one command", "form": form, "backend": backend,
+                   "commands": times.len(), "p50_ms": at(0.5), "p95_ms": at(0.95),
+                   "max_ms": times[times.len() - 1]})
         );
         eprintln!(
-            "push one command, {backend}: p50 {:.2} ms, p95 {:.2} ms ({} commands)",
+            "push one command, {form}, {backend}: p50 {:.2} ms, p95 {:.2} ms ({} commands)",
             at(0.5),
             at(0.95),
             times.len()
         );
 
+        if wire == Wire::Binary {
+            return;
+        }
         let pull_url = url.replace("/push", "/pull");
         for (form, accept) in [
             ("JSON", "application/json".to_owned()),

@@ -2,7 +2,10 @@
 //! SQLite file, serving the release build of the app. It can be stopped
 //! and started again on the same address and data, as a network outage.
 
-use axum::http::HeaderValue;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::{Envelope, Role};
 use portal_server::auth::Tokens;
@@ -12,6 +15,8 @@ use portal_server::storage::{Database, NewPerson, Storage};
 use portal_server::{router, ServerState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -46,9 +51,29 @@ pub struct Served {
     dist: PathBuf,
     data: tempfile::TempDir,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
-    /// Answers as a server from before binary pull pages: the `Accept`
-    /// header never reaches the API, so every pull is JSON.
+    /// Answers as a server from before binary pages and batches: the
+    /// `Accept` header never reaches the API, so every pull is JSON, and a
+    /// binary push gets the 415 an older server gave any body not JSON.
     json_only: bool,
+    /// The pushes that reached the API, by form.
+    pub pushes: Arc<Pushes>,
+}
+
+/// How many pushes reached the API as binary batches and as JSON.
+#[derive(Debug, Default)]
+pub struct Pushes {
+    binary: AtomicUsize,
+    json: AtomicUsize,
+}
+
+impl Pushes {
+    pub fn binary(&self) -> usize {
+        self.binary.load(Ordering::SeqCst)
+    }
+
+    pub fn json(&self) -> usize {
+        self.json.load(Ordering::SeqCst)
+    }
 }
 
 /// Serves `dist` on a free port of 127.0.0.1.
@@ -79,6 +104,7 @@ async fn serve_with(dist: PathBuf, json_only: bool) -> Served {
         data,
         running: None,
         json_only,
+        pushes: Arc::default(),
     };
     served.run(listener).await;
     served
@@ -102,15 +128,34 @@ impl Served {
             .expect("the processors start");
         let origin = HeaderValue::from_str(&self.base).expect("an origin header");
         let judges = state.judges.clone();
-        let mut app = router(state, Some(self.dist.clone()), &[origin]);
-        if self.json_only {
-            app = app.layer(axum::middleware::map_request(
-                |mut request: axum::extract::Request| async move {
-                    request.headers_mut().remove(axum::http::header::ACCEPT);
-                    request
-                },
-            ));
-        }
+        let (json_only, pushes) = (self.json_only, self.pushes.clone());
+        let app = router(state, Some(self.dist.clone()), &[origin]).layer(
+            axum::middleware::from_fn(move |mut request: Request, next: Next| {
+                let pushes = pushes.clone();
+                async move {
+                    let binary = request
+                        .headers()
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(portal_sync::batch::is_batch);
+                    if json_only {
+                        request.headers_mut().remove(header::ACCEPT);
+                        if binary {
+                            return (
+                                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                                "Expected request with `Content-Type: application/json`",
+                            )
+                                .into_response();
+                        }
+                    }
+                    if request.uri().path() == "/api/v1/push" {
+                        let counter = if binary { &pushes.binary } else { &pushes.json };
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    next.run(request).await
+                }
+            }),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

@@ -368,9 +368,9 @@ async fn people_sign_in_and_a_change_to_an_application_handed_over_meanwhile_is_
     bob.screenshot("product-owner").await;
 }
 
-/// A server from before binary pull pages answers every pull in JSON: a
-/// fresh browser still catches up with all of it, and its own change still
-/// goes out.
+/// A server from before binary pages and batches answers every pull in
+/// JSON and refuses a binary push with 415: a fresh browser still catches
+/// up with all of it, and its own change still goes out, as JSON (ADR 37).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
     let served = serve_json_only(workspace().join("dist")).await;
@@ -397,6 +397,8 @@ async fn a_fresh_browser_catches_up_from_a_server_that_writes_only_json() {
     sent_everything(&browser).await;
     let count = one_log(&browser, &served.base).await;
     assert!(count > total, "the new application is in the log");
+    assert!(served.pushes.json() >= 1, "{:?}", served.pushes);
+    assert_eq!(served.pushes.binary(), 0, "refused before the API");
 }
 
 /// Waits until the device and the server hold as many events, and says
@@ -655,6 +657,9 @@ async fn a_change_on_one_device_shows_on_the_other_at_once() {
         "shown after {took:?}: the live subscription, not a poll, brought it"
     );
     bob.screenshot("seen").await;
+    // The change went out as a binary batch (ADR 37).
+    assert!(served.pushes.binary() >= 1, "{:?}", served.pushes);
+    assert_eq!(served.pushes.json(), 0, "{:?}", served.pushes);
 }
 
 /// A product removed: the server's processors add the feedback survey and

@@ -6,11 +6,13 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::judge::{Acting, Judges, Pushed, Refusal};
 use crate::limits::Limits;
+use crate::openapi::Postcard;
 use crate::sessions::{self, SignIn};
 use crate::storage::{Incoming, PushError, Storage};
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +20,8 @@ use axum::routing::any;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
+use portal_sync::batch::{self, BatchError};
+use portal_sync::binary::EVENT_SCHEMA;
 use portal_sync::problem::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -238,27 +242,34 @@ struct PushReply {
     events: Vec<PushedEvent>,
 }
 
-/// Checks one envelope as the browser's codec would, and gives its
-/// canonical body: the envelope without what the server assigns.
-fn validate(index: usize, raw: &RawValue) -> Result<Pushed, ApiError> {
-    let unprocessable = |message: String| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidEvent,
-            format!("events[{index}]: {message}"),
-        )
-    };
-    let envelope: Envelope =
-        portal_sync::codec::decode(raw.get()).map_err(|e| unprocessable(e.to_string()))?;
+/// Reads one envelope of a JSON batch as the browser's codec would.
+fn decoded(index: usize, raw: &RawValue) -> Result<Envelope, ApiError> {
+    portal_sync::codec::decode(raw.get()).map_err(|e| invalid_event(index, e.to_string()))
+}
+
+fn invalid_event(index: usize, message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::InvalidEvent,
+        format!("events[{index}]: {message}"),
+    )
+}
+
+/// Checks one read envelope's rules, and gives its canonical body: the
+/// envelope without what the server assigns.
+fn validate(index: usize, envelope: Envelope) -> Result<Pushed, ApiError> {
     if envelope.stream_id != envelope.event.stream_id() {
-        return Err(unprocessable(format!(
-            "stream_id {} is not the stream its event belongs to ({})",
-            envelope.stream_id,
-            envelope.event.stream_id()
-        )));
+        return Err(invalid_event(
+            index,
+            format!(
+                "stream_id {} is not the stream its event belongs to ({})",
+                envelope.stream_id,
+                envelope.event.stream_id()
+            ),
+        ));
     }
     if envelope.stream_version == 0 {
-        return Err(unprocessable("stream_version starts at 1".into()));
+        return Err(invalid_event(index, "stream_version starts at 1".into()));
     }
     let canonical = Envelope {
         global_position: None,
@@ -277,14 +288,91 @@ fn validate(index: usize, raw: &RawValue) -> Result<Pushed, ApiError> {
 pub fn read_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
     let Json(body) = Json::<PushBody>::from_bytes(body)
         .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
-    Ok(check_batch(&body.events)?
+    Ok(check_batch(PushRequest::Json(body.events))?
         .into_iter()
         .map(|p| p.incoming)
         .collect())
 }
 
-fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
-    if events.is_empty() {
+/// `read_push` for a binary batch (ADR 37), body for body the same checks.
+pub fn read_binary_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
+    Ok(check_batch(PushRequest::Binary(decode_batch(body)?))?
+        .into_iter()
+        .map(|p| p.incoming)
+        .collect())
+}
+
+/// A push body as sent: JSON (the documented form) or the binary batch
+/// (`portal_sync::batch`), told apart by its `Content-Type`.
+enum PushRequest {
+    Json(Vec<Box<RawValue>>),
+    Binary(Vec<Envelope>),
+}
+
+impl PushRequest {
+    fn len(&self) -> usize {
+        match self {
+            PushRequest::Json(events) => events.len(),
+            PushRequest::Binary(events) => events.len(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for PushRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !batch::is_batch(content_type) {
+            let Json(body) = Json::<PushBody>::from_request(request, state)
+                .await
+                .map_err(|e: JsonRejection| ApiError::unreadable(e.status(), e.body_text()))?;
+            return Ok(PushRequest::Json(body.events));
+        }
+        let schema = batch::schema_of(content_type);
+        if schema != Some(EVENT_SCHEMA) {
+            return Err(other_schema(schema));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
+        decode_batch(&bytes).map(PushRequest::Binary)
+    }
+}
+
+fn other_schema(schema: Option<u16>) -> ApiError {
+    let this_one = match schema {
+        Some(s) => format!("this one is in schema {s}"),
+        None => "this one names no schema".to_owned(),
+    };
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::UnsupportedMediaType,
+        format!(
+            "this server reads binary batches in event schema {EVENT_SCHEMA} only ({this_one}); send the batch as JSON"
+        ),
+    )
+}
+
+/// Reads a binary batch's events; every failure is a 4xx naming it.
+fn decode_batch(bytes: &[u8]) -> Result<Vec<Envelope>, ApiError> {
+    batch::decode(bytes).map_err(|e| match e {
+        BatchError::Schema(s) => other_schema(Some(s)),
+        BatchError::Unreadable(why) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("the batch cannot be read: {why}"),
+        ),
+        BatchError::Invalid { index, why } => invalid_event(index, why),
+    })
+}
+
+fn check_batch(events: PushRequest) -> Result<Vec<Pushed>, ApiError> {
+    if events.len() == 0 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::InvalidBatch,
@@ -300,11 +388,18 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
             format!("events: at most {MAX_BATCH} per push, not {}", events.len()),
         ));
     }
-    let batch = events
-        .iter()
-        .enumerate()
-        .map(|(i, v)| validate(i, v))
-        .collect::<Result<Vec<_>, _>>()?;
+    let batch = match events {
+        PushRequest::Json(events) => events
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| validate(i, decoded(i, raw)?))
+            .collect::<Result<Vec<_>, _>>()?,
+        PushRequest::Binary(events) => events
+            .into_iter()
+            .enumerate()
+            .map(|(i, envelope)| validate(i, envelope))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let mut seen = HashSet::new();
     if let Some(dup) = batch.iter().find(|e| !seen.insert(e.incoming.event_id)) {
         return Err(ApiError::new(
@@ -326,15 +421,18 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
 #[utoipa::path(
     post,
     path = "/push",
-    request_body(content = PushBody, content_type = "application/json"),
+    request_body(content(
+        (PushBody = "application/json"),
+        (Postcard = "application/vnd.portal-ledger.batch"),
+    )),
     responses(
         (status = 200, description = "Stored (or already stored), in the order sent", body = PushReply),
-        (status = 400, description = "The body is not JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 400, description = "The body cannot be read (not JSON, or not a binary batch)", body = ErrorBody, content_type = "application/problem+json"),
         (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody, content_type = "application/problem+json"),
         (status = 403, description = "A person's command under another actor, on someone else's application, beyond their role, or one only processes write (`forbidden`, naming the `rule`)", body = ErrorBody, content_type = "application/problem+json"),
         (status = 409, description = "An event id stored with another content, or a stream at another version", body = ErrorBody, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the server's limit", body = ErrorBody, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 415, description = "The body is sent neither as JSON nor as a binary batch in this server's event schema", body = ErrorBody, content_type = "application/problem+json"),
         (status = 422, description = "An envelope or the batch breaks a rule, or the portal's rules refuse a command (`rule_broken`, naming the `rule`)", body = ErrorBody, content_type = "application/problem+json"),
         (status = 429, description = "Over this token's rate limit", body = ErrorBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -344,7 +442,7 @@ fn check_batch(events: &[Box<RawValue>]) -> Result<Vec<Pushed>, ApiError> {
 async fn push(
     State(state): State<ServerState>,
     principal: Principal,
-    body: Result<Json<PushBody>, JsonRejection>,
+    body: PushRequest,
 ) -> Result<Json<PushReply>, ApiError> {
     let acting = match principal.person() {
         Some(person) => Some(Acting {
@@ -359,8 +457,7 @@ async fn push(
         }),
         None => None,
     };
-    let Json(body) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
-    let batch = check_batch(&body.events)?;
+    let batch = check_batch(body)?;
     let ids: Vec<String> = batch
         .iter()
         .map(|p| p.incoming.event_id.to_string())

@@ -50,10 +50,11 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<ServerState> {
     api::routes(ApiDoc::openapi())
 }
 
-/// A binary pull page (`portal_sync::page`): postcard, not JSON.
-pub struct BinaryPage;
+/// A binary body, postcard-encoded: a pull page (`portal_sync::page`) or a
+/// push batch (`portal_sync::batch`).
+pub struct Postcard;
 
-impl PartialSchema for BinaryPage {
+impl PartialSchema for Postcard {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
@@ -62,4 +63,4 @@ impl PartialSchema for BinaryPage {
     }
 }
 
-impl ToSchema for BinaryPage {}
+impl ToSchema for Postcard {}

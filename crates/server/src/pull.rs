@@ -5,7 +5,7 @@
 use crate::api::{ServerState, MAX_PAGE};
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::openapi::BinaryPage;
+use crate::openapi::Postcard;
 use crate::storage::{PullRow, Reading};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -52,7 +52,7 @@ struct JsonPage {
             headers(("Vary" = String, description = "accept")),
             content(
                 (JsonPage = "application/json"),
-                (BinaryPage = "application/vnd.portal-ledger.page"),
+                (Postcard = "application/vnd.portal-ledger.page"),
             )),
         (status = 400, description = "A query parameter out of range", body = ErrorBody, content_type = "application/problem+json"),
         (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody, content_type = "application/problem+json"),

@@ -7,7 +7,8 @@ mod support;
 use portal_domain::recover::{batches, whole};
 use portal_domain::Envelope;
 use portal_server::storage::{Incoming, Reading, Storage};
-use portal_sync::page;
+use portal_sync::binary::EVENT_SCHEMA;
+use portal_sync::{batch, page};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -464,6 +465,136 @@ async fn a_binary_page_holds_what_the_json_page_holds(backend: BackendKind) {
         assert_eq!(read.next, json["next"].as_u64().unwrap());
         assert_eq!(read.more, json["more"].as_bool().unwrap());
     }
+}
+
+/// A batch pushed in the binary form is stored as its JSON twin would be:
+/// the same canonical events, and a retry in either form is the same batch.
+async fn a_binary_batch_is_stored_as_its_json_twin_would_be(backend: BackendKind) {
+    let app = spawn_app_on(backend).await;
+    let log = demo(300);
+    let (first, rest) = log.split_at(whole(&log, 120).len());
+    let (status, reply) = app
+        .push_bytes(ALPHA, &batch::content_type(), batch::encode(first))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(
+        positions(&reply),
+        (1..=first.len() as u64).collect::<Vec<_>>()
+    );
+    let (status, again) = app
+        .push_bytes(ALPHA, &batch::content_type(), batch::encode(first))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(positions(&again), positions(&reply));
+    let (status, twin) = app.push(ALPHA, first).await;
+    assert_eq!(status, StatusCode::OK, "{twin}");
+    assert_eq!(positions(&twin), positions(&reply));
+    let (status, reply) = app.push(ALPHA, rest).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let stored: Vec<Envelope> = app
+        .log()
+        .await
+        .into_iter()
+        .map(|e| Envelope {
+            global_position: None,
+            recorded_at: None,
+            ..e
+        })
+        .collect();
+    assert_eq!(stored, log);
+}
+
+/// Every way a binary batch can be wrong gets its status and code, and
+/// nothing of it is stored.
+#[tokio::test]
+async fn a_binary_batch_the_server_cannot_take_is_refused_by_code_and_stores_nothing() {
+    let app = spawn_app().await;
+    let log = demo(20);
+    let batch_type = batch::content_type();
+    let batch_type = batch_type.as_str();
+    let other_schema = format!("{}; schema={}", batch::MEDIA_TYPE, EVENT_SCHEMA + 1);
+    let mut schema_inside = batch::encode(&log);
+    schema_inside[0] += 1;
+    let whole_batch = batch::encode(&log);
+    let cut = whole_batch[..whole_batch.len() - 5].to_vec();
+    let mut first_version_zero = log.clone();
+    first_version_zero[0].stream_version = 0;
+    let mut elsewhere = log.clone();
+    elsewhere[2].stream_id = portal_domain::StreamId(uuid::Uuid::from_u128(7));
+    let mut repeated = log.clone();
+    repeated.push(log[1].clone());
+    let unsupported = (
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "schema",
+    );
+    let unreadable = (StatusCode::BAD_REQUEST, "bad_request", "cannot be read");
+    let invalid = |code, says| (StatusCode::UNPROCESSABLE_ENTITY, code, says);
+    let cases = [
+        (
+            "another schema",
+            other_schema.as_str(),
+            whole_batch.clone(),
+            unsupported,
+        ),
+        (
+            "no schema",
+            batch::MEDIA_TYPE,
+            whole_batch.clone(),
+            unsupported,
+        ),
+        (
+            "another schema inside",
+            batch_type,
+            schema_inside,
+            unsupported,
+        ),
+        (
+            "its schema, then no batch",
+            batch_type,
+            vec![
+                1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+            unreadable,
+        ),
+        ("cut short", batch_type, cut, unreadable),
+        (
+            "empty",
+            batch_type,
+            batch::encode(&[]),
+            invalid("invalid_batch", "empty"),
+        ),
+        (
+            "version 0",
+            batch_type,
+            batch::encode(&first_version_zero),
+            invalid("invalid_event", "events[0]"),
+        ),
+        (
+            "another stream",
+            batch_type,
+            batch::encode(&elsewhere),
+            invalid("invalid_event", "events[2]"),
+        ),
+        (
+            "an id twice",
+            batch_type,
+            batch::encode(&repeated),
+            invalid("invalid_batch", "twice"),
+        ),
+    ];
+    for (case, content_type, body, (status, code, says)) in cases {
+        let (got, reply) = app.push_bytes(ALPHA, content_type, body).await;
+        assert_eq!(got, status, "{case}: {reply}");
+        assert_eq!(reply["code"], code, "{case}: {reply}");
+        let message = reply["error"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{case}: {message}");
+    }
+    assert!(app.pull_all(ALPHA).await.is_empty(), "nothing was stored");
+    // And the same events, sent right, are taken.
+    let (status, reply) = app.push_bytes(ALPHA, batch_type, whole_batch).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(app.log().await.len(), log.len());
 }
 
 /// Events stored before shapes were kept have none, and a shape written in
@@ -946,6 +1077,7 @@ support::on_both_backends!(
     a_tenant_sees_and_changes_only_its_own_log,
     pull_pages_with_next_and_more,
     a_binary_page_holds_what_the_json_page_holds,
+    a_binary_batch_is_stored_as_its_json_twin_would_be,
     events_without_a_usable_shape_are_shaped_from_their_bodies,
     concurrent_pushers_and_a_puller_skip_nothing,
     concurrent_copies_of_one_batch_are_stored_once,

@@ -3,9 +3,10 @@
 //! One envelope is one JSON object: the envelope's fields, the event's `type`,
 //! `schema_version` and `kind`, and its `data`. A log is NDJSON, one envelope
 //! per line. `binary` is the compact shape the browser stores events in,
-//! which `page` also uses for pulls, and `rebase` settles a pulled page
+//! which `page` also uses for pulls and `batch` for pushes, and `rebase` settles a pulled page
 //! against this device's log. `problem` is how the server says no.
 
+pub mod batch;
 pub mod binary;
 pub mod codec;
 #[cfg(feature = "openapi")]

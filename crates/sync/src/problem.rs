@@ -35,7 +35,8 @@ pub enum ErrorCode {
     TooLarge,
     /// Nothing at this path for this token (a token id that is not theirs).
     NotFound,
-    /// The body is not sent as JSON.
+    /// The body is sent in a form the server does not read: neither JSON
+    /// nor a binary batch (`batch`) in its event schema.
     UnsupportedMediaType,
     /// One envelope breaks the wire format or an envelope rule.
     InvalidEvent,

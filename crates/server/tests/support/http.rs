@@ -162,6 +162,28 @@ impl TestApp {
         self.push_json(Some(token), &wire(events)).await
     }
 
+    /// Pushes `body` as it is, under `content_type` (a binary batch, say).
+    pub async fn push_bytes(
+        &self,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/push", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     pub async fn pull(&self, token: &str, after: u64, limit: u32) -> Value {
         let response = self
             .client
