@@ -5,7 +5,9 @@ use crate::dates;
 use crate::ledger::use_ledger;
 use crate::pages::QueryFilters;
 use leptos::prelude::*;
-use portal_domain::{Actor, AppId, EventKind, EventType, TimelineFilter};
+use portal_domain::{
+    Actor, AppId, Event, EventKind, EventType, Portal, SurveyTopic, TimelineFilter,
+};
 use portal_store::SyncState;
 use uuid::Uuid;
 
@@ -40,7 +42,11 @@ fn filter_of(get: impl Fn(&str) -> Option<String>) -> TimelineFilter {
             Some("domain") => Some(EventKind::DomainModel),
             _ => None,
         },
-        app: get("app").and_then(|a| Uuid::parse_str(&a).ok()).map(AppId),
+        // A name that named no application matches nothing, rather than
+        // everything.
+        app: get("app")
+            .filter(|a| !a.is_empty())
+            .map(|a| AppId(Uuid::parse_str(&a).unwrap_or(Uuid::nil()))),
         actor: get("actor").and_then(|a| Actor::parse(&a).ok()),
         from: day("from", false),
         until: day("until", true),
@@ -60,10 +66,35 @@ fn sync_label(state: Option<SyncState>) -> &'static str {
 struct Row {
     position: usize,
     name: &'static str,
+    about: String,
     kind: EventKind,
     at: String,
     actor: String,
     sync: &'static str,
+}
+
+/// What an event is about, in words: its application's name and, for a
+/// product's event or a survey about one product, the product. Names come
+/// from the head: an application keeps the name it was created with.
+fn about(head: &Portal, event: &Event) -> String {
+    let app = head
+        .app(event.app_id())
+        .map(|a| a.record.name.to_string())
+        .unwrap_or_else(|| "an application not in this log".to_owned());
+    let product = match event {
+        Event::ApiProductAdded { product, .. } | Event::ApiProductRemoved { product, .. } => {
+            Some(product)
+        }
+        Event::SurveyAdded {
+            topic: SurveyTopic::ProductRemoved { product, .. },
+            ..
+        } => Some(product),
+        _ => None,
+    };
+    match product {
+        Some(product) => format!("{app} · {product}"),
+        None => app,
+    }
 }
 
 #[component]
@@ -100,6 +131,7 @@ pub fn TimelinePage() -> impl IntoView {
                         .map(|(p, e)| Row {
                             position: p,
                             name: e.event_type().name(),
+                            about: about(machine.head(), &e.event),
                             kind: e.kind(),
                             at: dates::second(e.occurred_at),
                             actor: e.actor.to_string(),
@@ -113,6 +145,32 @@ pub fn TimelinePage() -> impl IntoView {
                 })
                 .map(|rows| (first, rows))
                 .unwrap_or_default()
+        })
+    };
+    // The applications by name, for the filter's suggestions; the address
+    // keeps the id, so that a link names one application even where two
+    // share a name.
+    let applications = Memo::new(move |_| {
+        ledger
+            .with_machine(|machine, _| {
+                let mut apps: Vec<(String, String)> = machine
+                    .head()
+                    .apps()
+                    .map(|a| (a.id().0.to_string(), a.record.name.to_string()))
+                    .collect();
+                apps.sort_by(|a, b| a.1.cmp(&b.1));
+                apps
+            })
+            .unwrap_or_default()
+    });
+    let app_name = move |id: &str| {
+        applications.with(|apps| apps.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
+    };
+    let app_id_named = move |typed: &str| {
+        applications.with(|apps| {
+            apps.iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(typed))
+                .map(|(a, _)| a.clone())
         })
     };
     let text_filter = move |name: &'static str, label: &'static str, kind: &'static str| {
@@ -158,12 +216,41 @@ pub fn TimelinePage() -> impl IntoView {
                         <option value="domain">"Domain model"</option>
                     </select>
                 </label>
-                {text_filter("app", "Application id", "text")}
+                <label>
+                    "Application "
+                    <input
+                        type="search"
+                        list="timeline-applications"
+                        aria-label="Application"
+                        prop:value=move || param("app").map(|id| app_name(&id).unwrap_or(id)).unwrap_or_default()
+                        on:change=move |ev| {
+                            let typed = event_target_value(&ev).trim().to_owned();
+                            let id = app_id_named(&typed).unwrap_or(typed);
+                            set_param("app", id)
+                        }
+                    />
+                    <datalist id="timeline-applications">
+                        {move || {
+                            applications
+                                .get()
+                                .into_iter()
+                                .map(|(_, name)| view! { <option value=name></option> })
+                                .collect_view()
+                        }}
+                    </datalist>
+                </label>
                 {text_filter("actor", "Actor", "text")}
                 {text_filter("from", "From", "date")}
                 {text_filter("until", "Until", "date")}
             </div>
-            <p class="count" role="status">{move || format!("{} events", total())}</p>
+            <p class="count" role="status">
+                {move || format!("{} events", total())}
+                {move || {
+                    param("app")
+                        .filter(|id| !id.is_empty() && app_name(id).is_none())
+                        .map(|typed| format!(" · no application is named “{typed}”"))
+                }}
+            </p>
             <div
                 class="rows"
                 role="list"
@@ -203,6 +290,8 @@ pub fn TimelinePage() -> impl IntoView {
                                             <span class="position">{format!("Event {}", position + 1)}</span>
                                             " "
                                             <code>{row.name}</code>
+                                            " "
+                                            <span class="about">{row.about}</span>
                                             " "
                                             <span class=format!("badge {}", kind.replace(' ', "-"))>{kind}</span>
                                             " "

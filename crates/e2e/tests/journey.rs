@@ -251,7 +251,13 @@ async fn a_day_with_the_portal() {
             b.client.find(Locator::Css("button.event")).await.ok()
         })
         .await;
-    // Named by what it shows: "Event 12 APPLICATION_INSERT …".
+    // Rows say what each event is about in words: the application, and
+    // the product it added or removed.
+    let rows = b.text_of(".timeline .rows").await;
+    for about in ["Checkout · maps", "Checkout · sms"] {
+        assert!(rows.contains(about), "{about:?} in {rows}");
+    }
+    // Named by what it shows: "Event 12 APPLICATION_INSERT Checkout …".
     let label = first.text().await.unwrap_or_default();
     let position: u64 = label
         .split_whitespace()
@@ -265,6 +271,25 @@ async fn a_day_with_the_portal() {
     })
     .await;
     b.screenshot("timeline").await;
+    // Filtered by an application's name, typed as a person remembers it:
+    // the field then shows the name as the log has it.
+    b.fill("Application", "checkout").await;
+    b.until("the filter to name Checkout", || async {
+        let value = b.property("input[aria-label='Application']", "value").await;
+        (value == "Checkout").then_some(())
+    })
+    .await;
+    let count = b.text_of(".timeline p.count").await;
+    assert!(!count.starts_with("0 events"), "{count}");
+    b.fill("Application", "Nowhere").await;
+    b.until_text("0 events · no application is named “Nowhere”")
+        .await;
+    b.fill("Application", "").await;
+    b.until("every event again", || async {
+        let count = b.text_of(".timeline p.count").await;
+        (!count.contains("no application")).then_some(())
+    })
+    .await;
 
     // 9. The difference between two positions.
     b.click("Mark this position").await;
