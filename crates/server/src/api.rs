@@ -10,7 +10,6 @@ use crate::openapi::Postcard;
 use crate::sessions::{self, SignIn};
 use crate::storage::{Incoming, PushError, Storage};
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -286,8 +285,7 @@ fn validate(index: usize, envelope: Envelope) -> Result<Pushed, ApiError> {
 /// is stored: the JSON, the batch's size, every envelope, and repeated ids.
 /// Every failure is a 4xx whose message names what is wrong.
 pub fn read_push(body: &[u8]) -> Result<Vec<Incoming>, ApiError> {
-    let Json(body) = Json::<PushBody>::from_bytes(body)
-        .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
+    let Json(body) = Json::<PushBody>::from_bytes(body)?;
     Ok(check_batch(PushRequest::Json(body.events))?
         .into_iter()
         .map(|p| p.incoming)
@@ -328,18 +326,14 @@ impl<S: Send + Sync> FromRequest<S> for PushRequest {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         if !batch::is_batch(content_type) {
-            let Json(body) = Json::<PushBody>::from_request(request, state)
-                .await
-                .map_err(|e: JsonRejection| ApiError::unreadable(e.status(), e.body_text()))?;
+            let Json(body) = Json::<PushBody>::from_request(request, state).await?;
             return Ok(PushRequest::Json(body.events));
         }
         let schema = batch::schema_of(content_type);
         if schema != Some(EVENT_SCHEMA) {
             return Err(other_schema(schema));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
+        let bytes = Bytes::from_request(request, state).await?;
         decode_batch(&bytes).map(PushRequest::Binary)
     }
 }

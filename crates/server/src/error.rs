@@ -2,6 +2,7 @@
 //! on, and a sentence that says what is wrong, as an RFC 9457 problem
 //! document (`application/problem+json`, `portal_sync::problem`).
 
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -39,6 +40,18 @@ impl ApiError {
             _ => ErrorCode::BadRequest,
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::unreadable(e.status(), e.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(e: BytesRejection) -> Self {
+        ApiError::unreadable(e.status(), e.body_text())
     }
 }
 

@@ -249,7 +249,7 @@ pub async fn verify(
     tenant: Tenant,
     body: Result<Json<VerifyRequest>, JsonRejection>,
 ) -> Result<Json<Verdict>, ApiError> {
-    let Json(request) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
+    let Json(request) = body?;
     let index = state.judges.keys().of(&tenant.0);
     let index = index.read().unwrap_or_else(|e| e.into_inner());
     Ok(Json(index.verify(

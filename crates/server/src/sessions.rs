@@ -52,10 +52,6 @@ fn database(e: sqlx::Error) -> ApiError {
     )
 }
 
-fn unreadable(e: JsonRejection) -> ApiError {
-    ApiError::unreadable(e.status(), e.body_text())
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct SignInBody {
     email: String,
@@ -97,7 +93,7 @@ pub async fn sign_in(
     extensions: Extensions,
     body: Result<Json<SignInBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<NewSession>), ApiError> {
-    let Json(body) = body.map_err(unreadable)?;
+    let Json(body) = body?;
     let address = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
@@ -328,7 +324,7 @@ pub async fn add_token(
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let (person, _) = signed_in(&principal)?;
-    let Json(body) = body.map_err(unreadable)?;
+    let Json(body) = body?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::new(

@@ -316,7 +316,7 @@ pub async fn register(
     body: Result<Json<NewWebhook>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RegisteredWebhook>), ApiError> {
     admin_only(&principal)?;
-    let Json(new) = body.map_err(|e| ApiError::unreadable(e.status(), e.body_text()))?;
+    let Json(new) = body?;
     let url = new.url.trim();
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(format!("url: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
