@@ -149,19 +149,21 @@ pub fn TimelinePage() -> impl IntoView {
     };
     // The applications by name, for the filter's suggestions; the address
     // keeps the id, so that a link names one application even where two
-    // share a name.
+    // share a name. Read from the head, so that it follows the log's growth
+    // and not the slider, whose every step would sort and redraw them all.
     let applications = Memo::new(move |_| {
-        ledger
-            .with_machine(|machine, _| {
-                let mut apps: Vec<(String, String)> = machine
-                    .head()
-                    .apps()
-                    .map(|a| (a.id().0.to_string(), a.record.name.to_string()))
-                    .collect();
-                apps.sort_by(|a, b| a.1.cmp(&b.1));
-                apps
-            })
-            .unwrap_or_default()
+        ledger.head.track();
+        let Some(device) = ledger.device() else {
+            return Vec::new();
+        };
+        let machine = device.machine();
+        let mut apps: Vec<(String, String)> = machine
+            .head()
+            .apps()
+            .map(|a| (a.id().0.to_string(), a.record.name.to_string()))
+            .collect();
+        apps.sort_by(|a, b| a.1.cmp(&b.1));
+        apps
     });
     let app_name = move |id: &str| {
         applications.with(|apps| apps.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
