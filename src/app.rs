@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/applications">"Applications"</A>
                     <A href="/timeline">"Timeline"</A>
+                    <A href="/products">"Products"</A>
                     <A href="/analytics">"Analytics"</A>
                     <A href="/surveys">"Surveys"</A>
                     <A href="/data">"Data"</A>
@@ -74,6 +75,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/applications/:id") view=|| lazy::on_demand(lazy::application_page, "page") />
                     <Route path=path!("/timeline") view=|| lazy::on_demand(lazy::timeline_page, "page") />
                     <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page, "page") />
+                    <Route path=path!("/products") view=|| lazy::on_demand(lazy::products_page, "page") />
+                    <Route path=path!("/products/:name") view=|| lazy::on_demand(lazy::product_page, "page") />
                     <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page, "page") />
                     <Route path=path!("/surveys/:id") view=|| lazy::on_demand(lazy::survey_page, "page") />
                     <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page, "page") />

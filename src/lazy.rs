@@ -15,6 +15,7 @@ use crate::pages::{
     data::{DataPage, DemoBanner},
     diff::DiffPage,
     new_application::NewApplicationForm,
+    products::{ProductPage, ProductsPage},
     survey::SurveyPage,
     surveys::SurveysPage,
     sync::{ConflictsPage, SettingsPage},
@@ -76,6 +77,8 @@ macro_rules! lazy_page {
 lazy_page!(application, application_page, ApplicationPage);
 lazy_page!(timeline, timeline_page, TimelinePage);
 lazy_page!(analytics, analytics_page, AnalyticsPage);
+lazy_page!(analytics, products_page, ProductsPage);
+lazy_page!(analytics, product_page, ProductPage);
 lazy_page!(surveys, surveys_page, SurveysPage);
 lazy_page!(surveys, survey_page, SurveyPage);
 lazy_page!(data, data_page, DataPage);

@@ -56,6 +56,7 @@ async fn every_page_is_in_the_navigation_and_has_an_address() {
     let _app = fresh_app().await;
     for (link, heading) in [
         ("Timeline", "Timeline"),
+        ("Products", "API products"),
         ("Data", "Data on this device"),
         ("Applications", "Applications"),
     ] {
@@ -571,7 +572,7 @@ fn charts_read() {
         assert_ne!(colour, "rgb(0, 0, 0)", "a bar has a colour of its own");
     }
     let legend = texts("figure.chart .legend .key");
-    assert_eq!(legend, ["added", "removed", "surveys"]);
+    assert_eq!(legend, ["added", "removed", "removals", "surveys"]);
     let charts = document().query_selector_all("figure.chart svg").unwrap();
     for i in 0..charts.length() {
         let svg: web_sys::Element = charts.item(i).unwrap().unchecked_into();

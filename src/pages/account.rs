@@ -124,6 +124,7 @@ pub fn Account() -> impl IntoView {
             let _ = call(&asking, "DELETE", "/sessions/current", None, 204).await;
         });
         crate::sync::people::forget();
+        sync.people.set(Vec::new());
         let said = sync
             .save(settings.signed_out())
             .map(|()| "Signed out.".to_owned())

@@ -1,15 +1,21 @@
-//! What product owners read: upsell targets, adoption, removal reasons, the
-//! survey funnel, credentials about to expire and owner changes, each as
-//! of the slider's position and each exportable as CSV.
+//! What product owners read: upsell targets, adoption, removals by
+//! product and by owner with their reasons, the survey funnel, credentials
+//! about to expire and owner changes, each as of the slider's position and
+//! each exportable as CSV.
 
 use crate::dates;
 use crate::ledger::use_ledger;
+use crate::pages::names;
 use crate::pages::report::{Bar, BarChart, Report, ReportTable};
+use crate::sync::people::Colleague;
+use crate::sync::use_sync;
 use chrono::Datelike;
+use chrono::NaiveDate;
 use leptos::prelude::*;
+use portal_domain::projections::adoption::DailyCount;
 use portal_domain::projections::credentials::EXPIRING_SOON;
 use portal_domain::projections::upsell::UPSELL_AFTER;
-use portal_domain::Portal;
+use portal_domain::{Portal, ProductName};
 use std::collections::BTreeMap;
 
 fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
@@ -44,8 +50,19 @@ fn adoption(portal: &Portal) -> Report {
 /// Adds and removes of every product per month, the last twelve months
 /// with any.
 fn adoption_by_month(portal: &Portal) -> Vec<Bar> {
+    by_month(
+        portal
+            .adoption()
+            .daily()
+            .into_iter()
+            .map(|(day, _, c)| (day, c)),
+    )
+}
+
+/// Daily adds and removes summed per month, the last twelve months with any.
+pub(super) fn by_month(days: impl Iterator<Item = (NaiveDate, DailyCount)>) -> Vec<Bar> {
     let mut months: BTreeMap<(i32, u32), (u32, u32)> = BTreeMap::new();
-    for (day, _, count) in portal.adoption().daily() {
+    for (day, count) in days {
         let month = months.entry((day.year(), day.month())).or_default();
         month.0 += count.added;
         month.1 += count.removed;
@@ -64,9 +81,62 @@ fn adoption_by_month(portal: &Portal) -> Vec<Bar> {
 fn removal_reasons(portal: &Portal) -> Report {
     let mut report = Report::new(vec!["Reason", "Removals"]);
     for (reason, n) in portal.adoption().removal_reasons() {
+        report.row(vec![said(reason.as_ref()), n.to_string()]);
+    }
+    report
+}
+
+fn said(reason: Option<&portal_domain::Text>) -> String {
+    reason.map_or_else(|| "(no reason given)".to_owned(), |r| r.to_string())
+}
+
+/// Each product's removals, most removed first, with the reasons given
+/// (most given first), and the same counts as bars.
+fn removals_by_product(portal: &Portal) -> (Report, Vec<Bar>) {
+    let mut products: BTreeMap<String, (u32, Vec<(u32, String)>)> = BTreeMap::new();
+    for (product, reason, n) in portal.adoption().removals() {
+        let entry = products.entry(product.to_string()).or_default();
+        entry.0 += n;
+        let why = reason.map_or_else(
+            || "no reason given".to_owned(),
+            |r| format!("\u{201c}{r}\u{201d}"),
+        );
+        entry.1.push((n, why));
+    }
+    let mut products: Vec<_> = products.into_iter().collect();
+    products.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    let mut report = Report::new(vec!["API product", "Removals", "Reasons given"]);
+    for (product, (total, reasons)) in &products {
+        let mut reasons = reasons.clone();
+        reasons.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let reasons = reasons
+            .into_iter()
+            .map(|(n, why)| format!("{why} ({n})"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        report.row(vec![product.clone(), total.to_string(), reasons]);
+    }
+    let bars = products
+        .into_iter()
+        .take(12)
+        .map(|(product, (total, _))| Bar {
+            label: product,
+            values: vec![total],
+        })
+        .collect();
+    (report, bars)
+}
+
+/// What each owner removed and why, against the owner the application had
+/// at the removal.
+fn removals_by_owner(portal: &Portal, people: &[Colleague]) -> Report {
+    let mut report = Report::new(vec!["Owner", "API product", "Reason", "Removals"]);
+    for row in portal.adoption().removals_by_owner() {
         report.row(vec![
-            reason.map_or_else(|| "(no reason given)".to_owned(), |r| r.to_string()),
-            n.to_string(),
+            names::person(row.owner.as_str(), people),
+            row.product.to_string(),
+            said(row.reason),
+            row.count.to_string(),
         ]);
     }
     report
@@ -114,8 +184,8 @@ fn ratings(portal: &Portal) -> Report {
     report
 }
 
-/// What the answers said, newest first.
-fn comments(portal: &Portal) -> Report {
+/// What the answers said, newest first; only those about `product` if given.
+pub(super) fn comments(portal: &Portal, product: Option<&ProductName>) -> Report {
     let mut answered: Vec<_> = portal
         .surveys()
         .filter_map(|s| match &s.status {
@@ -123,7 +193,9 @@ fn comments(portal: &Portal) -> Report {
                 at,
                 rating,
                 comment: Some(comment),
-            } => Some((*at, s.clone(), rating.get(), comment.to_string())),
+            } if product.is_none_or(|p| s.topic.products().contains(p)) => {
+                Some((*at, s.clone(), rating.get(), comment.to_string()))
+            }
             _ => None,
         })
         .collect();
@@ -192,6 +264,9 @@ struct Views {
     adoption: Report,
     by_month: Vec<Bar>,
     reasons: Report,
+    by_product: Report,
+    by_product_bars: Vec<Bar>,
+    by_owner: Report,
     funnel: Report,
     funnel_bars: Vec<Bar>,
     ratings: Report,
@@ -203,19 +278,27 @@ struct Views {
 #[component]
 pub fn AnalyticsPage() -> impl IntoView {
     let ledger = use_ledger();
+    let sync = use_sync();
+    sync.refresh_people();
+    let people = sync.people;
     let views = Memo::new(move |_| {
+        let people = people.read();
         ledger
             .with_state(|portal, at| {
                 let (funnel, funnel_bars) = funnel(portal);
+                let (by_product, by_product_bars) = removals_by_product(portal);
                 Views {
                     upsell: upsell(portal, at),
                     adoption: adoption(portal),
                     by_month: adoption_by_month(portal),
                     reasons: removal_reasons(portal),
+                    by_product,
+                    by_product_bars,
+                    by_owner: removals_by_owner(portal, &people),
                     funnel,
                     funnel_bars,
                     ratings: ratings(portal),
-                    comments: comments(portal),
+                    comments: comments(portal, None),
                     expiring: expiring(portal, at),
                     owners: owner_changes(portal),
                 }
@@ -242,6 +325,23 @@ pub fn AnalyticsPage() -> impl IntoView {
             />
             <ReportTable title="API product adoption" file="adoption.csv" report=pick(|v| v.adoption.clone()) />
             <ReportTable title="Removal reasons" file="removal-reasons.csv" report=pick(|v| v.reasons.clone()) />
+            <BarChart
+                label="Removals per API product"
+                series=vec!["removals"]
+                bars=Signal::derive(move || views.with(|v| v.by_product_bars.clone()))
+            />
+            <ReportTable
+                title="Removals by API product"
+                file="removals-by-product.csv"
+                report=pick(|v| v.by_product.clone())
+                empty="No product has been removed from an application."
+            />
+            <ReportTable
+                title="Removals by owner"
+                file="removals-by-owner.csv"
+                report=pick(|v| v.by_owner.clone())
+                empty="No product has been removed from an application."
+            />
             <BarChart
                 label="Survey funnel"
                 series=vec!["surveys"]

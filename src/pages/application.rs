@@ -4,9 +4,11 @@
 use crate::browser;
 use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
+use crate::pages::names;
 use crate::pages::person_picker::PersonPicker;
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
+use crate::sync::use_sync;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -614,6 +616,7 @@ struct RemovalRow {
 #[component]
 fn Removals(id: AppId) -> impl IntoView {
     let ledger = use_ledger();
+    let people = use_sync().people;
     let rows = Memo::new(move |_| {
         ledger
             .with_machine(|machine, k| {
@@ -629,7 +632,7 @@ fn Removals(id: AppId) -> impl IntoView {
                             product: product.to_string(),
                             reason: reason.as_ref().map(|r| r.to_string()),
                             at: dates::day(e.occurred_at),
-                            actor: e.actor.to_string(),
+                            actor: people.with(|p| names::actor(&e.actor, p)),
                         }),
                         _ => None,
                     })
@@ -680,6 +683,9 @@ struct HistoryRow {
 #[component]
 fn History(id: AppId) -> impl IntoView {
     let ledger = use_ledger();
+    let sync = use_sync();
+    sync.refresh_people();
+    let people = sync.people;
     let all = RwSignal::new(false);
     // Keyed by position, so an appended event adds its line and the lines
     // already drawn stay.
@@ -698,7 +704,7 @@ fn History(id: AppId) -> impl IntoView {
                         name: e.event_type().name(),
                         kind: e.kind().label(),
                         at: dates::minute(e.occurred_at),
-                        actor: e.actor.to_string(),
+                        actor: people.with(|p| names::actor(&e.actor, p)),
                     })
                     .collect::<Vec<_>>();
                 (total, rows)
@@ -712,14 +718,28 @@ fn History(id: AppId) -> impl IntoView {
                 <For
                     each=move || listed.with(|(_, rows)| rows.clone())
                     key=|row| row.position
-                    children=|row| {
+                    children=move |row| {
+                        let position = row.position as u64;
+                        // The line moves the slider to just after its event:
+                        // the whole portal as that moment left it.
                         view! {
                             <li>
-                                <span class="position">{format!("#{}", row.position)}</span>
-                                <code>{row.name}</code>
-                                <span class=format!("badge {}", row.kind.replace(' ', "-"))>{row.kind}</span>
-                                <span>{row.at}</span>
-                                <span>{row.actor}</span>
+                                <button
+                                    type="button"
+                                    class="moment"
+                                    title="Show the portal as this event left it"
+                                    on:click=move |_| ledger.travel(position)
+                                >
+                                    <span class="position">{format!("#{}", row.position)}</span>
+                                    " "
+                                    <code>{row.name}</code>
+                                    " "
+                                    <span class=format!("badge {}", row.kind.replace(' ', "-"))>{row.kind}</span>
+                                    " "
+                                    <span>{row.at}</span>
+                                    " "
+                                    <span>{row.actor}</span>
+                                </button>
                             </li>
                         }
                     }

@@ -3,7 +3,6 @@
 //! else (`unknown_owner`). The list is the server's, or the last one it
 //! gave when offline; a device that never got one has the email typed.
 
-use crate::sync::people::{colleagues, remembered};
 use crate::sync::use_sync;
 use leptos::prelude::*;
 
@@ -16,14 +15,11 @@ pub fn PersonPicker(
     value: Signal<String>,
     on_pick: Callback<String>,
 ) -> impl IntoView {
-    let people = RwSignal::new(remembered());
-    let settings = use_sync().settings.get_untracked();
-    leptos::task::spawn_local(async move {
-        if let Some(list) = colleagues(&settings).await {
-            people.try_set(Some(list));
-        }
-    });
-    move || match people.get() {
+    let sync = use_sync();
+    // Someone may have joined since the list was last asked for.
+    sync.refresh_people();
+    let people = sync.people;
+    move || match Some(people.get()).filter(|list| !list.is_empty()) {
         Some(list) => view! {
             <select
                 aria-label=label

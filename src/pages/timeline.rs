@@ -3,10 +3,14 @@
 
 use crate::dates;
 use crate::ledger::use_ledger;
+use crate::pages::causation_graph::{CausationGraph, GraphRow};
+use crate::pages::names;
 use crate::pages::QueryFilters;
+use crate::sync::use_sync;
 use leptos::prelude::*;
 use portal_domain::{
-    Actor, AppId, Event, EventKind, EventType, Portal, SurveyTopic, TimelineFilter,
+    Actor, AppId, Event, EventKind, EventType, Owner, Portal, ProductName, SurveyTopic,
+    TimelineFilter,
 };
 use portal_store::SyncState;
 use uuid::Uuid;
@@ -17,7 +21,9 @@ const VIEW_ROWS: usize = 18;
 /// Rows built beyond the visible ones, so a fast scroll shows no gap.
 const OVERSCAN: usize = 6;
 
-const FILTERS: [&str; 6] = ["type", "kind", "app", "actor", "from", "until"];
+const FILTERS: [&str; 8] = [
+    "type", "kind", "app", "product", "owner", "actor", "from", "until",
+];
 
 fn filter_of(get: impl Fn(&str) -> Option<String>) -> TimelineFilter {
     let day = |name: &str, end: bool| {
@@ -48,6 +54,8 @@ fn filter_of(get: impl Fn(&str) -> Option<String>) -> TimelineFilter {
             .filter(|a| !a.is_empty())
             .map(|a| AppId(Uuid::parse_str(&a).unwrap_or(Uuid::nil()))),
         actor: get("actor").and_then(|a| Actor::parse(&a).ok()),
+        product: get("product").and_then(|p| ProductName::parse(&p).ok()),
+        owner: get("owner").and_then(|o| Owner::parse(&o).ok()),
         from: day("from", false),
         until: day("until", true),
     }
@@ -69,7 +77,8 @@ struct Row {
     about: String,
     kind: EventKind,
     at: String,
-    actor: String,
+    /// The actor's name, and the address or process it stands for.
+    actor: (String, String),
     sync: &'static str,
 }
 
@@ -97,9 +106,22 @@ fn about(head: &Portal, event: &Event) -> String {
     }
 }
 
+/// What the filters suggest, from the head.
+#[derive(Clone, Default, PartialEq)]
+struct Suggestions {
+    /// Ids and names, by name.
+    apps: Vec<(String, String)>,
+    /// Owners' addresses.
+    owners: Vec<String>,
+    products: Vec<String>,
+}
+
 #[component]
 pub fn TimelinePage() -> impl IntoView {
     let ledger = use_ledger();
+    let sync = use_sync();
+    sync.refresh_people();
+    let people = sync.people;
     let filters = QueryFilters::new("/timeline", &FILTERS);
     let param = move |name: &str| filters.get(name);
     let set_param = move |name: &'static str, value: String| filters.set(name, value);
@@ -121,6 +143,7 @@ pub fn TimelinePage() -> impl IntoView {
     };
     let rows = move || {
         let first = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
+        let people = people.read();
         filter.with(|f| {
             ledger
                 .with_machine(|machine, k| {
@@ -134,7 +157,7 @@ pub fn TimelinePage() -> impl IntoView {
                             about: about(machine.head(), &e.event),
                             kind: e.kind(),
                             at: dates::second(e.occurred_at),
-                            actor: e.actor.to_string(),
+                            actor: (names::actor(&e.actor, &people), e.actor.to_string()),
                             sync: if ledger.workspace.is_demo() {
                                 "demo"
                             } else {
@@ -147,24 +170,41 @@ pub fn TimelinePage() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    // The applications by name, for the filter's suggestions; the address
-    // keeps the id, so that a link names one application even where two
-    // share a name. Read from the head, so that it follows the log's growth
-    // and not the slider, whose every step would sort and redraw them all.
-    let applications = Memo::new(move |_| {
+    // The applications by name, the products and the owners, for the
+    // filters' suggestions; the address keeps the application's id, so that
+    // a link names one application even where two share a name. Read from
+    // the head, so that they follow the log's growth and not the slider,
+    // whose every step would sort and redraw them all.
+    let suggestions = Memo::new(move |_| {
         ledger.head.track();
         let Some(device) = ledger.device() else {
-            return Vec::new();
+            return Suggestions::default();
         };
         let machine = device.machine();
-        let mut apps: Vec<(String, String)> = machine
-            .head()
+        let head = machine.head();
+        let mut apps: Vec<(String, String)> = head
             .apps()
             .map(|a| (a.id().0.to_string(), a.record.name.to_string()))
             .collect();
         apps.sort_by(|a, b| a.1.cmp(&b.1));
-        apps
+        let mut owners: Vec<String> = head.apps().map(|a| a.record.owner.to_string()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        let mut products: Vec<String> = head
+            .adoption()
+            .apps_per_product()
+            .into_iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
+        products.sort_unstable_by_key(|p| p.to_lowercase());
+        products.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        Suggestions {
+            apps,
+            owners,
+            products,
+        }
     });
+    let applications = Memo::new(move |_| suggestions.with(|s| s.apps.clone()));
     let app_name = move |id: &str| {
         applications.with(|apps| apps.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
     };
@@ -184,6 +224,29 @@ pub fn TimelinePage() -> impl IntoView {
                     aria-label=label
                     prop:value=move || param(name).unwrap_or_default()
                     on:change=move |ev| set_param(name, event_target_value(&ev))
+                />
+            </label>
+        }
+    };
+    let person_filter = move |name: &'static str, label: &'static str, list: &'static str| {
+        view! {
+            <label>
+                {label}
+                " "
+                <input
+                    type="search"
+                    list=list
+                    aria-label=label
+                    prop:value=move || {
+                        let value = param(name).unwrap_or_default();
+                        Actor::parse(&value)
+                            .map(|a| people.with(|p| names::actor(&a, p)))
+                            .unwrap_or(value)
+                    }
+                    on:change=move |ev| {
+                        let typed = event_target_value(&ev);
+                        set_param(name, people.with(|p| names::actor_of(&typed, p)))
+                    }
                 />
             </label>
         }
@@ -241,7 +304,49 @@ pub fn TimelinePage() -> impl IntoView {
                         }}
                     </datalist>
                 </label>
-                {text_filter("actor", "Actor", "text")}
+                <label>
+                    "Product "
+                    <input
+                        type="search"
+                        list="timeline-products"
+                        aria-label="Product"
+                        prop:value=move || param("product").unwrap_or_default()
+                        on:change=move |ev| set_param("product", event_target_value(&ev).trim().to_owned())
+                    />
+                    <datalist id="timeline-products">
+                        {move || {
+                            suggestions
+                                .with(|s| s.products.clone())
+                                .into_iter()
+                                .map(|p| view! { <option value=p></option> })
+                                .collect_view()
+                        }}
+                    </datalist>
+                </label>
+                {person_filter("owner", "Owner", "timeline-owners")}
+                {person_filter("actor", "Actor", "timeline-actors")}
+                <datalist id="timeline-owners">
+                    {move || {
+                        let owners = suggestions.with(|s| s.owners.clone());
+                        people.with(|p| {
+                            owners
+                                .iter()
+                                .map(|o| names::person(o, p))
+                                .map(|name| view! { <option value=name></option> })
+                                .collect_view()
+                        })
+                    }}
+                </datalist>
+                <datalist id="timeline-actors">
+                    {move || {
+                        people
+                            .with(|p| p.iter().map(|c| names::person(&c.email, p)).collect::<Vec<_>>())
+                            .into_iter()
+                            .chain(names::processes())
+                            .map(|name| view! { <option value=name></option> })
+                            .collect_view()
+                    }}
+                </datalist>
                 {text_filter("from", "From", "date")}
                 {text_filter("until", "Until", "date")}
             </div>
@@ -299,7 +404,7 @@ pub fn TimelinePage() -> impl IntoView {
                                             " "
                                             <span>{row.at}</span>
                                             " "
-                                            <span>{row.actor}</span>
+                                            <span class="actor" title=row.actor.1>{row.actor.0}</span>
                                             " "
                                             <span class=format!("sync {}", row.sync)>{row.sync}</span>
                                         </button>
@@ -315,15 +420,21 @@ pub fn TimelinePage() -> impl IntoView {
     }
 }
 
+/// How many events a causation graph draws at most.
+const GRAPH_LIMIT: usize = 40;
+
 /// One event's envelope, what caused it and what it caused.
 #[component]
 fn EventDetail(position: usize, on_close: impl Fn() + Copy + 'static) -> impl IntoView {
     let ledger = use_ledger();
+    let people = use_sync().people;
     let detail = move || {
+        let people = people.read();
         ledger
             .with_machine(|machine, k| {
                 let envelope = machine.log().get(position)?;
-                let chain = machine.causation(position, k.max(position + 1));
+                let upto = k.max(position + 1);
+                let chain = machine.causation(position, upto);
                 let describe = |p: &usize| {
                     machine
                         .log()
@@ -331,10 +442,31 @@ fn EventDetail(position: usize, on_close: impl Fn() + Copy + 'static) -> impl In
                         .map(|e| (*p, e.event_type().name()))
                         .unwrap_or((*p, "?"))
                 };
+                let graph = machine.causation_graph(position, upto, GRAPH_LIMIT);
+                let rows = graph
+                    .nodes
+                    .iter()
+                    .filter_map(|n| {
+                        let e = machine.log().get(n.position)?;
+                        Some(GraphRow {
+                            position: n.position,
+                            parent: n.parent,
+                            depth: n.depth,
+                            name: e.event_type().name(),
+                            kind: if e.kind() == EventKind::Business {
+                                "business"
+                            } else {
+                                "domain-model"
+                            },
+                            who: names::actor(&e.actor, &people),
+                        })
+                    })
+                    .collect::<Vec<_>>();
                 Some((
                     portal_sync::codec::encode(envelope),
                     chain.causes.iter().map(describe).collect::<Vec<_>>(),
                     chain.effects.iter().map(describe).collect::<Vec<_>>(),
+                    (rows, graph.truncated),
                 ))
             })
             .flatten()
@@ -357,8 +489,10 @@ fn EventDetail(position: usize, on_close: impl Fn() + Copy + 'static) -> impl In
             <button type="button" on:click=move |_| on_close()>"Close"</button>
             {move || {
                 detail()
-                    .map(|(json, causes, effects)| {
+                    .map(|(json, causes, effects, (rows, truncated))| {
                         view! {
+                            <h4>"Causation graph"</h4>
+                            <CausationGraph rows=rows selected=position truncated=truncated />
                             <h4>"Caused by"</h4>
                             {if causes.is_empty() {
                                 view! { <p>"A person's own action."</p> }.into_any()

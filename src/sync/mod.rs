@@ -107,6 +107,9 @@ pub struct SyncAgent {
     /// Whether the server's live subscription is open: another device's
     /// change is then pulled at once, not at the next poll.
     pub live: RwSignal<bool>,
+    /// The workspace's active people, as the server listed them last (kept
+    /// on the device for offline use); empty when nobody is signed in.
+    pub people: RwSignal<Vec<people::Colleague>>,
     /// Asks for a round as soon as possible.
     kick: StoredValue<Rc<Cell<bool>>, LocalStorage>,
 }
@@ -136,6 +139,11 @@ impl SyncAgent {
                 Settings::load()
             }),
             live: RwSignal::new(false),
+            people: RwSignal::new(if demo {
+                Vec::new()
+            } else {
+                people::remembered().unwrap_or_default()
+            }),
             kick: StoredValue::new_local(Rc::new(Cell::new(true))),
         };
         provide_context(agent);
@@ -162,6 +170,23 @@ impl SyncAgent {
         spawn_local(agent.run(ledger, run_round, leader.clone(), alive.clone()));
         spawn_local(agent.follow(ledger, follow, leader, alive));
         agent
+    }
+
+    /// Asks the server for the workspace's people again; signed out, the
+    /// list is emptied. Called by the pages that show names (so that the
+    /// code asking stays in their modules, out of the first download).
+    pub fn refresh_people(&self) {
+        let settings = self.settings.get_untracked();
+        let list = self.people;
+        if settings.person.is_none() {
+            list.set(Vec::new());
+            return;
+        }
+        spawn_local(async move {
+            if let Some(fresh) = people::colleagues(&settings).await {
+                list.try_set(fresh);
+            }
+        });
     }
 
     /// Asks for a round now (after a change, or from the user).

@@ -268,6 +268,18 @@ impl Event {
         }
     }
 
+    /// The API products the event names: the one added or removed, or those
+    /// a survey asks about.
+    pub fn products(&self) -> &[ProductName] {
+        match self {
+            Event::ApiProductAdded { product, .. } | Event::ApiProductRemoved { product, .. } => {
+                std::slice::from_ref(product)
+            }
+            Event::SurveyAdded { topic, .. } => topic.products(),
+            _ => &[],
+        }
+    }
+
     /// The stream the event belongs to: its survey for survey events, else its application.
     pub fn stream_id(&self) -> StreamId {
         match self {

@@ -49,7 +49,9 @@ pub use intern::Interner;
 pub use log::SharedLog;
 pub use portal::{NotAtHead, Portal};
 pub use projections::applications::{AppQuery, AppStatus, NameOrder};
-pub use projections::timeline::{CausationChain, LogIndex, TimelineFilter};
+pub use projections::timeline::{
+    CausationChain, CausationGraph, GraphNode, LogIndex, TimelineFilter,
+};
 pub use records::{
     ApplicationRecord, CredentialImage, CredentialKey, CredentialRecord, CredentialStatus,
     DeletedApplicationRecord,

@@ -19,6 +19,7 @@ use crate::projections::surveys::Funnel;
 use crate::state::{
     App, AppEntry, AppState, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry, SurveyState,
 };
+use crate::values::Owner;
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug, Default)]
@@ -99,6 +100,11 @@ impl Portal {
 
     pub fn app(&self, id: AppId) -> Option<App<'_>> {
         App::resolve(id, self.apps.get(&id)?, &self.log)
+    }
+
+    /// Who owns the application now (deleted ones keep their last owner).
+    pub fn owner_of(&self, id: AppId) -> Option<&Owner> {
+        self.app(id).map(|a| &a.record.owner)
     }
 
     pub fn survey(&self, id: SurveyId) -> Option<Survey<'_>> {
@@ -240,8 +246,15 @@ impl Portal {
             }
             Event::ApiProductAdded { product, .. } => self.adoption.added(at, product),
             Event::ApiProductRemoved {
-                product, reason, ..
-            } => self.adoption.removed(at, product, reason),
+                app_id,
+                product,
+                reason,
+            } => {
+                self.adoption.removed(at, product, reason);
+                if let Some(owner) = self.owner_of(*app_id).cloned() {
+                    self.adoption.removed_by(&owner, product, reason);
+                }
+            }
             Event::OwnerChanged { .. } => self.owner_changes.push_back(position),
             Event::PlanChanged { app_id, .. } => {
                 self.with_app_unversioned(*app_id, |app| app.plan_cause = position);

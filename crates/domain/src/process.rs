@@ -31,6 +31,16 @@ fn actor(name: &'static str) -> Actor {
 pub const SURVEYS_PROCESS: &str = "process:feedback-surveys";
 pub const EXPIRY_PROCESS: &str = "process:credential-expiry";
 
+/// What a process is called where people read it; `None` for a person (or
+/// a process this build does not know).
+pub fn title(actor: &Actor) -> Option<&'static str> {
+    match actor.as_str() {
+        SURVEYS_PROCESS => Some("Feedback surveys"),
+        EXPIRY_PROCESS => Some("Credential expiry"),
+        _ => None,
+    }
+}
+
 /// Reacts to one event that `portal` has already folded.
 ///
 /// - a product removed: a feedback survey for the app's owner;

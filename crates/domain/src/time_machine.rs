@@ -21,7 +21,9 @@ use crate::envelope::Envelope;
 use crate::ids::AppId;
 use crate::log::SharedLog;
 use crate::portal::Portal;
-use crate::projections::timeline::{timeline, CausationChain, LogIndex, TimelineFilter};
+use crate::projections::timeline::{
+    timeline, CausationChain, CausationGraph, LogIndex, TimelineFilter,
+};
 use std::cell::RefCell;
 
 /// The default checkpoint interval: an answer folds at most 511 events.
@@ -195,7 +197,7 @@ impl TimeMachine {
         k: usize,
         filter: &'a TimelineFilter,
     ) -> impl Iterator<Item = (usize, &'a Envelope)> + 'a {
-        timeline(&self.log, k, filter)
+        timeline(&self.log, k, filter, &self.head)
     }
 
     /// One application's own history as of position `k`: its events and
@@ -211,5 +213,11 @@ impl TimeMachine {
     /// Causes and effects of the event at `position`, as of position `k`.
     pub fn causation(&self, position: usize, k: usize) -> CausationChain {
         self.index.chain(&self.log, position, k)
+    }
+
+    /// The causation graph the event at `position` belongs to, as of
+    /// position `k`, with at most `limit` events.
+    pub fn causation_graph(&self, position: usize, k: usize, limit: usize) -> CausationGraph {
+        self.index.graph(&self.log, position, k, limit)
     }
 }

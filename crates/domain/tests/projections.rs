@@ -173,6 +173,97 @@ fn an_applications_history_includes_its_surveys() {
 }
 
 #[test]
+fn removals_count_against_the_owner_the_application_had_when_it_lost_the_product() {
+    let s = given([
+        create(1, Plan::Free),
+        named(2, "Grace's", "grace@example.com", Plan::Free),
+        add(1, "maps"),
+        add(2, "maps"),
+        add(2, "search"),
+        remove(1, "maps", "moved to another vendor"),
+        remove(2, "maps", "moved to another vendor"),
+        Action::ChangeOwner {
+            app_id: app(2),
+            owner: owner("ada@example.com"),
+        },
+        remove(2, "search", ""),
+    ]);
+    let rows: Vec<_> = s
+        .portal
+        .adoption()
+        .removals_by_owner()
+        .into_iter()
+        .map(|r| {
+            (
+                r.owner.to_string(),
+                r.product.to_string(),
+                r.reason.map(|r| r.to_string()),
+                r.count,
+            )
+        })
+        .collect();
+    let row = |o: &str, p: &str, r: Option<&str>, n| {
+        (o.to_owned(), p.to_owned(), r.map(str::to_owned), n)
+    };
+    assert_eq!(
+        rows,
+        [
+            row(
+                "ada@example.com",
+                "maps",
+                Some("moved to another vendor"),
+                1
+            ),
+            row("ada@example.com", "search", None, 1),
+            row(
+                "grace@example.com",
+                "maps",
+                Some("moved to another vendor"),
+                1
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_products_summary_counts_its_users_adds_removals_and_reasons() {
+    let mut s = given([
+        create(1, Plan::Free),
+        create(2, Plan::Free),
+        add(1, "maps"),
+        add(2, "maps"),
+        add(1, "search"),
+        remove(1, "maps", "too dear"),
+    ]);
+    s.advance(Duration::days(1));
+    s.attempt(remove(2, "maps", "too dear")).unwrap();
+    s.attempt(add(2, "maps")).unwrap();
+    s.attempt(remove(2, "maps", "")).unwrap();
+    let adoption = s.portal.adoption();
+    let maps = adoption.product(&product("maps")).unwrap();
+    assert_eq!((maps.apps, maps.added, maps.removed), (0, 3, 3));
+    let names: Vec<_> = adoption
+        .products()
+        .iter()
+        .map(|p| p.product.to_string())
+        .collect();
+    assert_eq!(names, ["maps", "search"]);
+    assert!(
+        adoption.product(&product("Maps")).is_none(),
+        "names are exact"
+    );
+    assert_eq!(
+        adoption.removals_of(&product("maps")),
+        [(reason("too dear").as_ref(), 2), (None, 1)]
+    );
+    let days = adoption.daily_of(&product("maps"));
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_eq!((days[0].1.added, days[0].1.removed), (2, 1));
+    assert_eq!((days[1].1.added, days[1].1.removed), (1, 2));
+    assert!(days[0].0 < days[1].0);
+}
+
+#[test]
 fn adoption_counts_apps_per_product_and_removals_by_reason() {
     let s = given([
         create(1, Plan::Free),
@@ -541,6 +632,97 @@ fn a_causation_chain_links_a_removal_to_its_survey_and_the_answer() {
 
     // Before the answer existed, the removal had caused less.
     assert_eq!(machine.causation(r, answered).effects, [a, se]);
+}
+
+#[test]
+fn a_causation_graph_holds_the_whole_command_and_what_the_processes_did_below_each_event() {
+    let mut s = given([create(1, Plan::Free), add(1, "maps")]);
+    let decided = s.attempt(remove(1, "maps", "too dear")).unwrap();
+    assert!(
+        decided.len() > 1,
+        "a removal decides a business and a domain model event"
+    );
+    let removed = decided[0].clone();
+    let added = s.react_to(&removed);
+    let sent = s.react_to(&added);
+    s.attempt(add(1, "search")).unwrap();
+    let machine = TimeMachine::from_log(s.log(), 8);
+    let position = |id| machine.log().iter().position(|e| e.event_id == id).unwrap();
+    let command: Vec<usize> = decided.iter().map(|e| position(e.event_id)).collect();
+    let (r, a, se) = (
+        position(removed.event_id),
+        position(added.event_id),
+        position(sent.event_id),
+    );
+    let node = |position, parent, depth| GraphNode {
+        position,
+        parent,
+        depth,
+    };
+    let mut expected = vec![node(r, None, 0), node(a, Some(r), 1), node(se, Some(a), 2)];
+    expected.extend(command[1..].iter().map(|&p| node(p, None, 0)));
+    let whole = CausationGraph {
+        nodes: expected,
+        truncated: false,
+    };
+    // The same graph from any of its events; the next command is not in it.
+    for p in command.iter().copied().chain([a, se]) {
+        assert_eq!(
+            machine.causation_graph(p, machine.len(), 64),
+            whole,
+            "from {p}"
+        );
+    }
+    // As of before the survey was sent, it is not in the graph.
+    let earlier = machine.causation_graph(r, se, 64);
+    assert!(earlier.nodes.iter().all(|n| n.position < se), "{earlier:?}");
+    assert_eq!(earlier.nodes.len(), whole.nodes.len() - 1);
+    // A limit keeps the first nodes and says some were left out.
+    let cut = machine.causation_graph(r, machine.len(), 2);
+    assert_eq!(cut.nodes, whole.nodes[..2]);
+    assert!(cut.truncated);
+}
+
+#[test]
+fn the_timeline_filters_by_product_whatever_its_case_and_by_the_owner_at_the_head() {
+    let mut s = given([create(1, Plan::Free), add(1, "Maps")]);
+    s.attempt(named(2, "Grace's", "grace@example.com", Plan::Free))
+        .unwrap();
+    s.attempt(add(2, "search")).unwrap();
+    s.attempt(remove(1, "Maps", "")).unwrap();
+    let machine = TimeMachine::from_log(s.log(), 3);
+    let positions = |f: TimelineFilter| -> Vec<usize> {
+        machine
+            .timeline(machine.len(), &f)
+            .map(|(p, _)| p)
+            .collect()
+    };
+    let maps = positions(TimelineFilter {
+        product: Some(ProductName::parse("maps").unwrap()),
+        ..Default::default()
+    });
+    assert_eq!(maps.len(), 2, "added and removed: {maps:?}");
+    for p in &maps {
+        let event = &machine.log().get(*p).unwrap().event;
+        assert!(matches!(
+            event,
+            Event::ApiProductAdded { .. } | Event::ApiProductRemoved { .. }
+        ));
+    }
+    let owner = |who: &str| {
+        positions(TimelineFilter {
+            owner: Some(Owner::parse(who).unwrap()),
+            ..Default::default()
+        })
+    };
+    let everything = positions(TimelineFilter::default());
+    let (ada, grace) = (owner("ada@example.com"), owner("grace@example.com"));
+    assert!(!ada.is_empty() && !grace.is_empty());
+    assert_eq!(ada.len() + grace.len(), everything.len());
+    assert!(ada
+        .iter()
+        .all(|p| machine.log().get(*p).unwrap().event.app_id() == app(1)));
+    assert!(owner("nobody@example.com").is_empty());
 }
 
 #[test]

@@ -333,6 +333,18 @@ impl Browser {
             .await;
     }
 
+    /// Scrolls the first element `css` selects into view, for a screenshot
+    /// of it.
+    pub async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView()",
+                vec![css.into()],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("scrolling to {css}: {e}"));
+    }
+
     pub async fn page_text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {
             Ok(body) => body.text().await.unwrap_or_default(),

@@ -291,6 +291,103 @@ async fn a_day_with_the_portal() {
     })
     .await;
 
+    // By product, whatever its case: maps was added, removed, and asked
+    // about in a survey. Actors by name: people as the workspace lists
+    // them, processes by what they do.
+    let count_is = |wanted: String| async move {
+        b.until(&format!("the timeline to count {wanted:?}"), || async {
+            (b.text_of(".timeline p.count").await == wanted).then_some(())
+        })
+        .await
+    };
+    b.fill("Product", "MAPS").await;
+    count_is("3 events".to_owned()).await;
+    let rows = b.text_of(".timeline .rows").await;
+    for said in ["Ada", "Feedback surveys (process)"] {
+        assert!(rows.contains(said), "{said:?} in {rows}");
+    }
+    assert!(!rows.contains("ada@example.com"), "{rows}");
+    // The removal's causation graph: the command's events, and under the
+    // removal what the survey process did because of it.
+    let removal = b
+        .until("the removal's row", || async {
+            for row in b.client.find_all(Locator::Css("button.event")).await.ok()? {
+                let text = row.text().await.ok()?;
+                if text.contains("REMOVE_API_PRODUCT_FROM_APPLICATION") {
+                    return Some(row);
+                }
+            }
+            None
+        })
+        .await;
+    removal.click().await.expect("the removal opens");
+    let graph = b.text_of(".event-detail figure.causation").await;
+    for said in [
+        "REMOVE_API_PRODUCT_FROM_APPLICATION",
+        "SURVEY_ADDED",
+        "SURVEY_SENT",
+        "Feedback surveys (process)",
+        "Ada",
+    ] {
+        assert!(graph.contains(said), "{said:?} in the graph: {graph}");
+    }
+    let described = b
+        .property(".event-detail figure.causation svg", "ariaLabel")
+        .await;
+    assert!(
+        described.contains("decided by the command") && described.contains("followed from them"),
+        "{described}"
+    );
+    b.scroll_to(".event-detail figure.causation").await;
+    b.screenshot("causation-graph").await;
+    b.click("Close").await;
+    b.fill("Product", "").await;
+    // By owner, typed as a name: Checkout is Grace's now, so her events
+    // are Checkout's.
+    b.fill("Application", "Checkout").await;
+    let checkout = b
+        .until("Checkout's count", || async {
+            let count = b.text_of(".timeline p.count").await;
+            (!count.contains("no application")).then_some(count)
+        })
+        .await;
+    b.fill("Application", "").await;
+    b.fill("Owner", "grace").await;
+    b.until("the owner filter to name Grace", || async {
+        let value = b.property("input[aria-label='Owner']", "value").await;
+        (value == "Grace").then_some(())
+    })
+    .await;
+    count_is(checkout).await;
+    b.fill("Owner", "").await;
+
+    // An application's history line moves the slider to its moment.
+    b.click("Applications").await;
+    b.click("Checkout").await;
+    let line = b
+        .until("a history line", || async {
+            let lines = b
+                .client
+                .find_all(Locator::Css("ol.history button.moment"))
+                .await
+                .ok()?;
+            lines.into_iter().last()
+        })
+        .await;
+    let label = line.text().await.unwrap_or_default();
+    let moment: u64 = label
+        .trim_start_matches('#')
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no position in {label:?}"));
+    line.click().await.expect("the line is a button");
+    b.until("the slider at the history line's event", || async {
+        (slider(b).await == moment).then_some(())
+    })
+    .await;
+    slide_to(b, position).await;
+
     // 9. The difference between two positions.
     b.click("Mark this position").await;
     let handle = b.control("Position in the log").await;
@@ -306,6 +403,64 @@ async fn a_day_with_the_portal() {
         "{summary}"
     );
     b.screenshot("diff").await;
+
+    // Removals by product and by owner, with the reasons given; the owner
+    // is the one the application had then (Checkout was Ada's when it lost
+    // maps and sms, and is Grace's now).
+    b.click("Analytics").await;
+    let removals = |file: &'static str, wanted: &'static [&'static str]| async move {
+        let css = format!("section[aria-labelledby='report-{file}']");
+        b.until(&format!("{file} to list {wanted:?}"), || async {
+            let text = b.text_of(&css).await;
+            wanted.iter().all(|w| text.contains(w)).then_some(text)
+        })
+        .await
+    };
+    let by_owner = removals(
+        "removals-by-owner-csv",
+        &[
+            "Ada",
+            "maps",
+            "moved to another vendor",
+            "sms",
+            "(no reason given)",
+        ],
+    )
+    .await;
+    assert!(!by_owner.contains("Grace"), "{by_owner}");
+    removals(
+        "removals-by-product-csv",
+        &[
+            "maps",
+            "\u{201c}moved to another vendor\u{201d} (1)",
+            "sms",
+            "no reason given (1)",
+        ],
+    )
+    .await;
+    b.scroll_to("section[aria-labelledby='report-removals-by-product-csv']")
+        .await;
+    b.screenshot("analytics-removals").await;
+
+    // The products, each with a page: who uses it now, how often it was
+    // added and removed, the reasons given, and its events in the timeline.
+    b.click("Products").await;
+    b.until_text("API products").await;
+    b.click("maps").await;
+    b.until_text("Used by 0 applications now · added once · removed once")
+        .await;
+    let reasons = b.text_of("ul.reasons").await;
+    assert!(
+        reasons.contains("\u{201c}moved to another vendor\u{201d}: 1"),
+        "{reasons}"
+    );
+    b.screenshot("product").await;
+    b.click("Every event about it in the timeline").await;
+    count_is("3 events".to_owned()).await;
+    assert_eq!(
+        b.property("input[aria-label='Product']", "value").await,
+        "maps"
+    );
 
     // 10. The demo, in a workspace of its own (ADR 29), and the analytics
     // charts (the slider is at the head again: live).
@@ -336,13 +491,7 @@ async fn a_day_with_the_portal() {
         .text_of("section[aria-labelledby='report-upsell-targets-csv']")
         .await;
     b.screenshot("analytics").await;
-    b.client
-        .execute(
-            "document.querySelector('figure.chart').scrollIntoView()",
-            vec![],
-        )
-        .await
-        .expect("the chart scrolls into view");
+    b.scroll_to("figure.chart").await;
     b.screenshot("analytics-chart").await;
 
     // 11. Exported, imported into an emptied log: the same state.
@@ -396,11 +545,12 @@ async fn a_day_with_the_portal() {
 
 /// The pages a signed-in admin walks through, each with what shows it has
 /// drawn: its link in the navigation and a text of the page.
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 8] = [
     ("Applications", "Filter by status"),
     ("Timeline", "Timeline"),
     ("Analytics", "Upsell targets"),
     ("Surveys", "Feedback surveys"),
+    ("Products", "Average survey rating"),
     ("Data", "Data on this device"),
     ("Conflicts", "Crossed changes"),
     ("Settings", "Appearance"),
@@ -483,6 +633,15 @@ async fn every_page_fits_a_phone_and_a_wide_screen_in_both_themes() {
                 b.until_text("History").await;
                 let found = portal_e2e::axe::serious_violations(b).await;
                 audit.extend(found.iter().map(|v| format!("{first} ({theme}): {v}")));
+                // A product's page, with its users, chart and reasons.
+                b.click("Products").await;
+                let product = b.text_of(".products table tbody tr td a").await;
+                b.click(&product).await;
+                b.until_text("Applications using it").await;
+                b.screenshot(&format!("product-{}", theme.to_lowercase()))
+                    .await;
+                let found = portal_e2e::axe::serious_violations(b).await;
+                audit.extend(found.iter().map(|v| format!("{product} ({theme}): {v}")));
             }
         }
     }

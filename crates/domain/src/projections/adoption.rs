@@ -3,7 +3,7 @@
 
 use crate::persistent::{HashedMap, Map};
 use crate::portal::Portal;
-use crate::values::{ProductName, Text};
+use crate::values::{Owner, ProductName, Text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,27 @@ struct ProductStats {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adoption {
     products: HashedMap<ProductName, ProductStats>,
+    /// Removals per owner of the application at the time, product and reason.
+    by_owner: HashedMap<(Owner, ProductName, Option<Text>), u32>,
+}
+
+/// One product as adoption sees it: the applications using it now, and
+/// every add and removal so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProductSummary<'a> {
+    pub product: &'a ProductName,
+    pub apps: u32,
+    pub added: u32,
+    pub removed: u32,
+}
+
+/// Removals of one product, by one owner, for one reason.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OwnerRemovals<'a> {
+    pub owner: &'a Owner,
+    pub product: &'a ProductName,
+    pub reason: Option<&'a Text>,
+    pub count: u32,
 }
 
 impl Adoption {
@@ -68,6 +89,22 @@ impl Adoption {
                 }
             }
         });
+    }
+
+    /// Counts a removal against the owner the application had then.
+    pub(crate) fn removed_by(
+        &mut self,
+        owner: &Owner,
+        product: &ProductName,
+        reason: &Option<Text>,
+    ) {
+        let key = (owner.clone(), product.clone(), reason.clone());
+        match self.by_owner.get_mut(&key) {
+            Some(count) => *count += 1,
+            None => {
+                self.by_owner.insert(key, 1);
+            }
+        }
     }
 
     /// A deleted application no longer uses its products; that is not a removal.
@@ -117,6 +154,63 @@ impl Adoption {
         removals
     }
 
+    /// Removals per owner (of the application when it was removed),
+    /// product and reason, by owner, then most frequent first.
+    pub fn removals_by_owner(&self) -> Vec<OwnerRemovals<'_>> {
+        let mut rows: Vec<_> = self
+            .by_owner
+            .iter()
+            .map(|((owner, product, reason), &count)| OwnerRemovals {
+                owner,
+                product,
+                reason: reason.as_ref(),
+                count,
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| {
+            (a.owner, b.count, a.product, a.reason).cmp(&(b.owner, a.count, b.product, b.reason))
+        });
+        rows
+    }
+
+    /// Every product ever added, by name.
+    pub fn products(&self) -> Vec<ProductSummary<'_>> {
+        let mut all: Vec<_> = self
+            .products
+            .iter()
+            .map(|(product, stats)| summary(product, stats))
+            .collect();
+        all.sort_unstable_by(|a, b| a.product.cmp(b.product));
+        all
+    }
+
+    /// One product, by its exact name.
+    pub fn product(&self, product: &ProductName) -> Option<ProductSummary<'_>> {
+        self.products
+            .get_key_value(product)
+            .map(|(product, stats)| summary(product, stats))
+    }
+
+    /// One product's adds and removes per day, oldest first.
+    pub fn daily_of(&self, product: &ProductName) -> Vec<(NaiveDate, DailyCount)> {
+        self.products
+            .get(product)
+            .map(|s| s.daily.iter().map(|(d, c)| (*d, *c)).collect())
+            .unwrap_or_default()
+    }
+
+    /// One product's removals per reason (`None`: no reason given), most
+    /// frequent first.
+    pub fn removals_of(&self, product: &ProductName) -> Vec<(Option<&Text>, u32)> {
+        let mut reasons: Vec<_> = self
+            .products
+            .get(product)
+            .map(|s| s.removals.iter().map(|(r, n)| (r.as_ref(), *n)).collect())
+            .unwrap_or_default();
+        reasons.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        reasons
+    }
+
     /// Removals per reason across all products, most frequent first.
     pub fn removal_reasons(&self) -> Vec<(Option<Text>, u32)> {
         let mut by_reason: std::collections::BTreeMap<Option<Text>, u32> = Default::default();
@@ -131,6 +225,19 @@ impl Adoption {
     /// Live applications per product, for diffs.
     pub(crate) fn counts(&self) -> impl Iterator<Item = (&ProductName, u32)> {
         self.products.iter().map(|(p, s)| (p, s.apps))
+    }
+}
+
+fn summary<'a>(product: &'a ProductName, stats: &ProductStats) -> ProductSummary<'a> {
+    let (added, removed) = stats
+        .daily
+        .values()
+        .fold((0, 0), |(a, r), c| (a + c.added, r + c.removed));
+    ProductSummary {
+        product,
+        apps: stats.apps,
+        added,
+        removed,
     }
 }
 

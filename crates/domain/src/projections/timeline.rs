@@ -6,7 +6,8 @@ use crate::envelope::Envelope;
 use crate::event::{EventKind, EventType};
 use crate::ids::{AppId, EventId};
 use crate::log::SharedLog;
-use crate::values::Actor;
+use crate::portal::Portal;
+use crate::values::{Actor, Owner, ProductName};
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use std::cell::OnceCell;
@@ -156,6 +157,84 @@ impl LogIndex {
             effects,
         }
     }
+    /// The whole causation graph `position` belongs to, within the first
+    /// `upto` events: the command that started it (every event it decided)
+    /// and, below each event, what the processes did because of it. At most
+    /// `limit` nodes, so that a runaway chain cannot draw a wall.
+    pub fn graph(
+        &self,
+        log: &SharedLog,
+        position: usize,
+        upto: usize,
+        limit: usize,
+    ) -> CausationGraph {
+        let upto = upto.min(log.len());
+        let chain = self.chain(log, position, upto);
+        let root = chain.causes.first().copied().unwrap_or(position);
+        let Some(first) = log.get(root) else {
+            return CausationGraph::default();
+        };
+        // One command's events sit side by side in the log, with the same
+        // correlation, cause and actor.
+        let same_command = |p: usize| {
+            log.get(p).is_some_and(|e| {
+                e.correlation_id == first.correlation_id
+                    && e.causation_id == first.causation_id
+                    && e.actor == first.actor
+            })
+        };
+        let mut start = root;
+        while start > 0 && same_command(start - 1) {
+            start -= 1;
+        }
+        let mut end = root + 1;
+        while end < upto && same_command(end) {
+            end += 1;
+        }
+        let mut graph = CausationGraph::default();
+        // Depth first, so that each effect is drawn below its cause.
+        let mut stack: Vec<(usize, Option<usize>, usize)> =
+            (start..end).rev().map(|p| (p, None, 0)).collect();
+        while let Some((p, parent, depth)) = stack.pop() {
+            if graph.nodes.len() == limit {
+                graph.truncated = true;
+                break;
+            }
+            graph.nodes.push(GraphNode {
+                position: p,
+                parent,
+                depth,
+            });
+            let Some(event) = log.get(p) else { continue };
+            for &effect in self.effects(log, event.event_id, upto).iter().rev() {
+                if effect as usize > p {
+                    stack.push((effect as usize, Some(p), depth + 1));
+                }
+            }
+        }
+        graph
+    }
+}
+
+/// The events one command set going, as a tree: the command's own events
+/// are the roots, and every other event hangs under the one that caused it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CausationGraph {
+    /// Depth first: each node comes after its parent and before its
+    /// parent's next child.
+    pub nodes: Vec<GraphNode>,
+    /// Whether nodes were left out to stay within the limit.
+    pub truncated: bool,
+}
+
+/// One event of a causation graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphNode {
+    pub position: usize,
+    /// The position of the event that caused it; `None` for the command's own.
+    pub parent: Option<usize>,
+    /// How many causes lie between it and the command: 0 for the command's own.
+    pub depth: usize,
 }
 
 /// Which event caused which, around one event.
@@ -175,18 +254,41 @@ pub struct TimelineFilter {
     pub kind: Option<EventKind>,
     pub app: Option<AppId>,
     pub actor: Option<Actor>,
+    /// Events that name this product (added, removed, or asked about in a
+    /// survey), whatever its case: products are typed by people.
+    pub product: Option<ProductName>,
+    /// Events of the applications this person owns at the head: who looks
+    /// after an application now is who asks about its past.
+    pub owner: Option<Owner>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
 
 impl TimelineFilter {
-    pub fn matches(&self, envelope: &Envelope) -> bool {
+    /// Whether `envelope` passes; `owner_of` tells who owns an application
+    /// at the head.
+    pub fn matches<'a>(
+        &self,
+        envelope: &Envelope,
+        owner_of: impl Fn(AppId) -> Option<&'a Owner>,
+    ) -> bool {
         (self.types.is_empty() || self.types.contains(&envelope.event_type()))
             && self.kind.is_none_or(|k| envelope.kind() == k)
             && self.app.is_none_or(|a| envelope.event.app_id() == a)
             && self.actor.as_ref().is_none_or(|a| &envelope.actor == a)
             && self.from.is_none_or(|f| envelope.occurred_at >= f)
             && self.until.is_none_or(|u| envelope.occurred_at <= u)
+            && self.product.as_ref().is_none_or(|wanted| {
+                envelope
+                    .event
+                    .products()
+                    .iter()
+                    .any(|p| p.as_str().eq_ignore_ascii_case(wanted.as_str()))
+            })
+            && self
+                .owner
+                .as_ref()
+                .is_none_or(|o| owner_of(envelope.event.app_id()) == Some(o))
     }
 }
 
@@ -196,8 +298,9 @@ pub fn timeline<'a>(
     log: &'a SharedLog,
     upto: usize,
     filter: &'a TimelineFilter,
+    head: &'a Portal,
 ) -> impl Iterator<Item = (usize, &'a Envelope)> + 'a {
     log.range(0, upto)
         .rev()
-        .filter(move |(_, e)| filter.matches(e))
+        .filter(move |(_, e)| filter.matches(e, |app| head.owner_of(app)))
 }
