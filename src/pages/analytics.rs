@@ -7,6 +7,7 @@ use crate::dates;
 use crate::ledger::use_ledger;
 use crate::pages::names;
 use crate::pages::report::{Bar, BarChart, Report, ReportTable};
+use crate::pages::{grouped, QueryFilters};
 use crate::sync::people::Colleague;
 use crate::sync::use_sync;
 use chrono::Datelike;
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 use portal_domain::projections::adoption::DailyCount;
 use portal_domain::projections::credentials::EXPIRING_SOON;
 use portal_domain::projections::upsell::UPSELL_AFTER;
-use portal_domain::{Portal, ProductName};
+use portal_domain::{KeyFigures, Portal, ProductName};
 use std::collections::BTreeMap;
 
 fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
@@ -258,8 +259,84 @@ fn owner_changes(portal: &Portal) -> Report {
     report
 }
 
+/// The key figures, each with what people call it.
+fn figure_rows(f: &KeyFigures) -> [(&'static str, u64); 8] {
+    [
+        ("Live applications", f.live_apps as u64),
+        ("On the free plan", f.free_apps as u64),
+        ("On the paid plan", f.paid_apps as u64),
+        ("Upsell targets", f.upsell_targets as u64),
+        ("API products in use", f.products_in_use as u64),
+        ("Products removed, ever", u64::from(f.removals)),
+        ("Surveys sent, ever", u64::from(f.surveys_sent)),
+        ("Surveys answered, ever", u64::from(f.surveys_answered)),
+    ]
+}
+
+fn change(then: u64, now: u64) -> String {
+    match now.cmp(&then) {
+        std::cmp::Ordering::Equal => "no change".to_owned(),
+        std::cmp::Ordering::Greater => format!("+{}", grouped(now - then)),
+        std::cmp::Ordering::Less => format!("\u{2212}{}", grouped(then - now)),
+    }
+}
+
+/// The portal on the day a product owner compares with: the figures and
+/// each product's applications at the end of that day.
+#[derive(Clone, PartialEq)]
+struct Then {
+    day: NaiveDate,
+    position: usize,
+    figures: KeyFigures,
+    adoption: BTreeMap<String, u32>,
+}
+
+fn apps_per_product(portal: &Portal) -> BTreeMap<String, u32> {
+    portal
+        .adoption()
+        .apps_per_product()
+        .into_iter()
+        .map(|(p, n)| (p.to_string(), n))
+        .collect()
+}
+
+/// Each product's applications then and now, most changed first.
+fn adoption_compared(then: &Then, now: &BTreeMap<String, u32>) -> Report {
+    let mut report = Report::new(vec![
+        "API product",
+        "Applications then",
+        "Applications now",
+        "Change",
+    ]);
+    let mut products: Vec<(&String, u32, u32)> = then
+        .adoption
+        .keys()
+        .chain(now.keys())
+        .map(|p| {
+            let at = |m: &BTreeMap<String, u32>| m.get(p).copied().unwrap_or(0);
+            (p, at(&then.adoption), at(now))
+        })
+        .collect();
+    products.sort_by(|a, b| {
+        let moved = |x: &(&String, u32, u32)| x.2.abs_diff(x.1);
+        moved(b).cmp(&moved(a)).then_with(|| a.0.cmp(b.0))
+    });
+    products.dedup_by(|a, b| a.0 == b.0);
+    for (product, was, is) in products {
+        report.row(vec![
+            product.clone(),
+            was.to_string(),
+            is.to_string(),
+            change(u64::from(was), u64::from(is)),
+        ]);
+    }
+    report
+}
+
 #[derive(Clone, Default, PartialEq)]
 struct Views {
+    figures: KeyFigures,
+    apps_per_product: BTreeMap<String, u32>,
     upsell: Report,
     adoption: Report,
     by_month: Vec<Bar>,
@@ -288,6 +365,8 @@ pub fn AnalyticsPage() -> impl IntoView {
                 let (funnel, funnel_bars) = funnel(portal);
                 let (by_product, by_product_bars) = removals_by_product(portal);
                 Views {
+                    figures: portal.key_figures(at),
+                    apps_per_product: apps_per_product(portal),
                     upsell: upsell(portal, at),
                     adoption: adoption(portal),
                     by_month: adoption_by_month(portal),
@@ -306,9 +385,103 @@ pub fn AnalyticsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let pick = move |f: fn(&Views) -> Report| Signal::derive(move || views.with(f));
+    let filters = QueryFilters::new("/analytics", &["compare"]);
+    // Folded once per day picked (and per new event), not per slider step.
+    let then = Memo::new(move |_| {
+        let day = filters.get("compare")?.parse::<NaiveDate>().ok()?;
+        let end = day.and_hms_opt(23, 59, 59)?.and_utc();
+        ledger.head.track();
+        let device = ledger.device()?;
+        let machine = device.machine();
+        let position = machine.position_at(end);
+        let state = machine.state_at(position);
+        Some(Then {
+            day,
+            position,
+            figures: state.key_figures(end),
+            adoption: apps_per_product(&state),
+        })
+    });
+    let now_label = move || {
+        if ledger.is_live() {
+            "Now".to_owned()
+        } else {
+            format!("After event {}", grouped(ledger.position()))
+        }
+    };
+    let compared = Signal::derive(move || {
+        then.with(|then| {
+            then.as_ref()
+                .map(|t| views.with(|v| adoption_compared(t, &v.apps_per_product)))
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section class="analytics" aria-labelledby="analytics-heading">
             <h2 id="analytics-heading">"Analytics"</h2>
+            <section class="figures" aria-labelledby="figures-heading">
+                <h3 id="figures-heading">"Key figures"</h3>
+                <label>
+                    "Compare with the portal on "
+                    <input
+                        type="date"
+                        aria-label="Compare with the portal on"
+                        prop:value=move || filters.get("compare").unwrap_or_default()
+                        on:change=move |ev| filters.set("compare", event_target_value(&ev))
+                    />
+                </label>
+                <table aria-label="Key figures">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Figure"</th>
+                            {move || {
+                                then.get()
+                                    .map(|t| {
+                                        view! {
+                                            <th scope="col">
+                                                {format!("On {} (after event {})", t.day, grouped(t.position as u64))}
+                                            </th>
+                                        }
+                                    })
+                            }}
+                            <th scope="col">{now_label}</th>
+                            {move || then.with(|t| t.is_some()).then(|| view! { <th scope="col">"Change"</th> })}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            let now = views.with(|v| figure_rows(&v.figures));
+                            let was = then.with(|t| t.as_ref().map(|t| figure_rows(&t.figures)));
+                            now.into_iter()
+                                .enumerate()
+                                .map(|(i, (name, is))| {
+                                    let was = was.map(|w| w[i].1);
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{name}</th>
+                                            {was.map(|w| view! { <td>{grouped(w)}</td> })}
+                                            <td>{grouped(is)}</td>
+                                            {was.map(|w| view! { <td>{change(w, is)}</td> })}
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </tbody>
+                </table>
+                {move || {
+                    then.with(|t| t.is_some())
+                        .then(|| {
+                            view! {
+                                <ReportTable
+                                    title="API product adoption, then and now"
+                                    file="adoption-compared.csv"
+                                    report=compared
+                                />
+                            }
+                        })
+                }}
+            </section>
             <ReportTable
                 title=format!("Upsell targets (free plan for more than {} days)", UPSELL_AFTER.num_days())
                 file="upsell-targets.csv"

@@ -6,12 +6,14 @@ use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
 use crate::pages::names;
 use crate::pages::person_picker::PersonPicker;
+use crate::pages::products::product_href;
 use crate::pages::secret::SecretOnce;
 use crate::pages::FieldError;
 use crate::sync::use_sync;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use portal_domain::{
     Action, AppId, CredentialId, CredentialStatus, ExpiryDays, NewCredential, Owner, Plan,
@@ -324,7 +326,7 @@ fn Products(
                                 let name = p.clone();
                                 view! {
                                     <li>
-                                        <span>{p}</span>
+                                        <A href=product_href(&p)>{p}</A>
                                         <Show when=move || live>
                                             <button
                                                 type="button"
@@ -389,6 +391,7 @@ fn OwnerAndPlan(
     drafts: Drafts,
 ) -> impl IntoView {
     let ledger = use_ledger();
+    let people = use_sync().people;
     let new_owner = drafts.new_owner;
     let typed = move || new_owner.get().unwrap_or_else(|| owner.get());
     let owner_error = move || {
@@ -418,7 +421,12 @@ fn OwnerAndPlan(
     view! {
         <section aria-labelledby="owner-heading">
             <h3 id="owner-heading">"Owner and plan"</h3>
-            <p>{move || format!("Owned by {}, on the {} plan.", owner.get(), plan.get().label())}</p>
+            <p>
+                {move || {
+                    let who = people.with(|p| names::person_and_address(&owner.get(), p));
+                    format!("Owned by {who}, on the {} plan.", plan.get().label())
+                }}
+            </p>
             <Show when=move || live>
                 <form on:submit=change_owner aria-label="Change owner">
                     <label>

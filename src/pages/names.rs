@@ -23,6 +23,15 @@ pub fn person(email: &str, people: &[Colleague]) -> String {
         .map_or_else(|| email.to_owned(), str::to_owned)
 }
 
+/// "Name (address)" where the workspace's list names the person, else the
+/// address.
+pub fn person_and_address(email: &str, people: &[Colleague]) -> String {
+    match person(email, people) {
+        name if name == email => name,
+        name => format!("{name} ({email})"),
+    }
+}
+
 /// The address of the person a typed name or address means.
 pub fn email_of(typed: &str, people: &[Colleague]) -> String {
     let typed = typed.trim();

@@ -49,6 +49,7 @@ pub use intern::Interner;
 pub use log::SharedLog;
 pub use portal::{NotAtHead, Portal};
 pub use projections::applications::{AppQuery, AppStatus, NameOrder};
+pub use projections::figures::KeyFigures;
 pub use projections::timeline::{
     CausationChain, CausationGraph, GraphNode, LogIndex, TimelineFilter,
 };

@@ -264,6 +264,71 @@ fn a_products_summary_counts_its_users_adds_removals_and_reasons() {
 }
 
 #[test]
+fn key_figures_compare_the_portal_at_two_dates() {
+    let mut s = given([create(1, Plan::Free), add(1, "maps")]);
+    let first_day = s.now;
+    s.advance(Duration::days(40));
+    s.attempt(create(2, Plan::Paid)).unwrap();
+    s.attempt(add(2, "maps")).unwrap();
+    s.attempt(add(2, "search")).unwrap();
+    s.attempt(remove(1, "maps", "too dear")).unwrap();
+    let machine = TimeMachine::from_log(s.log(), 4);
+    let then_k = machine.position_at(first_day + Duration::days(1));
+    let then = machine
+        .state_at(then_k)
+        .key_figures(first_day + Duration::days(1));
+    let now = machine.head().key_figures(s.now);
+    assert_eq!(
+        then,
+        KeyFigures {
+            live_apps: 1,
+            free_apps: 1,
+            paid_apps: 0,
+            upsell_targets: 0,
+            products_in_use: 1,
+            removals: 0,
+            surveys_sent: 0,
+            surveys_answered: 0,
+        }
+    );
+    assert_eq!(
+        now,
+        KeyFigures {
+            live_apps: 2,
+            free_apps: 1,
+            paid_apps: 1,
+            upsell_targets: 1,
+            products_in_use: 2,
+            removals: 1,
+            surveys_sent: 0,
+            surveys_answered: 0,
+        }
+    );
+    // Before the first event, nothing; after the last, everything.
+    assert_eq!(machine.position_at(t0() - Duration::days(1)), 0);
+    assert_eq!(
+        machine.position_at(s.now + Duration::days(1)),
+        machine.len()
+    );
+}
+
+#[test]
+fn the_position_at_a_time_follows_the_portals_clock_when_a_device_was_behind() {
+    let mut s = given([create(1, Plan::Free)]);
+    let ahead = s.now;
+    s.now -= Duration::days(1);
+    s.attempt(add(1, "maps")).unwrap();
+    let machine = TimeMachine::from_log(s.log(), 4);
+    // Stamped a day early, the add still happened after the creation.
+    let before = machine.position_at(ahead - Duration::hours(1));
+    assert_eq!(
+        before, 0,
+        "nothing had happened an hour before the creation"
+    );
+    assert_eq!(machine.position_at(ahead), machine.len());
+}
+
+#[test]
 fn adoption_counts_apps_per_product_and_removals_by_reason() {
     let s = given([
         create(1, Plan::Free),

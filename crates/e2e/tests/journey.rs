@@ -195,7 +195,7 @@ async fn a_day_with_the_portal() {
     // An admin hands it over to anyone of the workspace, picked by name.
     b.choose("New owner", "Grace (grace@example.com)").await;
     b.click("Change owner").await;
-    b.until_text("Owned by grace@example.com").await;
+    b.until_text("Owned by Grace (grace@example.com)").await;
     b.click("Move to the paid plan").await;
     b.until_text("on the paid plan").await;
 
@@ -493,6 +493,46 @@ async fn a_day_with_the_portal() {
     b.screenshot("analytics").await;
     b.scroll_to("figure.chart").await;
     b.screenshot("analytics-chart").await;
+    // The made-up year compared with half a year ago: the day picked shows
+    // beside the slider's position, with the change.
+    let half_a_year_ago = (chrono::Utc::now() - chrono::Duration::days(182))
+        .date_naive()
+        .to_string();
+    b.client
+        .execute(
+            "const day = document.querySelector(\"input[aria-label='Compare with the portal on']\");\
+             day.value = arguments[0];\
+             day.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![half_a_year_ago.clone().into()],
+        )
+        .await
+        .expect("a day is picked");
+    let figures = b
+        .until("the figures compared", || async {
+            let text = b.text_of("table[aria-label='Key figures']").await;
+            text.contains(&format!("On {half_a_year_ago}"))
+                .then_some(text)
+        })
+        .await;
+    let removed: Vec<String> = figures
+        .lines()
+        .find(|l| l.starts_with("Products removed, ever"))
+        .unwrap_or_else(|| panic!("no removals in {figures}"))
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .map(|n| n.replace(',', ""))
+        .collect();
+    let (then, now): (u64, u64) = (
+        removed[2].parse().expect("a count then"),
+        removed[1].parse().expect("a count now"),
+    );
+    assert!(then < now, "removals only grow: {figures}");
+    assert_eq!(removed[0], format!("+{}", now - then), "{figures}");
+    b.text_of("section[aria-labelledby='report-adoption-compared-csv'] table")
+        .await;
+    b.scroll_to("section.figures").await;
+    b.screenshot("analytics-compared").await;
 
     // 11. Exported, imported into an emptied log: the same state.
     b.click("Data").await;
@@ -704,7 +744,7 @@ async fn every_business_process_works_from_the_keyboard_alone() {
     b.tab_to("New owner").await;
     b.press("Grace").await;
     b.activate("Change owner").await;
-    b.until_text("Owned by grace@example.com").await;
+    b.until_text("Owned by Grace (grace@example.com)").await;
     b.activate("Move to the paid plan").await;
     b.until_text("on the paid plan").await;
 

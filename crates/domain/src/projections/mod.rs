@@ -5,6 +5,7 @@
 pub mod adoption;
 pub mod applications;
 pub mod credentials;
+pub mod figures;
 pub mod owners;
 pub mod surveys;
 pub mod timeline;
