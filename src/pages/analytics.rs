@@ -19,7 +19,7 @@ use portal_domain::projections::upsell::UPSELL_AFTER;
 use portal_domain::{KeyFigures, Portal, ProductName};
 use std::collections::BTreeMap;
 
-fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
+fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>, people: &[Colleague]) -> Report {
     let mut report = Report::new(vec![
         "Application",
         "Owner",
@@ -30,7 +30,7 @@ fn upsell(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
         let record = target.app.record;
         report.row(vec![
             record.name.to_string(),
-            record.owner.to_string(),
+            names::person(record.owner.as_str(), people),
             target.free_for.num_days().to_string(),
             record.products.len().to_string(),
         ]);
@@ -229,12 +229,12 @@ pub(super) fn comments(portal: &Portal, product: Option<&ProductName>) -> Report
     report
 }
 
-fn expiring(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
+fn expiring(portal: &Portal, at: chrono::DateTime<chrono::Utc>, people: &[Colleague]) -> Report {
     let mut report = Report::new(vec!["Application", "Owner", "Key", "Expires"]);
     for c in portal.expiring_within(at, EXPIRING_SOON) {
         report.row(vec![
             c.app.record.name.to_string(),
-            c.app.record.owner.to_string(),
+            names::person(c.app.record.owner.as_str(), people),
             format!("{}…", c.record.key.prefix()),
             dates::minute(c.record.expires_at),
         ]);
@@ -242,7 +242,7 @@ fn expiring(portal: &Portal, at: chrono::DateTime<chrono::Utc>) -> Report {
     report
 }
 
-fn owner_changes(portal: &Portal) -> Report {
+fn owner_changes(portal: &Portal, people: &[Colleague]) -> Report {
     let mut report = Report::new(vec!["When", "Application", "From", "To", "By"]);
     for change in portal.owner_changes().rev() {
         let app = portal
@@ -251,9 +251,9 @@ fn owner_changes(portal: &Portal) -> Report {
         report.row(vec![
             dates::minute(change.at),
             app,
-            change.from.to_string(),
-            change.to.to_string(),
-            change.actor.to_string(),
+            names::person(change.from.as_str(), people),
+            names::person(change.to.as_str(), people),
+            names::actor(change.actor, people),
         ]);
     }
     report
@@ -367,7 +367,7 @@ pub fn AnalyticsPage() -> impl IntoView {
                 Views {
                     figures: portal.key_figures(at),
                     apps_per_product: apps_per_product(portal),
-                    upsell: upsell(portal, at),
+                    upsell: upsell(portal, at, &people),
                     adoption: adoption(portal),
                     by_month: adoption_by_month(portal),
                     reasons: removal_reasons(portal),
@@ -378,8 +378,8 @@ pub fn AnalyticsPage() -> impl IntoView {
                     funnel_bars,
                     ratings: ratings(portal),
                     comments: comments(portal, None),
-                    expiring: expiring(portal, at),
-                    owners: owner_changes(portal),
+                    expiring: expiring(portal, at, &people),
+                    owners: owner_changes(portal, &people),
                 }
             })
             .unwrap_or_default()

@@ -408,7 +408,7 @@ async fn a_day_with_the_portal() {
     // is the one the application had then (Checkout was Ada's when it lost
     // maps and sms, and is Grace's now).
     b.click("Analytics").await;
-    let removals = |file: &'static str, wanted: &'static [&'static str]| async move {
+    let report_lists = |file: &'static str, wanted: &'static [&'static str]| async move {
         let css = format!("section[aria-labelledby='report-{file}']");
         b.until(&format!("{file} to list {wanted:?}"), || async {
             let text = b.text_of(&css).await;
@@ -416,7 +416,7 @@ async fn a_day_with_the_portal() {
         })
         .await
     };
-    let by_owner = removals(
+    let by_owner = report_lists(
         "removals-by-owner-csv",
         &[
             "Ada",
@@ -428,7 +428,10 @@ async fn a_day_with_the_portal() {
     )
     .await;
     assert!(!by_owner.contains("Grace"), "{by_owner}");
-    removals(
+    // The handover, by name: from Ada to Grace, by Ada.
+    let handed = report_lists("owner-changes-csv", &["Checkout", "Ada", "Grace"]).await;
+    assert!(!handed.contains("@example.com"), "{handed}");
+    report_lists(
         "removals-by-product-csv",
         &[
             "maps",
