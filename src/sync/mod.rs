@@ -139,11 +139,7 @@ impl SyncAgent {
                 Settings::load()
             }),
             live: RwSignal::new(false),
-            people: RwSignal::new(if demo {
-                Vec::new()
-            } else {
-                people::remembered().unwrap_or_default()
-            }),
+            people: RwSignal::new(Vec::new()),
             kick: StoredValue::new_local(Rc::new(Cell::new(true))),
         };
         provide_context(agent);
@@ -181,6 +177,14 @@ impl SyncAgent {
         if settings.person.is_none() {
             list.set(Vec::new());
             return;
+        }
+        // The list kept on the device first, so that names show at once
+        // (and offline); read here rather than at start, so that the code
+        // reading it stays out of the first download.
+        if list.with_untracked(Vec::is_empty) {
+            if let Some(kept) = people::remembered() {
+                list.set(kept);
+            }
         }
         spawn_local(async move {
             if let Some(fresh) = people::colleagues(&settings).await {
