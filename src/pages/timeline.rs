@@ -190,11 +190,13 @@ pub fn TimelinePage() -> impl IntoView {
         let mut owners: Vec<String> = head.apps().map(|a| a.record.owner.to_string()).collect();
         owners.sort_unstable();
         owners.dedup();
+        // Every product ever added, not only those in use: a removed one
+        // is what a product owner often asks about.
         let mut products: Vec<String> = head
             .adoption()
-            .apps_per_product()
+            .products()
             .into_iter()
-            .map(|(p, _)| p.to_string())
+            .map(|p| p.product.to_string())
             .collect();
         products.sort_unstable_by_key(|p| p.to_lowercase());
         products.dedup_by(|a, b| a.eq_ignore_ascii_case(b));

@@ -300,6 +300,29 @@ async fn a_day_with_the_portal() {
         })
         .await
     };
+    // Suggested: every product ever added, removed ones too.
+    let mut suggested = Vec::new();
+    for option in b
+        .client
+        .find_all(Locator::Css("datalist#timeline-products option"))
+        .await
+        .expect("the product suggestions")
+    {
+        suggested.push(
+            option
+                .attr("value")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        );
+    }
+    for product in ["maps", "payments", "search", "sms"] {
+        assert!(
+            suggested.iter().any(|s| s == product),
+            "{product} in {suggested:?}"
+        );
+    }
     b.fill("Product", "MAPS").await;
     count_is("3 events".to_owned()).await;
     let rows = b.text_of(".timeline .rows").await;
