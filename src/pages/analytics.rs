@@ -94,35 +94,39 @@ fn said(reason: Option<&portal_domain::Text>) -> String {
 /// Each product's removals, most removed first, with the reasons given
 /// (most given first), and the same counts as bars.
 fn removals_by_product(portal: &Portal) -> (Report, Vec<Bar>) {
-    let mut products: BTreeMap<String, (u32, Vec<(u32, String)>)> = BTreeMap::new();
-    for (product, reason, n) in portal.adoption().removals() {
-        let entry = products.entry(product.to_string()).or_default();
-        entry.0 += n;
-        let why = reason.map_or_else(
-            || "no reason given".to_owned(),
-            |r| format!("\u{201c}{r}\u{201d}"),
-        );
-        entry.1.push((n, why));
-    }
-    let mut products: Vec<_> = products.into_iter().collect();
-    products.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    let adoption = portal.adoption();
+    let mut products: Vec<_> = adoption
+        .products()
+        .into_iter()
+        .filter(|p| p.removed > 0)
+        .collect();
+    products.sort_by(|a, b| {
+        b.removed
+            .cmp(&a.removed)
+            .then_with(|| a.product.cmp(b.product))
+    });
     let mut report = Report::new(vec!["API product", "Removals", "Reasons given"]);
-    for (product, (total, reasons)) in &products {
-        let mut reasons = reasons.clone();
-        reasons.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let reasons = reasons
+    for p in &products {
+        let reasons = adoption
+            .removals_of(p.product)
             .into_iter()
-            .map(|(n, why)| format!("{why} ({n})"))
+            .map(|(reason, n)| {
+                let why = reason.map_or_else(
+                    || "no reason given".to_owned(),
+                    |r| format!("\u{201c}{r}\u{201d}"),
+                );
+                format!("{why} ({n})")
+            })
             .collect::<Vec<_>>()
             .join("; ");
-        report.row(vec![product.clone(), total.to_string(), reasons]);
+        report.row(vec![p.product.to_string(), p.removed.to_string(), reasons]);
     }
     let bars = products
         .into_iter()
         .take(12)
-        .map(|(product, (total, _))| Bar {
-            label: product,
-            values: vec![total],
+        .map(|p| Bar {
+            label: p.product.to_string(),
+            values: vec![p.removed],
         })
         .collect();
     (report, bars)

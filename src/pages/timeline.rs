@@ -206,13 +206,13 @@ pub fn TimelinePage() -> impl IntoView {
             products,
         }
     });
-    let applications = Memo::new(move |_| suggestions.with(|s| s.apps.clone()));
     let app_name = move |id: &str| {
-        applications.with(|apps| apps.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
+        suggestions.with(|s| s.apps.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
     };
     let app_id_named = move |typed: &str| {
-        applications.with(|apps| {
-            apps.iter()
+        suggestions.with(|s| {
+            s.apps
+                .iter()
                 .find(|(_, n)| n.eq_ignore_ascii_case(typed))
                 .map(|(a, _)| a.clone())
         })
@@ -298,11 +298,12 @@ pub fn TimelinePage() -> impl IntoView {
                     />
                     <datalist id="timeline-applications">
                         {move || {
-                            applications
-                                .get()
-                                .into_iter()
-                                .map(|(_, name)| view! { <option value=name></option> })
-                                .collect_view()
+                            suggestions.with(|s| {
+                                s.apps
+                                    .iter()
+                                    .map(|(_, name)| view! { <option value=name.clone()></option> })
+                                    .collect_view()
+                            })
                         }}
                     </datalist>
                 </label>
