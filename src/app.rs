@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <A href="/timeline">"Timeline"</A>
                     <A href="/products">"Products"</A>
                     <A href="/analytics">"Analytics"</A>
+                    <A href="/campaigns">"Campaigns"</A>
                     <A href="/surveys">"Surveys"</A>
                     <A href="/data">"Data"</A>
                     <A href="/conflicts">
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/analytics") view=|| lazy::on_demand(lazy::analytics_page, "page") />
                     <Route path=path!("/products") view=|| lazy::on_demand(lazy::products_page, "page") />
                     <Route path=path!("/products/:name") view=|| lazy::on_demand(lazy::product_page, "page") />
+                    <Route path=path!("/campaigns") view=|| lazy::on_demand(lazy::campaigns_page, "page") />
                     <Route path=path!("/surveys") view=|| lazy::on_demand(lazy::surveys_page, "page") />
                     <Route path=path!("/surveys/:id") view=|| lazy::on_demand(lazy::survey_page, "page") />
                     <Route path=path!("/data") view=|| lazy::on_demand(lazy::data_page, "page") />

@@ -12,6 +12,7 @@ use crate::ledger::{LegacyRead, Local, Restoring};
 use crate::pages::{
     analytics::AnalyticsPage,
     application::ApplicationPage,
+    campaigns::CampaignsPage,
     data::{DataPage, DemoBanner},
     diff::DiffPage,
     new_application::NewApplicationForm,
@@ -79,6 +80,7 @@ lazy_page!(timeline, timeline_page, TimelinePage);
 lazy_page!(analytics, analytics_page, AnalyticsPage);
 lazy_page!(analytics, products_page, ProductsPage);
 lazy_page!(analytics, product_page, ProductPage);
+lazy_page!(analytics, campaigns_page, CampaignsPage);
 lazy_page!(surveys, surveys_page, SurveysPage);
 lazy_page!(surveys, survey_page, SurveyPage);
 lazy_page!(data, data_page, DataPage);

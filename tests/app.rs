@@ -57,6 +57,7 @@ async fn every_page_is_in_the_navigation_and_has_an_address() {
     for (link, heading) in [
         ("Timeline", "Timeline"),
         ("Products", "API products"),
+        ("Campaigns", "Offer campaigns"),
         ("Data", "Data on this device"),
         ("Applications", "Applications"),
     ] {

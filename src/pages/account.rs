@@ -24,7 +24,10 @@ pub fn worded(error: CallError) -> String {
             "Too many failed attempts. Try again in {} minutes.",
             seconds.div_ceil(60).max(1)
         ),
-        CallError::Refused(why) | CallError::Invalid(why) | CallError::Conflict(why) => why,
+        CallError::Refused(why)
+        | CallError::Invalid(why)
+        | CallError::Conflict(why)
+        | CallError::UpdateRequired(why) => why,
         CallError::Server(why) => format!("The server failed: {why}"),
     }
 }

@@ -264,7 +264,7 @@ fn owner_changes(portal: &Portal, people: &[Colleague]) -> Report {
 }
 
 /// The key figures, each with what people call it.
-fn figure_rows(f: &KeyFigures) -> [(&'static str, u64); 8] {
+fn figure_rows(f: &KeyFigures) -> [(&'static str, u64); 10] {
     [
         ("Live applications", f.live_apps as u64),
         ("On the free plan", f.free_apps as u64),
@@ -274,6 +274,8 @@ fn figure_rows(f: &KeyFigures) -> [(&'static str, u64); 8] {
         ("Products removed, ever", u64::from(f.removals)),
         ("Surveys sent, ever", u64::from(f.surveys_sent)),
         ("Surveys answered, ever", u64::from(f.surveys_answered)),
+        ("Offers made, ever", f.offers_made as u64),
+        ("Offers taken up, ever", f.offers_taken_up as u64),
     ]
 }
 
@@ -285,40 +287,55 @@ fn change(then: u64, now: u64) -> String {
     }
 }
 
+/// Per API product: how many applications use it, and how many times it
+/// was removed, ever: what two dates are compared on.
+#[derive(Clone, Default, PartialEq)]
+struct PerProduct {
+    apps: BTreeMap<String, u32>,
+    removals: BTreeMap<String, u32>,
+}
+
+fn per_product(portal: &Portal) -> PerProduct {
+    let adoption = portal.adoption();
+    PerProduct {
+        apps: adoption
+            .apps_per_product()
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), n))
+            .collect(),
+        removals: adoption
+            .products()
+            .into_iter()
+            .filter(|p| p.removed > 0)
+            .map(|p| (p.product.to_string(), p.removed))
+            .collect(),
+    }
+}
+
 /// The portal on the day a product owner compares with: the figures and
-/// each product's applications at the end of that day.
+/// the per-product counts at the end of that day.
 #[derive(Clone, PartialEq)]
 struct Then {
     day: NaiveDate,
     position: usize,
     figures: KeyFigures,
-    adoption: BTreeMap<String, u32>,
+    products: PerProduct,
 }
 
-fn apps_per_product(portal: &Portal) -> BTreeMap<String, u32> {
-    portal
-        .adoption()
-        .apps_per_product()
-        .into_iter()
-        .map(|(p, n)| (p.to_string(), n))
-        .collect()
-}
-
-/// Each product's applications then and now, most changed first.
-fn adoption_compared(then: &Then, now: &BTreeMap<String, u32>) -> Report {
-    let mut report = Report::new(vec![
-        "API product",
-        "Applications then",
-        "Applications now",
-        "Change",
-    ]);
+/// One count per product then and now, most changed first.
+fn compared(
+    headers: [&'static str; 3],
+    then: &BTreeMap<String, u32>,
+    now: &BTreeMap<String, u32>,
+) -> Report {
+    let [what, then_header, now_header] = headers;
+    let mut report = Report::new(vec![what, then_header, now_header, "Change"]);
     let mut products: Vec<(&String, u32, u32)> = then
-        .adoption
         .keys()
         .chain(now.keys())
         .map(|p| {
             let at = |m: &BTreeMap<String, u32>| m.get(p).copied().unwrap_or(0);
-            (p, at(&then.adoption), at(now))
+            (p, at(then), at(now))
         })
         .collect();
     products.sort_by(|a, b| {
@@ -340,7 +357,7 @@ fn adoption_compared(then: &Then, now: &BTreeMap<String, u32>) -> Report {
 #[derive(Clone, Default, PartialEq)]
 struct Views {
     figures: KeyFigures,
-    apps_per_product: BTreeMap<String, u32>,
+    products: PerProduct,
     upsell: Report,
     adoption: Report,
     by_month: Vec<Bar>,
@@ -370,7 +387,7 @@ pub fn AnalyticsPage() -> impl IntoView {
                 let (by_product, by_product_bars) = removals_by_product(portal);
                 Views {
                     figures: portal.key_figures(at),
-                    apps_per_product: apps_per_product(portal),
+                    products: per_product(portal),
                     upsell: upsell(portal, at, &people),
                     adoption: adoption(portal),
                     by_month: adoption_by_month(portal),
@@ -403,7 +420,7 @@ pub fn AnalyticsPage() -> impl IntoView {
             day,
             position,
             figures: state.key_figures(end),
-            adoption: apps_per_product(&state),
+            products: per_product(&state),
         })
     });
     let now_label = move || {
@@ -413,13 +430,27 @@ pub fn AnalyticsPage() -> impl IntoView {
             format!("After event {}", grouped(ledger.position()))
         }
     };
-    let compared = Signal::derive(move || {
-        then.with(|then| {
-            then.as_ref()
-                .map(|t| views.with(|v| adoption_compared(t, &v.apps_per_product)))
-                .unwrap_or_default()
+    // One count per product, then and now.
+    let compare = move |headers: [&'static str; 3],
+                        count: fn(&PerProduct) -> &BTreeMap<String, u32>| {
+        Signal::derive(move || {
+            then.with(|then| {
+                then.as_ref()
+                    .map(|t| {
+                        views.with(|v| compared(headers, count(&t.products), count(&v.products)))
+                    })
+                    .unwrap_or_default()
+            })
         })
-    });
+    };
+    let adoption_then = compare(
+        ["API product", "Applications then", "Applications now"],
+        |p| &p.apps,
+    );
+    let removals_then = compare(
+        ["API product", "Removals by then", "Removals by now"],
+        |p| &p.removals,
+    );
     view! {
         <section class="analytics" aria-labelledby="analytics-heading">
             <h2 id="analytics-heading">"Analytics"</h2>
@@ -480,7 +511,13 @@ pub fn AnalyticsPage() -> impl IntoView {
                                 <ReportTable
                                     title="API product adoption, then and now"
                                     file="adoption-compared.csv"
-                                    report=compared
+                                    report=adoption_then
+                                />
+                                <ReportTable
+                                    title="Removals by API product, then and now"
+                                    file="removals-compared.csv"
+                                    report=removals_then
+                                    empty="No product had been removed by either date."
                                 />
                             }
                         })

@@ -5,6 +5,7 @@ use crate::browser;
 use crate::dates;
 use crate::ledger::{use_ledger, Ledger};
 use crate::pages::names;
+use crate::pages::offers::AppOffers;
 use crate::pages::person_picker::PersonPicker;
 use crate::pages::products::product_href;
 use crate::pages::secret::SecretOnce;
@@ -195,6 +196,7 @@ pub fn ApplicationPage() -> impl IntoView {
                     <Show when=move || error.with(Option::is_some)>
                         <p role="alert" class="refused">{move || error.get().unwrap_or_default()}</p>
                     </Show>
+                    <AppOffers id=id live=live error=error />
                     <Products
                         id=id
                         products=part(shown, first.products, |s| s.products.clone())

@@ -45,6 +45,9 @@ pub fn SyncStatus() -> impl IntoView {
             Phase::SignInAgain(why) => {
                 format!("{connection} · {waiting} · sign in again to sync ({why})")
             }
+            Phase::UpdateRequired(_) => format!(
+                "{connection} · {waiting} · this app is older than the workspace's newest events: reload the page to update it, and syncing goes on"
+            ),
             Phase::Follower => format!("{connection} · another tab syncs · {waiting}"),
             Phase::Demo => "Demo workspace · nothing here is sent to the server".to_owned(),
             Phase::Syncing => format!("{connection} · syncing… · {waiting}{last}"),
@@ -58,8 +61,14 @@ pub fn SyncStatus() -> impl IntoView {
     let failed = move || {
         matches!(
             sync.phase.get(),
-            Phase::Failed { .. } | Phase::SignInAgain(_)
+            Phase::Failed { .. } | Phase::SignInAgain(_) | Phase::UpdateRequired(_)
         )
+    };
+    let outdated = move || matches!(sync.phase.get(), Phase::UpdateRequired(_));
+    let reload = |_| {
+        if let Some(location) = web_sys::window().map(|w| w.location()) {
+            let _ = location.reload();
+        }
     };
     let syncing = move || sync.phase.get() == Phase::Syncing;
     view! {
@@ -70,6 +79,10 @@ pub fn SyncStatus() -> impl IntoView {
             <Show when=syncing>
                 " "
                 <progress class="busy" aria-label="Syncing"></progress>
+            </Show>
+            <Show when=outdated>
+                " "
+                <button type="button" on:click=reload>"Reload to update"</button>
             </Show>
         </p>
     }

@@ -98,6 +98,7 @@ fn about(head: &Portal, event: &Event) -> String {
             topic: SurveyTopic::ProductRemoved { product, .. },
             ..
         } => Some(product),
+        Event::OfferMade { offer, .. } => Some(&offer.product),
         _ => None,
     };
     match product {

@@ -46,6 +46,9 @@ pub enum Phase {
     /// The server ended the person's session (expired, revoked, or the
     /// account disabled): no round until they sign in again.
     SignInAgain(String),
+    /// The server holds events this build cannot read: no round until the
+    /// page is reloaded, which loads the new build.
+    UpdateRequired(String),
     /// Another tab of this browser syncs.
     Follower,
     /// The demo workspace: nothing is ever sent or fetched (ADR 29).
@@ -279,7 +282,10 @@ impl SyncAgent {
                 self.phase.try_set(Phase::Follower);
                 continue;
             }
-            if matches!(self.phase.get_untracked(), Phase::SignInAgain(_)) {
+            if matches!(
+                self.phase.get_untracked(),
+                Phase::SignInAgain(_) | Phase::UpdateRequired(_)
+            ) {
                 continue;
             }
             // Leading, signed in and syncing, online or not: none of these
@@ -316,6 +322,9 @@ impl SyncAgent {
                 }
                 Err(SyncError::Round(RoundError::Call(CallError::Refused(why)))) => {
                     self.phase.try_set(Phase::SignInAgain(why));
+                }
+                Err(SyncError::Round(RoundError::Call(CallError::UpdateRequired(why)))) => {
+                    self.phase.try_set(Phase::UpdateRequired(why));
                 }
                 Err(error) => {
                     failures += 1;

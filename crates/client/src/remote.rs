@@ -41,6 +41,10 @@ pub enum CallError {
     /// The server refuses this content for good.
     #[error("{0}")]
     Invalid(String),
+    /// This build is older than events the server holds and cannot read
+    /// them: only updating the app helps.
+    #[error("{0}")]
+    UpdateRequired(String),
     /// The server failed (5xx). Retry later.
     #[error("the server failed: {0}")]
     Server(String),
@@ -57,6 +61,7 @@ impl CallError {
         };
         match code {
             ErrorCode::StreamVersionConflict => return CallError::Conflict(message),
+            ErrorCode::UpdateRequired => return CallError::UpdateRequired(message),
             ErrorCode::RateLimited => return CallError::Busy(retry_after.unwrap_or(1)),
             ErrorCode::Unauthorized
             | ErrorCode::TokenExpired
@@ -116,6 +121,15 @@ mod tests {
                 CallError::Refused(_)
             ));
         }
+    }
+
+    #[test]
+    fn an_older_build_is_told_to_update_by_the_code() {
+        let told = body(ErrorCode::UpdateRequired, "reload the page");
+        assert_eq!(
+            CallError::from_answer(426, told, None),
+            CallError::UpdateRequired("reload the page".into())
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use thiserror::Error;
 pub enum Role {
     /// Creates applications and changes the ones they own.
     Developer,
-    /// Reads everything; changes no application.
+    /// Reads everything and makes offers; changes no application.
     ProductOwner,
     /// Changes any application, and manages people.
     Admin,
@@ -67,7 +67,7 @@ pub struct Person<'a> {
 pub enum Forbidden {
     #[error("{command} is written by the portal's processes, not by a person.")]
     ProcessOnly { command: &'static str },
-    #[error("A product owner reads the portal but changes no application.")]
+    #[error("A product owner reads the portal and makes offers, but changes no application.")]
     ReadOnly { command: &'static str },
     #[error("This application is not yours: it belongs to {owner}, and only its owner or an admin can change it.")]
     NotOwner { app_id: AppId, owner: Owner },
@@ -75,6 +75,8 @@ pub enum Forbidden {
     CreateForOther { owner: Owner },
     #[error("Only the person this survey was sent to can answer it.")]
     NotYourSurvey { survey_id: SurveyId },
+    #[error("Offers are made by product owners and admins.")]
+    OffersByProductOwners,
 }
 
 impl Forbidden {
@@ -86,6 +88,7 @@ impl Forbidden {
             Forbidden::NotOwner { .. } => "not_owner",
             Forbidden::CreateForOther { .. } => "create_for_other",
             Forbidden::NotYourSurvey { .. } => "not_your_survey",
+            Forbidden::OffersByProductOwners => "offers_by_product_owners",
         }
     }
 }
@@ -129,6 +132,12 @@ pub fn may_answer(person: Person<'_>, owner: &Owner) -> bool {
     is(person.actor, owner)
 }
 
+/// Whether `person` may make offers: product owners run the campaigns,
+/// admins may too; a developer may not offer themselves a deal.
+pub fn may_offer(person: Person<'_>) -> bool {
+    person.role != Role::Developer
+}
+
 /// Whether `person` may create applications at all.
 pub fn may_create(person: Person<'_>) -> bool {
     person.role != Role::ProductOwner
@@ -158,6 +167,12 @@ pub fn may(
                 })
             }
             _ => Ok(()),
+        };
+    }
+    if let Action::MakeOffer { .. } = action {
+        return match may_offer(person) {
+            true => Ok(()),
+            false => Err(Forbidden::OffersByProductOwners),
         };
     }
     match person.role {

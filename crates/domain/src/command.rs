@@ -2,7 +2,10 @@
 //! arrive inside the command, so deciding it is deterministic.
 
 use crate::event::SurveyTopic;
-use crate::ids::{AppId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId};
+use crate::ids::{
+    AppId, CampaignId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId,
+};
+use crate::offer::Offer;
 use crate::records::CredentialKey;
 use crate::values::{Actor, AppName, Owner, Plan, ProductName, Rating, Text};
 use chrono::{DateTime, Utc};
@@ -73,6 +76,20 @@ pub enum Action {
         rating: Rating,
         comment: Option<Text>,
     },
+    /// A product owner's offer to one application: a campaign is one of
+    /// these per application chosen, all with the campaign's id.
+    MakeOffer {
+        app_id: AppId,
+        offer: Offer,
+    },
+    TakeUpOffer {
+        app_id: AppId,
+        campaign_id: CampaignId,
+    },
+    DeclineOffer {
+        app_id: AppId,
+        campaign_id: CampaignId,
+    },
 }
 
 impl Action {
@@ -87,7 +104,10 @@ impl Action {
             | Action::GenerateCredential { app_id, .. }
             | Action::RevokeCredential { app_id, .. }
             | Action::ExpireCredential { app_id, .. }
-            | Action::DeleteApplication { app_id } => (*app_id).into(),
+            | Action::DeleteApplication { app_id }
+            | Action::MakeOffer { app_id, .. }
+            | Action::TakeUpOffer { app_id, .. }
+            | Action::DeclineOffer { app_id, .. } => (*app_id).into(),
             Action::AddSurvey { survey_id, .. }
             | Action::SendSurvey { survey_id }
             | Action::RecordSurveyFeedback { survey_id, .. } => (*survey_id).into(),
@@ -109,6 +129,9 @@ impl Action {
             Action::AddSurvey { .. } => "AddSurvey",
             Action::SendSurvey { .. } => "SendSurvey",
             Action::RecordSurveyFeedback { .. } => "RecordSurveyFeedback",
+            Action::MakeOffer { .. } => "MakeOffer",
+            Action::TakeUpOffer { .. } => "TakeUpOffer",
+            Action::DeclineOffer { .. } => "DeclineOffer",
         }
     }
 }

@@ -5,12 +5,14 @@
 use crate::command::{Action, Command, NewCredential};
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, SurveyId};
+use crate::offer::Offer;
 use crate::records::{
     ApplicationRecord, CredentialImage, CredentialRecord, CredentialStatus,
     DeletedApplicationRecord,
 };
-use crate::state::{App, AppState, Credential, SurveyState, SurveyStatus};
+use crate::state::{App, AppOffer, AppState, Credential, SurveyState, SurveyStatus};
+use crate::values::ProductName;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -75,6 +77,37 @@ fn issue(app: AppId, at: DateTime<Utc>, credential: &NewCredential) -> Credentia
     }))
 }
 
+/// The offer of `campaign_id`, if it can still be answered at `at`.
+fn open_offer(
+    app: App<'_>,
+    campaign_id: CampaignId,
+    at: DateTime<Utc>,
+) -> Result<AppOffer<'_>, DomainError> {
+    let offer = app
+        .offer(campaign_id)
+        .ok_or(DomainError::OfferNotFound { campaign_id })?;
+    if let Some((answer, _)) = offer.answer {
+        return Err(DomainError::OfferAlreadyAnswered {
+            campaign_id,
+            answer,
+        });
+    }
+    if at >= offer.offer.ends_at {
+        return Err(DomainError::OfferEnded {
+            campaign_id,
+            ends_at: offer.offer.ends_at,
+        });
+    }
+    Ok(offer)
+}
+
+fn with_product(products: &[ProductName], product: &ProductName) -> Arc<[ProductName]> {
+    let mut products = products.to_vec();
+    let slot = products.partition_point(|p| p < product);
+    products.insert(slot, product.clone());
+    products.into()
+}
+
 /// The record after a change, stamped with the command's time.
 fn updated(app: App<'_>, at: DateTime<Utc>, change: impl FnOnce(&mut ApplicationRecord)) -> Event {
     let mut record = app.record.clone();
@@ -129,12 +162,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                     app_id: *app_id,
                     product: product.clone(),
                 },
-                updated(app, at, |r| {
-                    let mut products = r.products.to_vec();
-                    let slot = products.partition_point(|p| p < product);
-                    products.insert(slot, product.clone());
-                    r.products = products.into();
-                }),
+                updated(app, at, |r| r.products = with_product(&r.products, product)),
             ])
         }
         Action::RemoveApiProduct {
@@ -273,6 +301,89 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                     deleted_at: at,
                 }),
             ])
+        }
+        Action::MakeOffer { app_id, offer } => {
+            let app = active(state, command)?;
+            if app.offer(offer.campaign_id).is_some() {
+                return Err(DomainError::OfferAlreadyMade {
+                    campaign_id: offer.campaign_id,
+                });
+            }
+            if app.record.plan == offer.plan {
+                return Err(DomainError::OfferPlanAlreadyHeld { plan: offer.plan });
+            }
+            if offer.terms.as_str().is_empty() {
+                return Err(DomainError::EmptyName {
+                    field: "offer's terms",
+                });
+            }
+            // Kept to the microsecond, like the command's time.
+            let ends_at = crate::precision::micros(offer.ends_at);
+            if ends_at <= at {
+                return Err(DomainError::OfferEndsBeforeMade {
+                    made_at: at,
+                    ends_at,
+                });
+            }
+            Ok(vec![Event::OfferMade {
+                app_id: *app_id,
+                owner: app.record.owner.clone(),
+                offer: Offer {
+                    ends_at,
+                    ..offer.clone()
+                },
+            }])
+        }
+        Action::TakeUpOffer {
+            app_id,
+            campaign_id,
+        } => {
+            let app = active(state, command)?;
+            let made = open_offer(app, *campaign_id, at)?;
+            let Offer { plan, product, .. } = made.offer;
+            let moves = app.record.plan != *plan;
+            let adds = !app.record.has_product(product);
+            // The answer first: it names the command (see `recover`).
+            let mut events = vec![Event::OfferTakenUp {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            }];
+            if moves {
+                events.push(Event::PlanChanged {
+                    app_id: *app_id,
+                    from: app.record.plan,
+                    to: *plan,
+                });
+            }
+            if adds {
+                events.push(Event::ApiProductAdded {
+                    app_id: *app_id,
+                    product: product.clone(),
+                });
+            }
+            if moves || adds {
+                events.push(updated(app, at, |r| {
+                    if moves {
+                        r.plan = *plan;
+                        r.plan_since = at;
+                    }
+                    if adds {
+                        r.products = with_product(&r.products, product);
+                    }
+                }));
+            }
+            Ok(events)
+        }
+        Action::DeclineOffer {
+            app_id,
+            campaign_id,
+        } => {
+            let app = active(state, command)?;
+            open_offer(app, *campaign_id, at)?;
+            Ok(vec![Event::OfferDeclined {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            }])
         }
         Action::AddSurvey { .. }
         | Action::SendSurvey { .. }

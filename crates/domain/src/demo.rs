@@ -6,7 +6,8 @@
 use crate::command::{Action, Command, CommandMeta, NewCredential};
 use crate::envelope::Envelope;
 use crate::event::Event;
-use crate::ids::{AppId, CredentialId, DeviceId, SeededIds, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, DeviceId, SeededIds, SurveyId};
+use crate::offer::Offer;
 use crate::portal::Portal;
 use crate::process::{self, Issued};
 use crate::records::{CredentialKey, CredentialStatus};
@@ -15,6 +16,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
+
+/// Who runs the demo's offer campaigns.
+pub const PRODUCT_OWNER: &str = "product.owner@example.com";
 
 const PRODUCTS: [&str; 12] = [
     "payments",
@@ -120,6 +124,8 @@ pub struct DemoGenerator {
     developers: Vec<Developer>,
     live: Vec<AppId>,
     pending_surveys: Vec<SurveyId>,
+    /// Offers made and not yet answered (some never will be).
+    pending_offers: Vec<(AppId, CampaignId)>,
     now: DateTime<Utc>,
     end: DateTime<Utc>,
     last_tick: NaiveDate,
@@ -168,6 +174,7 @@ impl DemoGenerator {
             developers,
             live: Vec::new(),
             pending_surveys: Vec::new(),
+            pending_offers: Vec::new(),
             produced: 0,
             steps: 0,
             out: VecDeque::new(),
@@ -219,6 +226,9 @@ impl DemoGenerator {
                 }
                 self.run(issued);
             }
+            if chrono::Datelike::day(&today) == 1 {
+                self.start_campaign();
+            }
         }
         self.act();
     }
@@ -263,6 +273,7 @@ impl DemoGenerator {
             620..=699 => self.revoke_credential(app),
             700..=702 => self.delete_application(app),
             703..=849 => self.answer_survey(),
+            850..=869 => self.answer_offer(),
             // New applications come from the growth curve above, not from here.
             _ => self.add_product(app),
         }
@@ -487,6 +498,77 @@ impl DemoGenerator {
         {
             self.run(issued);
         }
+    }
+
+    /// On the first of each month the product owner offers a product on the
+    /// paid plan to the applications longest on the free plan.
+    fn start_campaign(&mut self) {
+        let targets: Vec<AppId> = self
+            .portal
+            .upsell_targets_at(self.now)
+            .iter()
+            .take(6)
+            .map(|t| t.app.id())
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let product = self.product();
+        let Ok(terms) = Text::parse(
+            "terms",
+            &format!("Three months of {product} on the paid plan at half price."),
+        ) else {
+            return;
+        };
+        let offer = Offer {
+            campaign_id: CampaignId(self.ids.next_uuid()),
+            product,
+            plan: Plan::Paid,
+            terms,
+            ends_at: self.now + Duration::days(21),
+        };
+        let (Ok(actor), Some(device)) = (
+            Actor::parse(PRODUCT_OWNER),
+            self.developers.first().map(|d| d.device),
+        ) else {
+            return;
+        };
+        for app_id in targets {
+            let issued = Issued {
+                command: Command::new(
+                    self.now,
+                    Action::MakeOffer {
+                        app_id,
+                        offer: offer.clone(),
+                    },
+                ),
+                meta: CommandMeta::by(actor.clone(), device),
+            };
+            if self.run(issued) {
+                self.pending_offers.push((app_id, offer.campaign_id));
+            }
+        }
+    }
+
+    fn answer_offer(&mut self) {
+        if self.pending_offers.is_empty() {
+            return;
+        }
+        let i = self.rng.random_range(0..self.pending_offers.len());
+        let (app_id, campaign_id) = self.pending_offers.swap_remove(i);
+        let action = match self.rng.random_range(0..10) {
+            0..=3 => Action::TakeUpOffer {
+                app_id,
+                campaign_id,
+            },
+            4..=6 => Action::DeclineOffer {
+                app_id,
+                campaign_id,
+            },
+            // Left to lapse.
+            _ => return,
+        };
+        self.as_owner(app_id, action);
     }
 
     /// Executes a command and, in turn, whatever the process managers issue

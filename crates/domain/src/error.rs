@@ -1,6 +1,7 @@
 //! Every rule a command can break, with a message a person can read.
 
-use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, SurveyId};
+use crate::offer::OfferAnswer;
 use crate::records::CredentialStatus;
 use crate::values::{Owner, Plan, ProductName};
 use chrono::{DateTime, Utc};
@@ -86,6 +87,28 @@ pub enum DomainError {
     #[error("Survey {survey_id} has already been answered.")]
     SurveyAlreadyAnswered { survey_id: SurveyId },
 
+    #[error("This application already has this campaign's offer.")]
+    OfferAlreadyMade { campaign_id: CampaignId },
+    #[error("The application is already on the {plan} plan, so there is nothing to offer it.")]
+    OfferPlanAlreadyHeld { plan: Plan },
+    #[error("An offer must end after it is made (made {made_at}, ending {ends_at}).")]
+    OfferEndsBeforeMade {
+        made_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
+    #[error("This application has no offer from campaign {campaign_id}.")]
+    OfferNotFound { campaign_id: CampaignId },
+    #[error("This offer has already been {answer}.")]
+    OfferAlreadyAnswered {
+        campaign_id: CampaignId,
+        answer: OfferAnswer,
+    },
+    #[error("This offer ended on {ends_at}.")]
+    OfferEnded {
+        campaign_id: CampaignId,
+        ends_at: DateTime<Utc>,
+    },
+
     #[error("{command} cannot be decided against this stream's state.")]
     WrongStream { command: &'static str },
 }
@@ -121,6 +144,12 @@ impl DomainError {
             DomainError::SurveyAlreadySent { .. } => "survey_already_sent",
             DomainError::SurveyNotSent { .. } => "survey_not_sent",
             DomainError::SurveyAlreadyAnswered { .. } => "survey_already_answered",
+            DomainError::OfferAlreadyMade { .. } => "offer_already_made",
+            DomainError::OfferPlanAlreadyHeld { .. } => "offer_plan_already_held",
+            DomainError::OfferEndsBeforeMade { .. } => "offer_ends_before_made",
+            DomainError::OfferNotFound { .. } => "offer_not_found",
+            DomainError::OfferAlreadyAnswered { .. } => "offer_already_answered",
+            DomainError::OfferEnded { .. } => "offer_ended",
             DomainError::WrongStream { .. } => "wrong_stream",
         }
     }

@@ -1,6 +1,7 @@
 //! The event catalogue. Type names are exactly the ones that appear in the log.
 
-use crate::ids::{AppId, CredentialId, StreamId, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, StreamId, SurveyId};
+use crate::offer::Offer;
 use crate::records::{ApplicationRecord, CredentialImage, DeletedApplicationRecord};
 use crate::values::{Owner, Plan, ProductName, Rating, Text};
 use chrono::{DateTime, Utc};
@@ -115,6 +116,23 @@ pub enum Event {
         rating: Rating,
         comment: Option<Text>,
     },
+    /// One application's offer of a campaign, made to its owner then.
+    #[serde(rename = "OFFER_MADE")]
+    OfferMade {
+        app_id: AppId,
+        owner: Owner,
+        offer: Offer,
+    },
+    #[serde(rename = "OFFER_TAKEN_UP")]
+    OfferTakenUp {
+        app_id: AppId,
+        campaign_id: CampaignId,
+    },
+    #[serde(rename = "OFFER_DECLINED")]
+    OfferDeclined {
+        app_id: AppId,
+        campaign_id: CampaignId,
+    },
 }
 
 /// The type of an event, without its data: what filters and the wire format name.
@@ -150,10 +168,16 @@ pub enum EventType {
     SurveySent,
     #[serde(rename = "SURVEY_FEEDBACK_RECORDED")]
     SurveyFeedbackRecorded,
+    #[serde(rename = "OFFER_MADE")]
+    OfferMade,
+    #[serde(rename = "OFFER_TAKEN_UP")]
+    OfferTakenUp,
+    #[serde(rename = "OFFER_DECLINED")]
+    OfferDeclined,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 15] = [
+    pub const ALL: [EventType; 18] = [
         EventType::ApplicationInsert,
         EventType::ApplicationUpdate,
         EventType::ApplicationDelete,
@@ -169,6 +193,9 @@ impl EventType {
         EventType::SurveyAdded,
         EventType::SurveySent,
         EventType::SurveyFeedbackRecorded,
+        EventType::OfferMade,
+        EventType::OfferTakenUp,
+        EventType::OfferDeclined,
     ];
 
     /// The name as it appears in the log.
@@ -189,6 +216,9 @@ impl EventType {
             EventType::SurveyAdded => "SURVEY_ADDED",
             EventType::SurveySent => "SURVEY_SENT",
             EventType::SurveyFeedbackRecorded => "SURVEY_FEEDBACK_RECORDED",
+            EventType::OfferMade => "OFFER_MADE",
+            EventType::OfferTakenUp => "OFFER_TAKEN_UP",
+            EventType::OfferDeclined => "OFFER_DECLINED",
         }
     }
 
@@ -238,6 +268,9 @@ impl Event {
             Event::SurveyAdded { .. } => EventType::SurveyAdded,
             Event::SurveySent { .. } => EventType::SurveySent,
             Event::SurveyFeedbackRecorded { .. } => EventType::SurveyFeedbackRecorded,
+            Event::OfferMade { .. } => EventType::OfferMade,
+            Event::OfferTakenUp { .. } => EventType::OfferTakenUp,
+            Event::OfferDeclined { .. } => EventType::OfferDeclined,
         }
     }
 
@@ -264,7 +297,10 @@ impl Event {
             | Event::CredentialExpired { app_id, .. }
             | Event::SurveyAdded { app_id, .. }
             | Event::SurveySent { app_id, .. }
-            | Event::SurveyFeedbackRecorded { app_id, .. } => *app_id,
+            | Event::SurveyFeedbackRecorded { app_id, .. }
+            | Event::OfferMade { app_id, .. }
+            | Event::OfferTakenUp { app_id, .. }
+            | Event::OfferDeclined { app_id, .. } => *app_id,
         }
     }
 
@@ -276,6 +312,7 @@ impl Event {
                 std::slice::from_ref(product)
             }
             Event::SurveyAdded { topic, .. } => topic.products(),
+            Event::OfferMade { offer, .. } => std::slice::from_ref(&offer.product),
             _ => &[],
         }
     }

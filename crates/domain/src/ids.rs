@@ -83,6 +83,11 @@ uuid_id!(
     /// The device (browser profile) an event was decided on.
     DeviceId
 );
+uuid_id!(
+    /// An offer campaign: the offers a product owner made together, one
+    /// per application.
+    CampaignId
+);
 
 impl From<AppId> for StreamId {
     fn from(id: AppId) -> Self {

@@ -20,6 +20,7 @@ pub mod event;
 pub mod ids;
 pub mod intern;
 pub mod log;
+pub mod offer;
 pub mod persistent;
 pub mod portal;
 pub mod precision;
@@ -33,7 +34,8 @@ pub mod time_machine;
 pub mod values;
 
 pub use access::{
-    may, may_answer, may_change, may_create, owner_known, Forbidden, Person, Role, UnknownOwner,
+    may, may_answer, may_change, may_create, may_offer, owner_known, Forbidden, Person, Role,
+    UnknownOwner,
 };
 pub use command::{Action, Command, CommandMeta, NewCredential};
 pub use decide::{decide, StreamState};
@@ -42,13 +44,15 @@ pub use envelope::{seal, Envelope, EventRef};
 pub use error::DomainError;
 pub use event::{Event, EventKind, EventType, SurveyTopic};
 pub use ids::{
-    AppId, CorrelationId, CredentialId, DerivedIds, DeviceId, EventId, IdSource, SeededIds,
-    StreamId, SurveyId,
+    AppId, CampaignId, CorrelationId, CredentialId, DerivedIds, DeviceId, EventId, IdSource,
+    SeededIds, StreamId, SurveyId,
 };
 pub use intern::Interner;
 pub use log::SharedLog;
+pub use offer::{Offer, OfferAnswer};
 pub use portal::{NotAtHead, Portal};
 pub use projections::applications::{AppQuery, AppStatus, NameOrder};
+pub use projections::campaigns::{Campaign, CampaignTally};
 pub use projections::figures::KeyFigures;
 pub use projections::timeline::{
     CausationChain, CausationGraph, GraphNode, LogIndex, TimelineFilter,
@@ -59,8 +63,8 @@ pub use records::{
 };
 pub use snapshot::{Snapshot, SnapshotBeyondLog, PROJECTION_VERSION};
 pub use state::{
-    App, AppEntry, AppState, Credential, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry,
-    SurveyState, SurveyStatus,
+    App, AppEntry, AppOffer, AppState, Credential, CredentialEntry, Lifecycle, OfferEntry,
+    Progress, Survey, SurveyEntry, SurveyState, SurveyStatus,
 };
 pub use time_machine::{TimeMachine, DEFAULT_CHECKPOINT_EVERY};
 pub use values::{Actor, AppName, ExpiryDays, Owner, Plan, ProductName, Rating, Text};

@@ -13,11 +13,13 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::{AppId, IdSource, StreamId, SurveyId};
 use crate::log::SharedLog;
+use crate::offer::OfferAnswer;
 use crate::persistent::{HashedMap, List, Shared};
 use crate::projections::adoption::Adoption;
 use crate::projections::surveys::Funnel;
 use crate::state::{
-    App, AppEntry, AppState, CredentialEntry, Lifecycle, Progress, Survey, SurveyEntry, SurveyState,
+    App, AppEntry, AppState, CredentialEntry, Lifecycle, OfferEntry, Progress, Survey, SurveyEntry,
+    SurveyState,
 };
 use crate::values::Owner;
 use chrono::{DateTime, Utc};
@@ -204,8 +206,9 @@ impl Portal {
     /// Application records change only through domain-model events, which
     /// carry the record's new shape; business events feed the analytics. An
     /// application's version is therefore the stream version of its last
-    /// record change, which at a command boundary is the stream's version,
-    /// since every application command ends with its domain-model event.
+    /// record change or offer, which at a command boundary is the stream's
+    /// version, since every application command ends with its domain-model
+    /// event or is an offer's alone.
     fn apply(&mut self, envelope: &Envelope) {
         let position = self.position as u32;
         self.position += 1;
@@ -227,6 +230,7 @@ impl Portal {
                         version,
                         lifecycle: Lifecycle::Active,
                         credentials: Shared::default(),
+                        offers: Shared::default(),
                     },
                 );
             }
@@ -280,6 +284,28 @@ impl Portal {
                     }
                 })
             }
+            Event::OfferMade { offer, .. } => {
+                let campaign_id = offer.campaign_id;
+                self.with_app(stream, version, |app| {
+                    Shared::make_mut(&mut app.offers).push(OfferEntry {
+                        campaign_id,
+                        made_at: position,
+                        answer: None,
+                    });
+                });
+            }
+            Event::OfferTakenUp { campaign_id, .. } => self.answer_offer(
+                stream,
+                version,
+                *campaign_id,
+                (OfferAnswer::TakenUp, position),
+            ),
+            Event::OfferDeclined { campaign_id, .. } => self.answer_offer(
+                stream,
+                version,
+                *campaign_id,
+                (OfferAnswer::Declined, position),
+            ),
             Event::SurveyAdded { survey_id, .. } => {
                 self.funnel.added += 1;
                 self.surveys.insert(
@@ -324,6 +350,21 @@ impl Portal {
             app.version = version;
             change(app);
         }
+    }
+
+    fn answer_offer(
+        &mut self,
+        app: AppId,
+        version: u64,
+        campaign_id: crate::ids::CampaignId,
+        answer: (OfferAnswer, u32),
+    ) {
+        self.with_app(app, version, |app| {
+            let offers = Shared::make_mut(&mut app.offers);
+            if let Some(offer) = offers.iter_mut().find(|o| o.campaign_id == campaign_id) {
+                offer.answer = Some(answer);
+            }
+        });
     }
 
     /// For effects on an application recorded by a business event, which

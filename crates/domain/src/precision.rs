@@ -56,6 +56,18 @@ impl Event {
                 credential_id,
                 expired_at: micros(expired_at),
             },
+            Event::OfferMade {
+                app_id,
+                owner,
+                mut offer,
+            } => {
+                offer.ends_at = micros(offer.ends_at);
+                Event::OfferMade {
+                    app_id,
+                    owner,
+                    offer,
+                }
+            }
             other => other,
         }
     }

@@ -165,6 +165,24 @@ fn action_of<'a>(events: impl Iterator<Item = &'a Event> + Clone) -> Option<Acti
                 rating: *rating,
                 comment: comment.clone(),
             },
+            Event::OfferMade { app_id, offer, .. } => Action::MakeOffer {
+                app_id: *app_id,
+                offer: offer.clone(),
+            },
+            Event::OfferTakenUp {
+                app_id,
+                campaign_id,
+            } => Action::TakeUpOffer {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            },
+            Event::OfferDeclined {
+                app_id,
+                campaign_id,
+            } => Action::DeclineOffer {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            },
             // A credential on its own is one generated for an existing
             // application; with an application record, the creation above.
             Event::CredentialInsert(image)

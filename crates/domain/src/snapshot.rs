@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Changes whenever folding, or the shape of any projection, changes: a
 /// snapshot taken by other projection code is never restored.
-pub const PROJECTION_VERSION: u32 = 3;
+pub const PROJECTION_VERSION: u32 = 4;
 
 /// Every projection's state at `position`. Taking one is O(1): the
 /// collections are persistent and shared with the portal.

@@ -4,11 +4,12 @@
 
 use crate::envelope::EventRef;
 use crate::event::{Event, SurveyTopic};
-use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, SurveyId};
 use crate::log::SharedLog;
+use crate::offer::{Offer, OfferAnswer};
 use crate::persistent::Shared;
 use crate::records::{ApplicationRecord, CredentialRecord, CredentialStatus};
-use crate::values::{Owner, Rating, Text};
+use crate::values::{Actor, Owner, Rating, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,18 @@ pub struct AppEntry {
     /// Oldest first. Behind its own pointer so that copying an entry (when a
     /// checkpoint shares its node) does not copy every credential.
     pub credentials: Shared<Vec<CredentialEntry>>,
+    /// Offers made to it, oldest first; most applications have none.
+    pub offers: Shared<Vec<OfferEntry>>,
+}
+
+/// An offer as an application keeps it: log positions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferEntry {
+    pub campaign_id: CampaignId,
+    /// The position of its OFFER_MADE.
+    pub(crate) made_at: u32,
+    /// How it was answered, and the position of that answer.
+    pub(crate) answer: Option<(OfferAnswer, u32)>,
 }
 
 pub(crate) fn app_record(log: &SharedLog, position: u32) -> Option<&ApplicationRecord> {
@@ -128,6 +141,66 @@ impl<'a> App<'a> {
     pub fn credential(&self, id: CredentialId) -> Option<Credential<'a>> {
         let entry = self.entry.credentials.iter().find(|c| c.id == id)?;
         Credential::resolve(entry, self.log)
+    }
+
+    /// The offers made to it, oldest first.
+    pub fn offers(&self) -> impl DoubleEndedIterator<Item = AppOffer<'a>> + 'a {
+        let (id, log) = (self.id, self.log);
+        self.entry
+            .offers
+            .iter()
+            .filter_map(move |entry| AppOffer::resolve(id, entry, log))
+    }
+
+    pub fn offer(&self, campaign_id: CampaignId) -> Option<AppOffer<'a>> {
+        let entry = self
+            .entry
+            .offers
+            .iter()
+            .find(|o| o.campaign_id == campaign_id)?;
+        AppOffer::resolve(self.id, entry, self.log)
+    }
+}
+
+/// An offer made to an application, with what its events say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppOffer<'a> {
+    pub app_id: AppId,
+    pub offer: &'a Offer,
+    /// Who owned the application when the offer was made.
+    pub made_to: &'a Owner,
+    pub made_at: DateTime<Utc>,
+    pub made_by: EventRef,
+    /// Who made it: the product owner or admin who started the campaign.
+    pub by: &'a Actor,
+    /// How and when it was answered, if it was.
+    pub answer: Option<(OfferAnswer, DateTime<Utc>)>,
+}
+
+impl<'a> AppOffer<'a> {
+    fn resolve(app_id: AppId, entry: &OfferEntry, log: &'a SharedLog) -> Option<Self> {
+        let made = log.get(entry.made_at as usize)?;
+        let Event::OfferMade { owner, offer, .. } = &made.event else {
+            return None;
+        };
+        let answer = match entry.answer {
+            None => None,
+            Some((answer, at)) => Some((answer, log.get(at as usize)?.occurred_at)),
+        };
+        Some(Self {
+            app_id,
+            offer,
+            made_to: owner,
+            made_at: made.occurred_at,
+            made_by: made.as_cause(),
+            by: &made.actor,
+            answer,
+        })
+    }
+
+    /// Not answered, and not past its end at `at`.
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
+        self.answer.is_none() && at < self.offer.ends_at
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod support;
 
-use portal_domain::demo::{DemoConfig, DemoGenerator};
+use portal_domain::demo::{self, DemoConfig, DemoGenerator};
 use portal_domain::*;
 use std::collections::BTreeSet;
 use support::validate;
@@ -93,5 +93,31 @@ fn a_year_ending_on_a_day_ends_on_that_day() {
     assert!(
         latest <= last && latest > last - chrono::Duration::days(30),
         "{latest}"
+    );
+}
+
+#[test]
+fn the_demo_product_owner_runs_a_campaign_a_month_and_some_offers_are_taken_up() {
+    let log = DemoGenerator::generate(DemoConfig::year(5, 20_000));
+    let portal = Portal::fold(&log);
+    let campaigns = portal.campaigns();
+    assert!((10..=13).contains(&campaigns.len()), "{}", campaigns.len());
+    assert!(campaigns
+        .iter()
+        .all(|c| c.started_by().as_str() == demo::PRODUCT_OWNER && c.offers.len() <= 6));
+    let end = portal.clock().unwrap();
+    let tally = campaigns
+        .iter()
+        .fold(CampaignTally::default(), |mut all, c| {
+            let t = c.tally_at(end);
+            all.made += t.made;
+            all.taken_up += t.taken_up;
+            all.declined += t.declined;
+            all.lapsed += t.lapsed;
+            all
+        });
+    assert!(
+        tally.taken_up > 0 && tally.declined > 0 && tally.lapsed > 0,
+        "{tally:?}"
     );
 }

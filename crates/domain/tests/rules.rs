@@ -783,7 +783,7 @@ fn every_event_type_has_its_catalogue_name_kind_and_schema_version() {
         assert_eq!(t.kind(), expected, "{t}");
         assert_eq!(t.schema_version(), 1);
     }
-    assert_eq!(EventType::ALL.len(), 15);
+    assert_eq!(EventType::ALL.len(), 18);
 }
 
 #[test]

@@ -557,6 +557,23 @@ async fn a_day_with_the_portal() {
     assert_eq!(removed[0], format!("+{}", now - then), "{figures}");
     b.text_of("section[aria-labelledby='report-adoption-compared-csv'] table")
         .await;
+    // Per product, the removals then and now add up to the key figures.
+    let per_product = b
+        .text_of("section[aria-labelledby='report-removals-compared-csv'] table tbody")
+        .await;
+    let (mut then_sum, mut now_sum) = (0u64, 0u64);
+    for row in per_product.lines() {
+        let counts = row
+            .strip_suffix("no change")
+            .unwrap_or_else(|| row.rsplit_once(' ').map_or(row, |(head, _)| head));
+        let mut numbers = counts
+            .split_whitespace()
+            .rev()
+            .map(|n| n.replace(',', "").parse::<u64>().expect("a count"));
+        now_sum += numbers.next().expect("a count now");
+        then_sum += numbers.next().expect("a count then");
+    }
+    assert_eq!((then_sum, now_sum), (then, now), "{per_product}");
     b.scroll_to("section.figures").await;
     b.screenshot("analytics-compared").await;
 
@@ -611,12 +628,13 @@ async fn a_day_with_the_portal() {
 
 /// The pages a signed-in admin walks through, each with what shows it has
 /// drawn: its link in the navigation and a text of the page.
-const PAGES: [(&str, &str); 8] = [
+const PAGES: [(&str, &str); 9] = [
     ("Applications", "Filter by status"),
     ("Timeline", "Timeline"),
     ("Analytics", "Upsell targets"),
     ("Surveys", "Feedback surveys"),
     ("Products", "Average survey rating"),
+    ("Campaigns", "Campaigns, the latest first"),
     ("Data", "Data on this device"),
     ("Conflicts", "Crossed changes"),
     ("Settings", "Appearance"),

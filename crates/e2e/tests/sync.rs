@@ -830,3 +830,140 @@ async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
     .await;
     b.screenshot("deliveries").await;
 }
+
+/// Grace's application "Weather", on the free plan for 45 days: an upsell
+/// target, as a device of hers would have pushed it then.
+fn graces_free_application() -> Vec<portal_domain::Envelope> {
+    use chrono::{Duration, Utc};
+    use portal_domain::*;
+    let then = Utc::now() - Duration::days(45);
+    let grace = Actor::parse("grace@example.com").unwrap();
+    let meta = CommandMeta::by(grace, DeviceId(uuid::Uuid::from_u128(0x9ace)));
+    let mut ids = SeededIds::new(45);
+    let mut portal = Portal::new();
+    let mut log = Vec::new();
+    let actions = [
+        Action::CreateApplication {
+            app_id: AppId(uuid::Uuid::from_u128(0x3ea7)),
+            name: AppName::parse("Weather").unwrap(),
+            owner: Owner::parse("grace@example.com").unwrap(),
+            plan: Plan::Free,
+            credential: NewCredential {
+                id: CredentialId(uuid::Uuid::from_u128(0x3ea8)),
+                key: CredentialKey::parse("pl_weather", &"ab".repeat(32)).unwrap(),
+                expires_at: then + Duration::days(365),
+            },
+        },
+        Action::AddApiProduct {
+            app_id: AppId(uuid::Uuid::from_u128(0x3ea7)),
+            product: ProductName::parse("maps").unwrap(),
+        },
+    ];
+    for (i, action) in actions.into_iter().enumerate() {
+        let command = Command::new(then + Duration::minutes(i as i64), action);
+        for envelope in portal.execute(&command, &meta, &mut ids).unwrap() {
+            portal.append(envelope.clone()).unwrap();
+            log.push(envelope);
+        }
+    }
+    log
+}
+
+/// An offer campaign across two people and two devices: the product owner
+/// offers an upsell target a product on the paid plan; the offer reaches
+/// the application's owner, who takes it up on the application's page,
+/// which moves the plan and adds the product; the campaign then counts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
+    let served = serve(workspace().join("dist")).await;
+    let pat = Someone::new("pat@example.com", "Pat", Role::ProductOwner);
+    let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
+    served.add(&pat).await;
+    served.add(&grace).await;
+    let history = served.preload_log(&graces_free_application()).await;
+    let artifacts = workspace().join("target/e2e-artifacts/campaigns");
+    let dirs = [artifacts.join("pat"), artifacts.join("grace")];
+    let (owner_device, developer_device) =
+        tokio::join!(Browser::start(&dirs[0]), Browser::start(&dirs[1]));
+    for (b, who) in [(&owner_device, &pat), (&developer_device, &grace)] {
+        b.client.goto(&served.base).await.expect("the app loads");
+        b.text_of(".log-ready").await;
+        b.sign_in(who).await;
+        b.until_event_count("the history", history).await;
+    }
+
+    // The product owner starts a campaign on payments for Weather.
+    let b = &owner_device;
+    b.click("Campaigns").await;
+    b.until_text("Start a campaign").await;
+    b.until_text("No campaign yet").await;
+    b.fill("API product", "payments").await;
+    b.fill("Terms of the offer", "Three months at half price")
+        .await;
+    assert_eq!(
+        b.property(".new-campaign button[type='submit']", "disabled")
+            .await,
+        "true",
+        "nothing to offer before an application is chosen"
+    );
+    b.click("Offer to Weather").await;
+    b.click("Make 1 offer").await;
+    b.until_text("Made 1 offer of payments.").await;
+    // Still a target, but marked, so it is not offered twice.
+    b.until_text("open offer of payments").await;
+    b.until("the campaign to be listed", || async {
+        let table = b.text_of("table.campaign-table").await;
+        (table.contains("payments") && table.contains("Pat")).then_some(())
+    })
+    .await;
+    sent_everything(b).await;
+    b.screenshot("campaign-started").await;
+    assert!(b
+        .text_of("table.campaign-table")
+        .await
+        .contains("Three months at half price"));
+    // A product owner changes no application, so takes nothing up.
+    b.click("Applications").await;
+    b.click("Weather").await;
+    b.until_text("Three months at half price").await;
+    assert!(!b.shows_control("Take up the offer of payments").await);
+
+    // Grace sees the offer on her application's page and takes it up.
+    let d = &developer_device;
+    d.click("Applications").await;
+    d.click("Weather").await;
+    d.until_text("Three months at half price").await;
+    d.until_text("Offered by Pat").await;
+    d.screenshot("offer-on-the-application").await;
+    d.click("Take up the offer of payments").await;
+    d.until_text("on the paid plan").await;
+    d.control("Remove payments").await;
+    assert!(d.page_text().await.contains("taken up"));
+    assert!(!d.shows_control("Take up the offer of payments").await);
+    sent_everything(d).await;
+    let server_log = served.pull_all().await;
+    let types: Vec<&str> = server_log
+        .iter()
+        .map(|e| e.event_type().name())
+        .skip(history as usize)
+        .collect();
+    assert_eq!(types[0], "OFFER_MADE", "{types:?}");
+    assert!(
+        types.ends_with(&[
+            "OFFER_TAKEN_UP",
+            "SUBSCRIPTION_PLAN_CHANGED",
+            "ADD_API_PRODUCT_TO_APPLICATION",
+            "APPLICATION_UPDATE"
+        ]),
+        "{types:?}"
+    );
+
+    // Back with the product owner, the campaign counts the take-up.
+    b.click("Campaigns").await;
+    b.until("the take-up to be counted", || async {
+        let table = b.text_of("table.campaign-table").await;
+        table.contains("1 of 1 (100 %)").then_some(())
+    })
+    .await;
+    b.screenshot("campaign-taken-up").await;
+}

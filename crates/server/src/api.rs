@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_domain::Envelope;
 use portal_sync::batch::{self, BatchError};
-use portal_sync::binary::EVENT_SCHEMA;
+use portal_sync::binary::{EVENT_SCHEMA, READS_FROM};
 use portal_sync::problem::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -330,7 +330,7 @@ impl<S: Send + Sync> FromRequest<S> for PushRequest {
             return Ok(PushRequest::Json(body.events));
         }
         let schema = batch::schema_of(content_type);
-        if schema != Some(EVENT_SCHEMA) {
+        if !schema.is_some_and(portal_sync::binary::readable) {
             return Err(other_schema(schema));
         }
         let bytes = Bytes::from_request(request, state).await?;
@@ -347,7 +347,7 @@ fn other_schema(schema: Option<u16>) -> ApiError {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::UnsupportedMediaType,
         format!(
-            "this server reads binary batches in event schema {EVENT_SCHEMA} only ({this_one}); send the batch as JSON"
+            "this server reads binary batches in event schemas {READS_FROM} to {EVENT_SCHEMA} only ({this_one}); send the batch as JSON"
         ),
     )
 }

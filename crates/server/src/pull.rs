@@ -10,6 +10,7 @@ use crate::storage::{PullRow, Reading};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portal_domain::EventType;
 use portal_sync::binary;
 use portal_sync::page::{self, Shaped};
 use portal_sync::problem::{ErrorBody, ErrorCode};
@@ -56,6 +57,7 @@ struct JsonPage {
             )),
         (status = 400, description = "A query parameter out of range", body = ErrorBody, content_type = "application/problem+json"),
         (status = 401, description = "No token, or one that opens no tenant", body = ErrorBody, content_type = "application/problem+json"),
+        (status = 426, description = "The Accept header names the binary page in an older event schema than events of this page: that build of the app cannot read them and must be updated (`update_required`)", body = ErrorBody, content_type = "application/problem+json"),
         (status = 429, description = "Over this token's rate limit", body = ErrorBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "The database failed", body = ErrorBody, content_type = "application/problem+json"),
@@ -89,10 +91,11 @@ pub async fn pull(
             "after: out of range",
         ));
     }
-    let binary = headers
+    let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(page::accepts);
+        .unwrap_or_default();
+    let binary = page::accepts(accept);
     let reading = match binary {
         true => Reading::Shapes,
         false => Reading::Bodies,
@@ -110,6 +113,11 @@ pub async fn pull(
         })?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
+    if let Some(schema) = page::schema_asked(accept).filter(|s| *s < binary::EVENT_SCHEMA) {
+        if let Some(event_type) = unreadable_for(schema, &rows) {
+            return Err(update_required(schema, event_type));
+        }
+    }
     let next = rows.last().map_or(query.after, |r| r.global_position);
     let (content_type, body) = if binary {
         (page::content_type(), binary_page(&rows, next, more)?)
@@ -127,6 +135,34 @@ pub async fn pull(
         body,
     )
         .into_response())
+}
+
+/// The first event of `rows` a portal build of event schema `schema`
+/// cannot read (rows read as bodies: an older schema is answered JSON).
+fn unreadable_for(schema: u16, rows: &[PullRow]) -> Option<EventType> {
+    #[derive(Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow)]
+        event_type: Cow<'a, str>,
+    }
+    rows.iter().find_map(|row| {
+        let typed: Typed<'_> = serde_json::from_str(&row.body).ok()?;
+        let event_type = EventType::from_name(&typed.event_type)?;
+        (binary::introduced_in(event_type) > schema).then_some(event_type)
+    })
+}
+
+/// What an older build of the app is told, in words its sync status shows
+/// as they are (it knows no `update_required`): it would fail on the page.
+fn update_required(schema: u16, event_type: EventType) -> ApiError {
+    ApiError::new(
+        StatusCode::UPGRADE_REQUIRED,
+        ErrorCode::UpdateRequired,
+        format!(
+            "this app reads event schema {schema}, and the workspace now holds {event_type} events from schema {}: reload the page to update the app. Nothing waiting on this device is lost; it is sent after the update",
+            binary::introduced_in(event_type)
+        ),
+    )
 }
 
 fn not_canonical(row: &PullRow) -> ApiError {

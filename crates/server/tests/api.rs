@@ -1083,3 +1083,67 @@ support::on_both_backends!(
     concurrent_copies_of_one_batch_are_stored_once,
     what_was_acknowledged_survives_a_restart,
 );
+
+/// A device still running the build of event schema 1 (before offers)
+/// against this server: it syncs as before while the log holds only what it
+/// can read, its binary batches are still taken, and once the log holds an
+/// offer its pull is refused with `update_required` in words its sync status
+/// shows, instead of a page it would fail on. Nothing it sent is lost.
+#[tokio::test]
+async fn a_build_of_an_older_event_schema_is_told_to_update_before_the_first_event_it_cannot_read()
+{
+    let app = spawn_app().await;
+    let log = demo(3_000);
+    let first_offer = log
+        .iter()
+        .position(|e| e.event_type() == portal_domain::EventType::OfferMade)
+        .expect("the demo year holds a campaign");
+    let before = whole(&log[..first_offer], first_offer);
+    assert!(before.len() > 100, "{}", before.len());
+    // Its batches, in its schema, are still read: schema 2 only added types.
+    let old_type = format!("{}; schema=1", batch::MEDIA_TYPE);
+    for part in batches(before, 500) {
+        let mut old_batch = batch::encode(part);
+        assert_eq!(old_batch[0], 2, "the schema leads the batch");
+        old_batch[0] = 1;
+        let (status, reply) = app.push_bytes(ALPHA, &old_type, old_batch).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+    for part in batches(&log[before.len()..], 500) {
+        let (status, reply) = app.push(ALPHA, part).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+
+    let old_accept = format!("{}; schema=1, application/json;q=0.5", page::MEDIA_TYPE);
+    let readable = app.pull_accepting(&old_accept, 0, first_offer as u32).await;
+    assert_eq!(readable.headers()["content-type"], "application/json");
+    let body: Value = readable.json().await.unwrap();
+    assert_eq!(body["events"].as_array().unwrap().len(), first_offer);
+
+    let refused = app
+        .client
+        .get(format!(
+            "{}/api/v1/pull?after={}&limit=1000",
+            app.base, first_offer
+        ))
+        .bearer_auth(ALPHA)
+        .header("accept", &old_accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UPGRADE_REQUIRED);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "update_required");
+    let words = problem["error"].as_str().unwrap();
+    assert!(
+        words.contains("OFFER_MADE") && words.contains("reload"),
+        "{words}"
+    );
+
+    // This build, and clients that read JSON only, get every event.
+    let all = app.pull_all(ALPHA).await;
+    assert_eq!(all.len(), log.len());
+    let current = app.pull_accepting(&page::content_type(), 0, 1000).await;
+    let read = page::decode(&current.bytes().await.unwrap()).unwrap();
+    assert_eq!(read.events.len(), 1000.min(log.len()));
+}

@@ -68,7 +68,7 @@ pub fn encode(events: &[Envelope]) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Result<Vec<Envelope>, BatchError> {
     let (schema, _) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| BatchError::Unreadable(e.to_string()))?;
-    if schema != EVENT_SCHEMA {
+    if !crate::binary::readable(schema) {
         return Err(BatchError::Schema(schema));
     }
     let (batch, rest) = postcard::take_from_bytes::<BatchShape<'_>>(bytes)

@@ -4,21 +4,45 @@
 //! a compact binary encoding. It has no
 //! flattened or internally tagged parts, which a non-self-describing format
 //! cannot read, and timestamps are integers rather than RFC 3339 text. Every
-//! type and field is read by position: never reorder them, add a new
-//! variant at the end, and bump [`EVENT_SCHEMA`] for anything else.
+//! type and field is read by position: never reorder them. A new event
+//! type is a new variant at the end and a new [`EVENT_SCHEMA`] that still
+//! reads the older ones ([`READS_FROM`]); any other change is a schema
+//! that does not.
 
 use chrono::{DateTime, Utc};
 use portal_domain::{
-    AppId, ApplicationRecord, CorrelationId, CredentialId, CredentialImage, CredentialKey,
-    CredentialRecord, CredentialStatus, DeletedApplicationRecord, DeviceId, Envelope, Event,
-    EventId, Interner, Plan, ProductName, Rating, StreamId, SurveyId, SurveyTopic, Text,
+    AppId, ApplicationRecord, CampaignId, CorrelationId, CredentialId, CredentialImage,
+    CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord, DeviceId,
+    Envelope, Event, EventId, EventType, Interner, Offer, Plan, ProductName, Rating, StreamId,
+    SurveyId, SurveyTopic, Text,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The version of the stored shape of one event. A record written with a
 /// higher one (by a newer tab) is kept as it is and reported, never read.
-pub const EVENT_SCHEMA: u16 = 1;
+///
+/// 1: the first catalogue. 2: the offer events added at the end, so a
+/// shape written in 1 reads the same in 2, while a reader of 1 cannot read
+/// every shape of 2.
+pub const EVENT_SCHEMA: u16 = 2;
+
+/// The oldest schema whose shapes this build reads as they are.
+pub const READS_FROM: u16 = 1;
+
+/// Whether shapes written in `schema` read as they are in this build.
+pub fn readable(schema: u16) -> bool {
+    (READS_FROM..=EVENT_SCHEMA).contains(&schema)
+}
+
+/// The event schema that introduced `event_type`: a client of an older
+/// schema cannot read it.
+pub fn introduced_in(event_type: EventType) -> u16 {
+    match event_type {
+        EventType::OfferMade | EventType::OfferTakenUp | EventType::OfferDeclined => 2,
+        _ => 1,
+    }
+}
 
 /// Microseconds since the Unix epoch.
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -173,6 +197,23 @@ enum Data<'a> {
         app_id: AppId,
         rating: Rating,
         comment: Option<&'a str>,
+    },
+    OfferMade {
+        app_id: AppId,
+        owner: &'a str,
+        campaign_id: CampaignId,
+        product: &'a str,
+        plan: Plan,
+        terms: &'a str,
+        ends_at: Micros,
+    },
+    OfferTakenUp {
+        app_id: AppId,
+        campaign_id: CampaignId,
+    },
+    OfferDeclined {
+        app_id: AppId,
+        campaign_id: CampaignId,
     },
 }
 
@@ -336,6 +377,33 @@ impl<'a> From<&'a Event> for Data<'a> {
                 rating: *rating,
                 comment: text(comment),
             },
+            Event::OfferMade {
+                app_id,
+                owner,
+                offer,
+            } => Data::OfferMade {
+                app_id: *app_id,
+                owner: owner.as_str(),
+                campaign_id: offer.campaign_id,
+                product: offer.product.as_str(),
+                plan: offer.plan,
+                terms: offer.terms.as_str(),
+                ends_at: offer.ends_at.into(),
+            },
+            Event::OfferTakenUp {
+                app_id,
+                campaign_id,
+            } => Data::OfferTakenUp {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            },
+            Event::OfferDeclined {
+                app_id,
+                campaign_id,
+            } => Data::OfferDeclined {
+                app_id: *app_id,
+                campaign_id: *campaign_id,
+            },
         }
     }
 }
@@ -431,6 +499,39 @@ impl<'a> Data<'a> {
                 rating,
                 comment: free_text(interner, comment)?,
             },
+            Data::OfferMade {
+                app_id,
+                owner,
+                campaign_id,
+                product,
+                plan,
+                terms,
+                ends_at,
+            } => Event::OfferMade {
+                app_id,
+                owner: interner.owner(owner)?,
+                offer: Offer {
+                    campaign_id,
+                    product: interner.product(product)?,
+                    plan,
+                    terms: interner.text("terms", terms)?,
+                    ends_at: ends_at.try_into()?,
+                },
+            },
+            Data::OfferTakenUp {
+                app_id,
+                campaign_id,
+            } => Event::OfferTakenUp {
+                app_id,
+                campaign_id,
+            },
+            Data::OfferDeclined {
+                app_id,
+                campaign_id,
+            } => Event::OfferDeclined {
+                app_id,
+                campaign_id,
+            },
         })
     }
 }
@@ -487,10 +588,10 @@ pub fn tagged(envelope: &Envelope) -> Vec<u8> {
     out
 }
 
-/// The shape inside `tagged` bytes, if this build's schema wrote them.
+/// The shape inside `tagged` bytes, if a schema this build reads wrote them.
 pub fn untag(tagged: &[u8]) -> Option<&[u8]> {
     match tagged {
-        [lo, hi, shape @ ..] if u16::from_le_bytes([*lo, *hi]) == EVENT_SCHEMA => Some(shape),
+        [lo, hi, shape @ ..] if readable(u16::from_le_bytes([*lo, *hi])) => Some(shape),
         _ => None,
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! A client asks for it with `Accept: application/vnd.portal-ledger.page;
 //! schema=N`. The server answers in it only when it writes that event
-//! schema; otherwise it answers JSON, which every client reads.
+//! schema; otherwise it answers JSON, unless the page holds an event type
+//! newer than schema N: a build of schema N cannot read it, and is told to
+//! update (`update_required`) rather than given what it would fail on.
 
 use crate::binary::{EventShape, Micros, EVENT_SCHEMA};
 use chrono::{DateTime, Utc};
@@ -32,6 +34,21 @@ pub fn accepts(accept: &str) -> bool {
                     k.trim() == "schema" && v.trim().parse() == Ok(EVENT_SCHEMA)
                 })
             })
+    })
+}
+
+/// The event schema an `Accept` header names for the binary page, if it
+/// asks for one: the schema of the portal build asking.
+pub fn schema_asked(accept: &str) -> Option<u16> {
+    accept.split(',').find_map(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        if !parts.next()?.eq_ignore_ascii_case(MEDIA_TYPE) {
+            return None;
+        }
+        parts.find_map(|param| {
+            let (k, v) = param.split_once('=')?;
+            (k.trim() == "schema").then(|| v.trim().parse().ok())?
+        })
     })
 }
 
@@ -130,7 +147,7 @@ fn put<T: Serialize>(value: &T, out: &mut Vec<u8>) {
 pub fn decode(bytes: &[u8]) -> Result<Page, PageError> {
     let (schema, _) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| PageError::Unreadable(e.to_string()))?;
-    if schema != EVENT_SCHEMA {
+    if !crate::binary::readable(schema) {
         return Err(PageError::Schema(schema));
     }
     let page: PageShape<'_> =

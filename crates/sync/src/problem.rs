@@ -56,6 +56,9 @@ pub enum ErrorCode {
     DatabaseFailed,
     /// A stored event cannot be sent as it should be.
     StoredEventUnreadable,
+    /// The client is a build of an older event schema than events it asks
+    /// for: it cannot read them. Reloading the app updates it.
+    UpdateRequired,
     /// A code this build does not know (a newer server's).
     #[serde(other)]
     Unknown,
@@ -85,12 +88,13 @@ impl ErrorCode {
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::DatabaseFailed => "database_failed",
             ErrorCode::StoredEventUnreadable => "stored_event_unreadable",
+            ErrorCode::UpdateRequired => "update_required",
             ErrorCode::Unknown => "unknown",
         }
     }
 
     /// Every code a server of this build sends, for documents and tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Unauthorized,
         ErrorCode::TokenExpired,
         ErrorCode::TokenRevoked,
@@ -111,6 +115,7 @@ impl ErrorCode {
         ErrorCode::DatabaseUnavailable,
         ErrorCode::DatabaseFailed,
         ErrorCode::StoredEventUnreadable,
+        ErrorCode::UpdateRequired,
     ];
 }
 

@@ -191,4 +191,44 @@ fn a_tagged_shape_is_read_only_in_this_builds_schema() {
     newer[..2].copy_from_slice(&(EVENT_SCHEMA + 1).to_le_bytes());
     assert_eq!(binary::untag(&newer), None);
     assert_eq!(binary::untag(&tagged[..1]), None);
+    // A shape the first schema wrote reads as it is: schema 2 only added types.
+    let mut first = tagged.clone();
+    first[..2].copy_from_slice(&binary::READS_FROM.to_le_bytes());
+    assert_eq!(binary::untag(&first), Some(&tagged[2..]));
+}
+
+#[test]
+fn a_page_of_the_first_schema_reads_and_each_type_names_its_schema() {
+    let events = placed();
+    let mut bytes = page::encode(&events[..3], 3, false).unwrap();
+    bytes[0] = binary::READS_FROM as u8;
+    assert_eq!(page::decode(&bytes).unwrap().events, events[..3]);
+    use portal_domain::EventType;
+    let newest: Vec<EventType> = EventType::ALL
+        .into_iter()
+        .filter(|t| binary::introduced_in(*t) == EVENT_SCHEMA)
+        .collect();
+    assert_eq!(
+        newest,
+        [
+            EventType::OfferMade,
+            EventType::OfferTakenUp,
+            EventType::OfferDeclined
+        ]
+    );
+    assert!(EventType::ALL
+        .into_iter()
+        .all(|t| binary::readable(binary::introduced_in(t))));
+}
+
+#[test]
+fn the_schema_an_older_build_asks_in_is_read_from_its_accept_header() {
+    let old = format!("{}; schema=1, application/json;q=0.5", page::MEDIA_TYPE);
+    assert_eq!(page::schema_asked(&old), Some(1));
+    assert_eq!(
+        page::schema_asked(&page::content_type()),
+        Some(EVENT_SCHEMA)
+    );
+    assert_eq!(page::schema_asked("application/json"), None);
+    assert_eq!(page::schema_asked("*/*"), None);
 }

@@ -1,7 +1,8 @@
 //! The figures a product owner compares between two dates: how many
 //! applications, on which plan, how many worth an offer, how many products
-//! in use, removed, and how the surveys went.
+//! in use, removed, how the surveys went, and how offers were taken up.
 
+use crate::offer::OfferAnswer;
 use crate::portal::Portal;
 use crate::time_machine::TimeMachine;
 use crate::values::Plan;
@@ -19,6 +20,9 @@ pub struct KeyFigures {
     pub removals: u32,
     pub surveys_sent: u32,
     pub surveys_answered: u32,
+    /// Offers of campaigns made, and taken up, ever.
+    pub offers_made: usize,
+    pub offers_taken_up: usize,
 }
 
 impl Portal {
@@ -32,7 +36,16 @@ impl Portal {
             surveys_answered: self.funnel().answered,
             ..KeyFigures::default()
         };
-        for app in self.apps().filter(|a| !a.is_deleted()) {
+        for app in self.apps() {
+            for offer in app.entry.offers.iter() {
+                figures.offers_made += 1;
+                if matches!(offer.answer, Some((OfferAnswer::TakenUp, _))) {
+                    figures.offers_taken_up += 1;
+                }
+            }
+            if app.is_deleted() {
+                continue;
+            }
             figures.live_apps += 1;
             match app.record.plan {
                 Plan::Free => figures.free_apps += 1,

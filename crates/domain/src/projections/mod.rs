@@ -4,6 +4,7 @@
 
 pub mod adoption;
 pub mod applications;
+pub mod campaigns;
 pub mod credentials;
 pub mod figures;
 pub mod owners;

@@ -87,11 +87,14 @@ pub use portal_sync::Placed;
 /// Every tenant with a log, in both backends' SQL.
 const TENANTS: &str = "SELECT DISTINCT tenant FROM events ORDER BY tenant";
 
-/// The first two bytes of a shape this build reads: for
+/// The first two bytes of the shapes this build reads (the oldest schema
+/// and the newest, which while it reads two are all of them): for
 /// `Reading::Shapes`, an event whose shape another schema wrote comes with
 /// its body.
-fn schema_tag() -> Vec<u8> {
-    portal_sync::binary::EVENT_SCHEMA.to_le_bytes().to_vec()
+fn schema_tags() -> [Vec<u8>; 2] {
+    use portal_sync::binary::{EVENT_SCHEMA, READS_FROM};
+    const _: () = assert!(EVENT_SCHEMA - READS_FROM <= 1, "bind a tag per schema read");
+    [READS_FROM, EVENT_SCHEMA].map(|schema| schema.to_le_bytes().to_vec())
 }
 
 pub struct PullRow {

@@ -3,7 +3,7 @@
 //! run one after another (so positions are gap-free and become visible in
 //! order), while other tenants' pushes go on in parallel.
 
-use super::{migrator, plan, schema_tag, Incoming, Known, Placed, PullRow, PushError, Reading};
+use super::{migrator, plan, schema_tags, Incoming, Known, Placed, PullRow, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -172,7 +172,7 @@ impl Postgres {
         let columns = match reading {
             Reading::Bodies => "NULL::bytea, body",
             Reading::Shapes => {
-                "shape, CASE WHEN shape IS NULL OR substring(shape from 1 for 2) <> $4 THEN body ELSE '' END"
+                "shape, CASE WHEN shape IS NULL OR substring(shape from 1 for 2) NOT IN ($4, $5) THEN body ELSE '' END"
             }
         };
         let sql = format!(
@@ -184,7 +184,9 @@ impl Postgres {
             .bind(after as i64)
             .bind(i64::from(limit));
         if reading == Reading::Shapes {
-            query = query.bind(schema_tag());
+            for tag in schema_tags() {
+                query = query.bind(tag);
+            }
         }
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows

@@ -1,7 +1,7 @@
 //! The SQLite backend: one file in WAL mode with full sync. One writing
 //! connection serialises writers; readers have their own pool.
 
-use super::{migrator, plan, schema_tag, Incoming, Known, Placed, PullRow, PushError, Reading};
+use super::{migrator, plan, schema_tags, Incoming, Known, Placed, PullRow, PushError, Reading};
 use chrono::{SubsecRound, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite as Db, SqlitePool};
@@ -172,7 +172,7 @@ impl Sqlite {
         let columns = match reading {
             Reading::Bodies => "NULL, body",
             Reading::Shapes => {
-                "shape, CASE WHEN shape IS NULL OR substr(shape, 1, 2) <> ?4 THEN body ELSE '' END"
+                "shape, CASE WHEN shape IS NULL OR substr(shape, 1, 2) NOT IN (?4, ?5) THEN body ELSE '' END"
             }
         };
         let sql = format!(
@@ -184,7 +184,9 @@ impl Sqlite {
             .bind(after as i64)
             .bind(i64::from(limit));
         if reading == Reading::Shapes {
-            query = query.bind(schema_tag());
+            for tag in schema_tags() {
+                query = query.bind(tag);
+            }
         }
         let rows = query.fetch_all(&self.readers).await?;
         Ok(rows
