@@ -287,12 +287,14 @@ fn change(then: u64, now: u64) -> String {
     }
 }
 
-/// Per API product: how many applications use it, and how many times it
-/// was removed, ever: what two dates are compared on.
+/// Per API product: how many applications use it, how many times it was
+/// removed, and how many survey answers spoke of it, ever: what two dates
+/// are compared on.
 #[derive(Clone, Default, PartialEq)]
 struct PerProduct {
     apps: BTreeMap<String, u32>,
     removals: BTreeMap<String, u32>,
+    answers: BTreeMap<String, u32>,
 }
 
 fn per_product(portal: &Portal) -> PerProduct {
@@ -308,6 +310,12 @@ fn per_product(portal: &Portal) -> PerProduct {
             .into_iter()
             .filter(|p| p.removed > 0)
             .map(|p| (p.product.to_string(), p.removed))
+            .collect(),
+        answers: portal
+            .funnel()
+            .answers_by_product()
+            .into_iter()
+            .map(|(p, a)| (p.to_string(), a.answers))
             .collect(),
     }
 }
@@ -451,6 +459,14 @@ pub fn AnalyticsPage() -> impl IntoView {
         ["API product", "Removals by then", "Removals by now"],
         |p| &p.removals,
     );
+    let answers_then = compare(
+        [
+            "API product",
+            "Survey answers by then",
+            "Survey answers by now",
+        ],
+        |p| &p.answers,
+    );
     view! {
         <section class="analytics" aria-labelledby="analytics-heading">
             <h2 id="analytics-heading">"Analytics"</h2>
@@ -518,6 +534,12 @@ pub fn AnalyticsPage() -> impl IntoView {
                                     file="removals-compared.csv"
                                     report=removals_then
                                     empty="No product had been removed by either date."
+                                />
+                                <ReportTable
+                                    title="Survey answers by API product, then and now"
+                                    file="answers-compared.csv"
+                                    report=answers_then
+                                    empty="No survey had been answered by either date."
                                 />
                             }
                         })

@@ -289,6 +289,8 @@ fn key_figures_compare_the_portal_at_two_dates() {
             removals: 0,
             surveys_sent: 0,
             surveys_answered: 0,
+            offers_made: 0,
+            offers_taken_up: 0,
         }
     );
     assert_eq!(
@@ -302,6 +304,8 @@ fn key_figures_compare_the_portal_at_two_dates() {
             removals: 1,
             surveys_sent: 0,
             surveys_answered: 0,
+            offers_made: 0,
+            offers_taken_up: 0,
         }
     );
     // Before the first event, nothing; after the last, everything.

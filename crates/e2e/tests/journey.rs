@@ -574,6 +574,10 @@ async fn a_day_with_the_portal() {
         then_sum += numbers.next().expect("a count then");
     }
     assert_eq!((then_sum, now_sum), (then, now), "{per_product}");
+    let answers = b
+        .text_of("section[aria-labelledby='report-answers-compared-csv'] table")
+        .await;
+    assert!(answers.contains("Survey answers by now"), "{answers}");
     b.scroll_to("section.figures").await;
     b.screenshot("analytics-compared").await;
 
