@@ -4,6 +4,7 @@
 
 pub mod axe;
 pub mod browser;
+pub mod history;
 pub mod keyboard;
 pub mod server;
 

@@ -5,6 +5,7 @@
 
 use portal_domain::Role;
 use portal_e2e::browser::Browser;
+use portal_e2e::history;
 use portal_e2e::server::{serve, serve_json_only, Someone, ADA};
 use portal_e2e::workspace;
 
@@ -831,44 +832,6 @@ async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
     b.screenshot("deliveries").await;
 }
 
-/// Grace's application "Weather", on the free plan for 45 days: an upsell
-/// target, as a device of hers would have pushed it then.
-fn graces_free_application() -> Vec<portal_domain::Envelope> {
-    use chrono::{Duration, Utc};
-    use portal_domain::*;
-    let then = Utc::now() - Duration::days(45);
-    let grace = Actor::parse("grace@example.com").unwrap();
-    let meta = CommandMeta::by(grace, DeviceId(uuid::Uuid::from_u128(0x9ace)));
-    let mut ids = SeededIds::new(45);
-    let mut portal = Portal::new();
-    let mut log = Vec::new();
-    let actions = [
-        Action::CreateApplication {
-            app_id: AppId(uuid::Uuid::from_u128(0x3ea7)),
-            name: AppName::parse("Weather").unwrap(),
-            owner: Owner::parse("grace@example.com").unwrap(),
-            plan: Plan::Free,
-            credential: NewCredential {
-                id: CredentialId(uuid::Uuid::from_u128(0x3ea8)),
-                key: CredentialKey::parse("pl_weather", &"ab".repeat(32)).unwrap(),
-                expires_at: then + Duration::days(365),
-            },
-        },
-        Action::AddApiProduct {
-            app_id: AppId(uuid::Uuid::from_u128(0x3ea7)),
-            product: ProductName::parse("maps").unwrap(),
-        },
-    ];
-    for (i, action) in actions.into_iter().enumerate() {
-        let command = Command::new(then + Duration::minutes(i as i64), action);
-        for envelope in portal.execute(&command, &meta, &mut ids).unwrap() {
-            portal.append(envelope.clone()).unwrap();
-            log.push(envelope);
-        }
-    }
-    log
-}
-
 /// An offer campaign across two people and two devices: the product owner
 /// offers an upsell target a product on the paid plan; the offer reaches
 /// the application's owner, who takes it up on the application's page,
@@ -880,7 +843,9 @@ async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
     let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
     served.add(&pat).await;
     served.add(&grace).await;
-    let history = served.preload_log(&graces_free_application()).await;
+    let history = served
+        .preload_log(&history::free_application(grace.email, "Weather", 45))
+        .await;
     let artifacts = workspace().join("target/e2e-artifacts/campaigns");
     let dirs = [artifacts.join("pat"), artifacts.join("grace")];
     let (owner_device, developer_device) =

@@ -7,11 +7,16 @@
 //!
 //! And a returning user's browser across releases: each release's service
 //! worker caches its own shell and drops all but the release before it.
+//!
+//! And two builds side by side against this server: the previous release
+//! (kept in `fixtures/`) beside this one, after an event type it cannot
+//! read was written (ADR 39).
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
-use portal_domain::process;
+use portal_domain::{process, Event, Role};
 use portal_e2e::browser::Browser;
-use portal_e2e::server::serve;
+use portal_e2e::history;
+use portal_e2e::server::{serve, Someone};
 use portal_e2e::workspace;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -219,4 +224,113 @@ async fn each_release_has_its_own_cache_and_only_the_one_before_is_kept() {
     b.click("Timeline").await;
     b.text_of("#timeline-heading").await;
     b.screenshot("third-release-offline").await;
+}
+
+/// The last release of event schema 1 (before offers), as it was shipped:
+/// see `fixtures/release-event-schema-1/README.md`.
+fn previous_release() -> PathBuf {
+    workspace().join("crates/e2e/fixtures/release-event-schema-1")
+}
+
+/// Two builds side by side against this server (ADR 39): a device still
+/// running the previous release, with a change it has not sent, and a
+/// device on this build that makes an offer, an event type the previous
+/// release cannot read. The previous release is told, in its own sync
+/// status, to reload to update; its unsent change waits, untouched, and
+/// reaches the server once the reload has brought this build, which then
+/// shows the offer. "Nothing lost": the change made under the old build is
+/// on the server, and every event the server holds is on that device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_on_the_previous_release_is_told_to_update_and_loses_nothing() {
+    let mut served = serve(previous_release()).await;
+    let pat = Someone::new("pat@example.com", "Pat", Role::ProductOwner);
+    let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
+    served.add(&pat).await;
+    served.add(&grace).await;
+    let history = served
+        .preload_log(&history::free_application(grace.email, "Weather", 45))
+        .await;
+    let artifacts = workspace().join("target/e2e-artifacts/two-builds");
+    let dirs = [artifacts.join("previous"), artifacts.join("current")];
+    let (old, new) = tokio::join!(Browser::start(&dirs[0]), Browser::start(&dirs[1]));
+
+    // Grace, on the previous release, works offline-first as always: her
+    // new application waits while sync is paused.
+    old.client.goto(&served.base).await.expect("the app loads");
+    old.text_of(".log-ready").await;
+    old.sign_in(&grace).await;
+    old.until_event_count("the history", history).await;
+    old.click("Sync automatically").await;
+    old.click("Save settings").await;
+    old.until_text("Sync paused").await;
+    old.click("Applications").await;
+    old.create_application("Field notes").await;
+    old.until_text("2 events to send").await;
+
+    // The server is updated; Pat's device loads this build and makes an offer.
+    served.switch_to(workspace().join("dist")).await;
+    new.client.goto(&served.base).await.expect("the app loads");
+    new.text_of(".log-ready").await;
+    new.sign_in(&pat).await;
+    new.until_event_count("the history", history).await;
+    new.click("Campaigns").await;
+    new.fill("API product", "payments").await;
+    new.fill("Terms of the offer", "Three months at half price")
+        .await;
+    new.click("Offer to Weather").await;
+    new.click("Make 1 offer").await;
+    new.until_text("Made 1 offer of payments.").await;
+    new.until("the offer to be sent", || async {
+        let status = new.text_of("p.sync-status").await;
+        status.contains("everything sent").then_some(())
+    })
+    .await;
+
+    // Grace's page, still the previous release, syncs again: it is told to
+    // update, in words, and sends nothing it holds in the meantime.
+    old.click("Settings").await;
+    old.click("Sync automatically").await;
+    old.click("Save settings").await;
+    let status = old
+        .until("the previous release to be told to update", || async {
+            let status = old.text_of("p.sync-status").await;
+            status
+                .contains("reload the page to update")
+                .then_some(status)
+        })
+        .await;
+    assert!(
+        status.contains("OFFER_MADE") && status.contains("2 events to send"),
+        "{status}"
+    );
+    old.scroll_to("body").await;
+    old.screenshot("previous-release-told-to-update").await;
+    let before_reload = served.pull_all().await;
+    assert!(
+        !before_reload.iter().any(|e| e.actor.as_str() == grace.email
+            && e.occurred_at > chrono::Utc::now() - chrono::Duration::hours(1)),
+        "nothing of Grace's new work is on the server yet"
+    );
+
+    // A reload brings this build: the change waiting is sent, the offer shows.
+    old.client.refresh().await.expect("the page reloads");
+    old.until("everything to be sent", || async {
+        let status = old.text_of("p.sync-status").await;
+        (status.contains("everything sent") && status.contains("last sync")).then_some(())
+    })
+    .await;
+    let server = served.pull_all().await;
+    assert!(
+        server.iter().any(
+            |e| matches!(&e.event, Event::ApplicationInsert(r) if r.name.as_str() == "Field notes")
+        ),
+        "the change made under the previous release reached the server"
+    );
+    old.until_event_count("every event the server holds", server.len() as u64)
+        .await;
+    old.click("Applications").await;
+    old.click("Weather").await;
+    old.until_text("Three months at half price").await;
+    old.control("Take up the offer of payments").await;
+    old.screenshot("updated-with-the-offer").await;
 }
