@@ -261,6 +261,26 @@ fn Products(
         reason,
         ..
     } = drafts;
+    // The catalogue at the slider's position: what may be added (suggested
+    // as the developer types), and what has been retired (flagged).
+    let catalogue = Memo::new(move |_| {
+        ledger
+            .with_state(|portal, _| {
+                let (retired, offered): (Vec<_>, Vec<_>) = portal
+                    .catalogue()
+                    .into_iter()
+                    .partition(|p| p.record.is_retired());
+                let names = |products: Vec<portal_domain::CatalogueProduct>| {
+                    products
+                        .into_iter()
+                        .map(|p| p.record.name().to_string())
+                        .collect::<Vec<_>>()
+                };
+                (names(offered), names(retired))
+            })
+            .unwrap_or_default()
+    });
+    let list_id = format!("catalogue-for-{}", id.0);
     let product_error = move || {
         let raw = new_product.get();
         (!raw.is_empty())
@@ -326,9 +346,17 @@ fn Products(
                             .map(|p| {
                                 let label = format!("Remove {p}");
                                 let name = p.clone();
+                                let retired = catalogue.with(|(_, retired)| {
+                                    retired.iter().any(|r| portal_domain::same_name(r, &p))
+                                });
                                 view! {
-                                    <li>
-                                        <A href=product_href(&p)>{p}</A>
+                                    <li class:retired=retired>
+                                        <A href=product_href(&p)>{p.clone()}</A>
+                                        {retired.then(|| view! {
+                                            <span class="flag" title="Retired from the catalogue: it can no longer be added, and should be removed">
+                                                "retired"
+                                            </span>
+                                        })}
                                         <Show when=move || live>
                                             <button
                                                 type="button"
@@ -371,10 +399,22 @@ fn Products(
                         <input
                             type="text"
                             aria-label="API product to add"
+                            list=list_id.clone()
                             prop:value=move || new_product.get()
                             on:input=move |ev| new_product.set(event_target_value(&ev))
                         />
                     </label>
+                    <datalist id=list_id.clone()>
+                        {move || {
+                            catalogue
+                                .with(|(offered, _)| {
+                                    offered
+                                        .iter()
+                                        .map(|p| view! { <option value=p.clone()></option> })
+                                        .collect_view()
+                                })
+                        }}
+                    </datalist>
                     <button type="submit">"Add product"</button>
                     <FieldError error=Signal::derive(product_error) />
                 </form>

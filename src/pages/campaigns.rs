@@ -175,15 +175,25 @@ fn NewCampaign(targets: Memo<Vec<Target>>) -> impl IntoView {
     let chosen = RwSignal::new(Vec::<AppId>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
+    // The catalogue's products on the paid plan, then names in use that
+    // the catalogue does not hold; never a retired one.
     let products = Memo::new(move |_| {
         ledger
             .with_state(|portal, _| {
-                portal
+                let catalogue = portal.catalogue();
+                let offered = catalogue
+                    .clone()
+                    .into_iter()
+                    .filter(|p| !p.record.is_retired())
+                    .filter(|p| p.record.description.plans.contains(&Plan::Paid))
+                    .map(|p| p.record.name().to_string());
+                let unlisted = portal
                     .adoption()
                     .products()
                     .into_iter()
-                    .map(|p| p.product.to_string())
-                    .collect::<Vec<_>>()
+                    .filter(|p| catalogue.named(p.product.as_str()).is_none())
+                    .map(|p| p.product.to_string());
+                offered.chain(unlisted).collect::<Vec<_>>()
             })
             .unwrap_or_default()
     });

@@ -2,9 +2,10 @@
 //! projection. The positions are in the URL, so a comparison can be shared.
 
 use crate::ledger::use_ledger;
+use crate::pages::products::product_href;
 use crate::pages::QueryFilters;
 use leptos::prelude::*;
-use portal_domain::{AppId, Change, PortalDiff};
+use portal_domain::{AppId, Change, PortalDiff, ProductId};
 
 const PARAMS: [&str; 2] = ["from", "to"];
 
@@ -32,13 +33,19 @@ struct Shown {
     apps: Vec<(&'static str, String, String)>,
     credentials: usize,
     surveys: usize,
+    /// Catalogue products: what changed, the name, where its page is.
+    catalogue: Vec<(&'static str, String, String)>,
     adoption: Vec<(String, u32, u32)>,
     funnel: ((u32, u32, u32), (u32, u32, u32)),
     owner_changes: usize,
     events: Vec<(&'static str, usize)>,
 }
 
-fn shown(diff: &PortalDiff, name: impl Fn(AppId) -> String) -> Shown {
+fn shown(
+    diff: &PortalDiff,
+    name: impl Fn(AppId) -> String,
+    product: impl Fn(ProductId) -> String,
+) -> Shown {
     Shown {
         from: diff.from,
         to: diff.to,
@@ -52,6 +59,16 @@ fn shown(diff: &PortalDiff, name: impl Fn(AppId) -> String) -> Shown {
             .collect(),
         credentials: diff.credentials.len(),
         surveys: diff.surveys.len(),
+        catalogue: diff
+            .catalogue
+            .iter()
+            .map(|c| {
+                let (what, id) = change_label(c);
+                let name = product(*id);
+                let href = product_href(&name);
+                (what, name, href)
+            })
+            .collect(),
         adoption: diff
             .adoption
             .iter()
@@ -67,6 +84,26 @@ fn shown(diff: &PortalDiff, name: impl Fn(AppId) -> String) -> Shown {
     }
 }
 
+/// What changed, each with its page: (what, name, link).
+#[component]
+fn Changes(label: &'static str, changes: Vec<(&'static str, String, String)>) -> impl IntoView {
+    view! {
+        <ul class="diff-apps" aria-label=label>
+            {changes
+                .into_iter()
+                .map(|(what, name, href)| {
+                    view! {
+                        <li>
+                            <span class=format!("change {what}")>{what}</span>" "
+                            <a href=href>{name}</a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
 #[component]
 pub fn DiffPage() -> impl IntoView {
     let ledger = use_ledger();
@@ -78,10 +115,17 @@ pub fn DiffPage() -> impl IntoView {
         ledger.with_machine(|machine, _| {
             let diff = machine.diff(from as usize, to as usize);
             let head = machine.head();
-            shown(&diff, |id| {
-                head.app(id)
-                    .map_or_else(|| id.to_string(), |a| a.record.name.to_string())
-            })
+            shown(
+                &diff,
+                |id| {
+                    head.app(id)
+                        .map_or_else(|| id.to_string(), |a| a.record.name.to_string())
+                },
+                |id| {
+                    head.catalogue_product(id)
+                        .map_or_else(|| id.to_string(), |p| p.record.name().to_string())
+                },
+            )
         })
     };
     let field = move |name: &'static str, label: &'static str| {
@@ -128,20 +172,11 @@ pub fn DiffPage() -> impl IntoView {
                             )}
                         </p>
                         <h3>"Applications"</h3>
-                        <ul class="diff-apps">
-                            {d
-                                .apps
-                                .into_iter()
-                                .map(|(what, name, href)| {
-                                    view! {
-                                        <li>
-                                            <span class=format!("change {what}")>{what}</span>" "
-                                            <a href=href>{name}</a>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
+                        <Changes label="Applications changed" changes=d.apps />
+                        {(!d.catalogue.is_empty()).then(|| view! {
+                            <h3>"Catalogue"</h3>
+                            <Changes label="Catalogue products changed" changes=d.catalogue />
+                        })}
                         <h3>"Adoption"</h3>
                         <table>
                             <thead>

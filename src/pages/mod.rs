@@ -7,6 +7,7 @@ pub mod appearance;
 pub mod application;
 pub mod applications;
 pub mod campaigns;
+pub mod catalogue;
 pub mod causation_graph;
 pub mod data;
 pub mod diff;

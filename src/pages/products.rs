@@ -1,10 +1,12 @@
-//! The API products, as a product owner asks about them: every product with
-//! its users, adds and removals, and one product's page (who uses it now,
-//! adds and removals over time, the reasons given, what surveys about it
-//! were answered), all as of the slider's position.
+//! The API products, as a product owner asks about them: the catalogue,
+//! every product with its users, adds and removals, and one product's page
+//! (what the catalogue says of it, who uses it now, adds and removals over
+//! time, the reasons given, what surveys about it were answered), all as of
+//! the slider's position.
 
 use crate::ledger::use_ledger;
 use crate::pages::analytics::{by_month, comments};
+use crate::pages::catalogue::{entry_named, Catalogue, CatalogueCard};
 use crate::pages::names;
 use crate::pages::report::{Bar, BarChart, Report, ReportTable};
 use crate::sync::use_sync;
@@ -33,6 +35,8 @@ fn average(portal: &Portal, product: &ProductName) -> Option<f64> {
 #[derive(Clone, PartialEq)]
 struct ProductRow {
     name: String,
+    /// Whether the catalogue holds it: "offered", "retired" or "not listed".
+    listed: &'static str,
     apps: u32,
     added: u32,
     removed: u32,
@@ -45,12 +49,18 @@ pub fn ProductsPage() -> impl IntoView {
     let rows = Memo::new(move |_| {
         ledger
             .with_state(|portal, _| {
+                let catalogue = portal.catalogue();
                 portal
                     .adoption()
                     .products()
                     .into_iter()
                     .map(|p| ProductRow {
                         name: p.product.to_string(),
+                        listed: match catalogue.named(p.product.as_str()) {
+                            None => "not listed",
+                            Some(c) if c.record.is_retired() => "retired",
+                            Some(_) => "offered",
+                        },
                         apps: p.apps,
                         added: p.added,
                         removed: p.removed,
@@ -61,8 +71,9 @@ pub fn ProductsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     view! {
+        <Catalogue />
         <section class="products" aria-labelledby="products-heading">
-            <h2 id="products-heading">"API products"</h2>
+            <h2 id="products-heading">"API products in use"</h2>
             {move || {
                 let rows = rows.get();
                 if rows.is_empty() {
@@ -78,6 +89,7 @@ pub fn ProductsPage() -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">"API product"</th>
+                                <th scope="col">"In the catalogue"</th>
                                 <th scope="col">"Applications using it"</th>
                                 <th scope="col">"Added"</th>
                                 <th scope="col">"Removed"</th>
@@ -91,6 +103,7 @@ pub fn ProductsPage() -> impl IntoView {
                                     view! {
                                         <tr>
                                             <td><A href=product_href(&r.name)>{r.name}</A></td>
+                                            <td>{r.listed}</td>
                                             <td>{r.apps}</td>
                                             <td>{r.added}</td>
                                             <td>{r.removed}</td>
@@ -206,6 +219,13 @@ pub fn ProductPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    let entry = Memo::new(move |_| {
+        name.with(|n| {
+            ledger
+                .with_state(|portal, _| entry_named(portal, n))
+                .flatten()
+        })
+    });
     let timeline = move || {
         format!(
             "/timeline?product={}",
@@ -216,6 +236,7 @@ pub fn ProductPage() -> impl IntoView {
         <section class="product" aria-labelledby="product-heading">
             <p><A href="/products">"All API products"</A></p>
             <h2 id="product-heading">{move || name.get()}</h2>
+            <CatalogueCard entry=entry.into() name=name.into() />
             {move || {
                 let v = shown.get();
                 if !v.known {

@@ -86,8 +86,15 @@ struct Row {
 /// product's event or a survey about one product, the product. Names come
 /// from the head: an application keeps the name it was created with.
 fn about(head: &Portal, event: &Event) -> String {
+    let Some(app_id) = event.app_id() else {
+        // The catalogue's events name their product and no application.
+        return match event.products() {
+            [product] => format!("catalogue · {product}"),
+            _ => "catalogue".to_owned(),
+        };
+    };
     let app = head
-        .app(event.app_id())
+        .app(app_id)
         .map(|a| a.record.name.to_string())
         .unwrap_or_else(|| "an application not in this log".to_owned());
     let product = match event {

@@ -77,6 +77,8 @@ pub enum Forbidden {
     NotYourSurvey { survey_id: SurveyId },
     #[error("Offers are made by product owners and admins.")]
     OffersByProductOwners,
+    #[error("The product catalogue is kept by product owners and admins.")]
+    CatalogueByProductOwners,
 }
 
 impl Forbidden {
@@ -89,6 +91,7 @@ impl Forbidden {
             Forbidden::CreateForOther { .. } => "create_for_other",
             Forbidden::NotYourSurvey { .. } => "not_your_survey",
             Forbidden::OffersByProductOwners => "offers_by_product_owners",
+            Forbidden::CatalogueByProductOwners => "catalogue_by_product_owners",
         }
     }
 }
@@ -138,6 +141,11 @@ pub fn may_offer(person: Person<'_>) -> bool {
     person.role != Role::Developer
 }
 
+/// Whether `person` may create, describe and retire catalogue products.
+pub fn may_keep_catalogue(person: Person<'_>) -> bool {
+    person.role != Role::Developer
+}
+
 /// Whether `person` may create applications at all.
 pub fn may_create(person: Person<'_>) -> bool {
     person.role != Role::ProductOwner
@@ -169,10 +177,28 @@ pub fn may(
             _ => Ok(()),
         };
     }
+    if let Action::CreateApiProduct { .. }
+    | Action::DescribeApiProduct { .. }
+    | Action::RetireApiProduct { .. } = action
+    {
+        return match may_keep_catalogue(person) {
+            true => Ok(()),
+            false => Err(Forbidden::CatalogueByProductOwners),
+        };
+    }
     if let Action::MakeOffer { .. } = action {
         return match may_offer(person) {
             true => Ok(()),
             false => Err(Forbidden::OffersByProductOwners),
+        };
+    }
+    if let Action::CreateApiProduct { .. }
+    | Action::DescribeApiProduct { .. }
+    | Action::RetireApiProduct { .. } = action
+    {
+        return match may_keep_catalogue(person) {
+            true => Ok(()),
+            false => Err(Forbidden::CatalogueByProductOwners),
         };
     }
     match person.role {
@@ -187,7 +213,7 @@ pub fn may(
                 })
             }
             (Action::CreateApplication { .. }, _) => Ok(()),
-            (_, StreamState::App(AppState::Active(app) | AppState::Deleted(app))) => {
+            (_, StreamState::App(AppState::Active(app) | AppState::Deleted(app), _)) => {
                 may_change(person, app.id(), &app.record.owner)
             }
             _ => Ok(()),

@@ -1,9 +1,11 @@
 //! Commands: what a person or a process asks for. The time and every new id
 //! arrive inside the command, so deciding it is deterministic.
 
+use crate::catalogue::ProductDescription;
 use crate::event::SurveyTopic;
 use crate::ids::{
-    AppId, CampaignId, CorrelationId, CredentialId, DeviceId, EventId, StreamId, SurveyId,
+    AppId, CampaignId, CorrelationId, CredentialId, DeviceId, EventId, ProductId, StreamId,
+    SurveyId,
 };
 use crate::offer::Offer;
 use crate::records::CredentialKey;
@@ -90,6 +92,19 @@ pub enum Action {
         app_id: AppId,
         campaign_id: CampaignId,
     },
+    /// A product owner adds a product to the catalogue.
+    CreateApiProduct {
+        product_id: ProductId,
+        description: ProductDescription,
+    },
+    /// A product owner changes what the catalogue says of a product.
+    DescribeApiProduct {
+        product_id: ProductId,
+        description: ProductDescription,
+    },
+    RetireApiProduct {
+        product_id: ProductId,
+    },
 }
 
 impl Action {
@@ -111,6 +126,9 @@ impl Action {
             Action::AddSurvey { survey_id, .. }
             | Action::SendSurvey { survey_id }
             | Action::RecordSurveyFeedback { survey_id, .. } => (*survey_id).into(),
+            Action::CreateApiProduct { product_id, .. }
+            | Action::DescribeApiProduct { product_id, .. }
+            | Action::RetireApiProduct { product_id } => (*product_id).into(),
         }
     }
 
@@ -132,6 +150,9 @@ impl Action {
             Action::MakeOffer { .. } => "MakeOffer",
             Action::TakeUpOffer { .. } => "TakeUpOffer",
             Action::DeclineOffer { .. } => "DeclineOffer",
+            Action::CreateApiProduct { .. } => "CreateApiProduct",
+            Action::DescribeApiProduct { .. } => "DescribeApiProduct",
+            Action::RetireApiProduct { .. } => "RetireApiProduct",
         }
     }
 }
@@ -217,7 +238,11 @@ mod tests {
                 },
             },
         );
-        let events = decide(&command, StreamState::App(crate::AppState::Absent)).unwrap();
+        let events = decide(
+            &command,
+            StreamState::App(crate::AppState::Absent, Default::default()),
+        )
+        .unwrap();
         let issued = events.iter().find_map(|e| match e {
             Event::CredentialInsert(c) => Some(c.record.expires_at),
             _ => None,

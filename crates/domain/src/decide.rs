@@ -2,6 +2,7 @@
 //! stream, it returns the events to append, or the rule that was broken.
 //! It never panics and never looks at a clock.
 
+use crate::catalogue::{ApiProductRecord, Catalogue, ProductState};
 use crate::command::{Action, Command, NewCredential};
 use crate::error::DomainError;
 use crate::event::Event;
@@ -16,19 +17,23 @@ use crate::values::ProductName;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-/// The state a command is decided against: that of the stream it targets.
+/// The state a command is decided against: that of the stream it targets,
+/// and the catalogue, which an application's products and a new product's
+/// name are checked against.
 #[derive(Clone, Debug)]
 pub enum StreamState<'a> {
-    App(AppState<'a>),
+    App(AppState<'a>, Catalogue<'a>),
     Survey(SurveyState<'a>),
+    Product(ProductState<'a>, Catalogue<'a>),
 }
 
 impl StreamState<'_> {
     /// The stream's current version: 0 for a stream with no events yet.
     pub fn version(&self) -> u64 {
         match self {
-            StreamState::App(AppState::Active(a) | AppState::Deleted(a)) => a.version(),
+            StreamState::App(AppState::Active(a) | AppState::Deleted(a), _) => a.version(),
             StreamState::Survey(SurveyState::Exists(s)) => s.version,
+            StreamState::Product(ProductState::Exists(p), _) => p.version,
             _ => 0,
         }
     }
@@ -36,8 +41,9 @@ impl StreamState<'_> {
 
 pub fn decide(command: &Command, state: StreamState<'_>) -> Result<Vec<Event>, DomainError> {
     match state {
-        StreamState::App(app) => decide_app(command, app),
+        StreamState::App(app, catalogue) => decide_app(command, app, &catalogue),
         StreamState::Survey(survey) => decide_survey(command, survey),
+        StreamState::Product(product, catalogue) => decide_product(command, product, &catalogue),
     }
 }
 
@@ -116,7 +122,11 @@ fn updated(app: App<'_>, at: DateTime<Utc>, change: impl FnOnce(&mut Application
     Event::ApplicationUpdate(Arc::new(record))
 }
 
-fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, DomainError> {
+fn decide_app(
+    command: &Command,
+    state: AppState<'_>,
+    catalogue: &Catalogue<'_>,
+) -> Result<Vec<Event>, DomainError> {
     let at = command.at;
     match &command.action {
         Action::CreateApplication {
@@ -152,6 +162,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
         }
         Action::AddApiProduct { app_id, product } => {
             let app = active(state, command)?;
+            let product = &catalogue.addable(product, app.record.plan)?;
             if app.record.has_product(product) {
                 return Err(DomainError::ProductAlreadyAdded {
                     product: product.clone(),
@@ -304,6 +315,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
         }
         Action::MakeOffer { app_id, offer } => {
             let app = active(state, command)?;
+            let product = catalogue.addable(&offer.product, offer.plan)?;
             if app.offer(offer.campaign_id).is_some() {
                 return Err(DomainError::OfferAlreadyMade {
                     campaign_id: offer.campaign_id,
@@ -330,6 +342,7 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                 owner: app.record.owner.clone(),
                 offer: Offer {
                     ends_at,
+                    product,
                     ..offer.clone()
                 },
             }])
@@ -343,6 +356,9 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
             let Offer { plan, product, .. } = made.offer;
             let moves = app.record.plan != *plan;
             let adds = !app.record.has_product(product);
+            if adds {
+                catalogue.addable(product, *plan)?;
+            }
             // The answer first: it names the command (see `recover`).
             let mut events = vec![Event::OfferTakenUp {
                 app_id: *app_id,
@@ -385,9 +401,88 @@ fn decide_app(command: &Command, state: AppState<'_>) -> Result<Vec<Event>, Doma
                 campaign_id: *campaign_id,
             }])
         }
-        Action::AddSurvey { .. }
-        | Action::SendSurvey { .. }
-        | Action::RecordSurveyFeedback { .. } => Err(DomainError::WrongStream {
+        _ => Err(DomainError::WrongStream {
+            command: command.action.name(),
+        }),
+    }
+}
+
+fn decide_product(
+    command: &Command,
+    state: ProductState<'_>,
+    catalogue: &Catalogue<'_>,
+) -> Result<Vec<Event>, DomainError> {
+    let at = command.at;
+    let product_id = crate::ids::ProductId(command.action.stream_id().0);
+    let existing = match state {
+        ProductState::Absent => None,
+        ProductState::Exists(p) => Some(p),
+    };
+    let live = || match existing {
+        None => Err(DomainError::ProductNotFound { product_id }),
+        Some(p) if p.record.is_retired() => Err(DomainError::ProductAlreadyRetired {
+            name: p.record.name().clone(),
+        }),
+        Some(p) => Ok(p),
+    };
+    // A name is one product's, whatever its case, retired products' too:
+    // analytics must never split one product in two.
+    let name_free = |name: &crate::values::ProductName| match catalogue.named(name.as_str()) {
+        Some(other) if other.id != product_id => Err(DomainError::ProductNameTaken {
+            name: other.record.name().clone(),
+        }),
+        _ => Ok(()),
+    };
+    match &command.action {
+        Action::CreateApiProduct { description, .. } => {
+            if existing.is_some() {
+                return Err(DomainError::ProductAlreadyExists { product_id });
+            }
+            let description = description.checked()?;
+            name_free(&description.name)?;
+            Ok(vec![Event::ApiProductInsert(Arc::new(ApiProductRecord {
+                id: product_id,
+                description,
+                created_at: at,
+                updated_at: at,
+                retired_at: None,
+            }))])
+        }
+        Action::DescribeApiProduct { description, .. } => {
+            let product = live()?;
+            let description = description.checked()?;
+            if description == product.record.description {
+                return Err(DomainError::ProductDescriptionUnchanged {
+                    name: description.name,
+                });
+            }
+            name_free(&description.name)?;
+            Ok(vec![Event::ApiProductUpdate(Arc::new(ApiProductRecord {
+                description,
+                updated_at: at,
+                ..product.record.clone()
+            }))])
+        }
+        Action::RetireApiProduct { .. } => {
+            let product = existing.ok_or(DomainError::ProductNotFound { product_id })?;
+            if product.record.is_retired() {
+                return Err(DomainError::ProductAlreadyRetired {
+                    name: product.record.name().clone(),
+                });
+            }
+            Ok(vec![
+                Event::ApiProductRetired {
+                    product_id,
+                    name: product.record.name().clone(),
+                },
+                Event::ApiProductUpdate(Arc::new(ApiProductRecord {
+                    retired_at: Some(at),
+                    updated_at: at,
+                    ..product.record.clone()
+                })),
+            ])
+        }
+        _ => Err(DomainError::WrongStream {
             command: command.action.name(),
         }),
     }

@@ -3,10 +3,11 @@
 //! goes through `decide`, so the history is valid by construction; the same
 //! seed always gives the same log.
 
+use crate::catalogue::{DocsLink, ProductDescription};
 use crate::command::{Action, Command, CommandMeta, NewCredential};
 use crate::envelope::Envelope;
 use crate::event::Event;
-use crate::ids::{AppId, CampaignId, CredentialId, DeviceId, SeededIds, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, DeviceId, ProductId, SeededIds, SurveyId};
 use crate::offer::Offer;
 use crate::portal::Portal;
 use crate::process::{self, Issued};
@@ -34,6 +35,26 @@ const PRODUCTS: [&str; 12] = [
     "weather",
     "translate",
 ];
+/// What the demo's catalogue says of each product.
+const SUMMARIES: [&str; 12] = [
+    "Take card and wallet payments, with refunds and payouts.",
+    "Open, read and close customer accounts.",
+    "Sign people in and check who they are.",
+    "Send e-mail, SMS and push notifications.",
+    "Maps, routes and geocoding.",
+    "Full-text search over your own content.",
+    "Usage reports and dashboards, for paid plans.",
+    "Files and objects, kept and served.",
+    "Chat between your users, with history.",
+    "Invoices, subscriptions and tax.",
+    "Forecasts and weather history.",
+    "Machine translation between 40 languages.",
+];
+/// The demo's product only paid plans are offered.
+const PAID_ONLY: &str = "analytics";
+/// The demo's product retired halfway through its history.
+const RETIRED: &str = "translate";
+
 const FIRST: [&str; 16] = [
     "ada",
     "grace",
@@ -126,6 +147,9 @@ pub struct DemoGenerator {
     pending_surveys: Vec<SurveyId>,
     /// Offers made and not yet answered (some never will be).
     pending_offers: Vec<(AppId, CampaignId)>,
+    /// The catalogue's products, once made; `RETIRED` leaves it halfway.
+    catalogue: Vec<(ProductId, ProductName)>,
+    retired: bool,
     now: DateTime<Utc>,
     end: DateTime<Utc>,
     last_tick: NaiveDate,
@@ -175,6 +199,8 @@ impl DemoGenerator {
             live: Vec::new(),
             pending_surveys: Vec::new(),
             pending_offers: Vec::new(),
+            catalogue: Vec::new(),
+            retired: false,
             produced: 0,
             steps: 0,
             out: VecDeque::new(),
@@ -226,6 +252,7 @@ impl DemoGenerator {
                 }
                 self.run(issued);
             }
+            self.keep_catalogue();
             if chrono::Datelike::day(&today) == 1 {
                 self.start_campaign();
             }
@@ -547,6 +574,86 @@ impl DemoGenerator {
             if self.run(issued) {
                 self.pending_offers.push((app_id, offer.campaign_id));
             }
+        }
+    }
+
+    /// The product owner's work on the catalogue: every product on the
+    /// first day after the first application (which added its products by
+    /// name, as before there was a catalogue); halfway, a new description of the first and the retirement
+    /// of `RETIRED`, which applications then no longer add.
+    fn keep_catalogue(&mut self) {
+        let halfway = self.produced * 2 >= self.config.target_events;
+        let waits = match self.catalogue.is_empty() {
+            // The first applications come before the catalogue.
+            true => self.live.is_empty(),
+            false => self.retired || !halfway,
+        };
+        if waits {
+            return;
+        }
+        let (Ok(actor), Some(device)) = (
+            Actor::parse(PRODUCT_OWNER),
+            self.developers.first().map(|d| d.device),
+        ) else {
+            return;
+        };
+        let mut actions = Vec::new();
+        if self.catalogue.is_empty() {
+            for (i, name) in self.products.clone().into_iter().enumerate() {
+                let Ok(summary) = Text::parse("summary", SUMMARIES[i % SUMMARIES.len()]) else {
+                    continue;
+                };
+                let product_id = ProductId(self.ids.next_uuid());
+                let description = ProductDescription {
+                    summary,
+                    documentation: DocsLink::parse(&format!("https://docs.example.com/{name}"))
+                        .ok(),
+                    plans: match name.as_str() {
+                        PAID_ONLY => vec![Plan::Paid],
+                        _ => vec![Plan::Free, Plan::Paid],
+                    },
+                    name: name.clone(),
+                };
+                self.catalogue.push((product_id, name));
+                actions.push(Action::CreateApiProduct {
+                    product_id,
+                    description,
+                });
+            }
+        } else {
+            self.retired = true;
+            if let Some((product_id, _)) = self.catalogue.first().cloned() {
+                if let Some(product) = self.portal.catalogue_product(product_id) {
+                    let mut description = product.record.description.clone();
+                    if let Ok(summary) = Text::parse(
+                        "summary",
+                        &format!("{} Now with instant payouts.", description.summary),
+                    ) {
+                        description.summary = summary;
+                    }
+                    actions.push(Action::DescribeApiProduct {
+                        product_id,
+                        description,
+                    });
+                }
+            }
+            if let Some((product_id, _)) =
+                self.catalogue.iter().find(|(_, n)| n.as_str() == RETIRED)
+            {
+                actions.push(Action::RetireApiProduct {
+                    product_id: *product_id,
+                });
+            }
+            self.products.retain(|p| p.as_str() != RETIRED);
+        }
+        for action in actions {
+            if self.produced >= self.config.target_events {
+                return;
+            }
+            self.run(Issued {
+                command: Command::new(self.now, action),
+                meta: CommandMeta::by(actor.clone(), device),
+            });
         }
     }
 

@@ -2,7 +2,7 @@
 
 use crate::envelope::Envelope;
 use crate::event::EventType;
-use crate::ids::{AppId, CredentialId, SurveyId};
+use crate::ids::{AppId, CredentialId, ProductId, SurveyId};
 use crate::persistent::HashedMap;
 use crate::portal::Portal;
 use crate::values::ProductName;
@@ -26,6 +26,8 @@ pub struct PortalDiff {
     pub applications: Vec<Change<AppId>>,
     pub credentials: Vec<Change<CredentialId>>,
     pub surveys: Vec<Change<SurveyId>>,
+    /// Catalogue products created, described or retired (changed).
+    pub catalogue: Vec<Change<ProductId>>,
     /// Live applications per product: (product, at `from`, at `to`).
     pub adoption: Vec<(ProductName, u32, u32)>,
     /// Surveys (added, sent, answered) at `from` and at `to`.
@@ -70,6 +72,21 @@ fn hashed_diff<'a, K: Ord + Hash + Clone, V: PartialEq + Clone>(
     items
 }
 
+/// What was added, changed or removed from one map to the other, by key.
+fn changes<K: Ord + Hash + Copy, V: PartialEq + Clone>(
+    from: &HashedMap<K, V>,
+    to: &HashedMap<K, V>,
+) -> Vec<Change<K>> {
+    hashed_diff(from, to)
+        .into_iter()
+        .map(|item| match item {
+            DiffItem::Add(id, _) => Change::Added(*id),
+            DiffItem::Remove(id, _) => Change::Removed(*id),
+            DiffItem::Update { new, .. } => Change::Changed(*new.0),
+        })
+        .collect()
+}
+
 impl PortalDiff {
     pub fn between<'a>(
         from: &Portal,
@@ -110,14 +127,8 @@ impl PortalDiff {
                 }
             }
         }
-        let surveys = hashed_diff(&from.surveys, &to.surveys)
-            .into_iter()
-            .map(|item| match item {
-                DiffItem::Add(id, _) => Change::Added(*id),
-                DiffItem::Remove(id, _) => Change::Removed(*id),
-                DiffItem::Update { new, .. } => Change::Changed(*new.0),
-            })
-            .collect();
+        let surveys = changes(&from.surveys, &to.surveys);
+        let catalogue = changes(&from.products, &to.products);
         let before: BTreeMap<&ProductName, u32> = from.adoption.counts().collect();
         let after: BTreeMap<&ProductName, u32> = to.adoption.counts().collect();
         let adoption = before
@@ -155,6 +166,7 @@ impl PortalDiff {
             applications,
             credentials,
             surveys,
+            catalogue,
             adoption,
             funnel: (counts(from), counts(to)),
             owner_changes,
@@ -166,6 +178,7 @@ impl PortalDiff {
         self.applications.is_empty()
             && self.credentials.is_empty()
             && self.surveys.is_empty()
+            && self.catalogue.is_empty()
             && self.adoption.is_empty()
             && self.funnel.0 == self.funnel.1
             && self.owner_changes.is_empty()

@@ -1,6 +1,6 @@
 //! Every rule a command can break, with a message a person can read.
 
-use crate::ids::{AppId, CampaignId, CredentialId, SurveyId};
+use crate::ids::{AppId, CampaignId, CredentialId, ProductId, SurveyId};
 use crate::offer::OfferAnswer;
 use crate::records::CredentialStatus;
 use crate::values::{Owner, Plan, ProductName};
@@ -109,6 +109,25 @@ pub enum DomainError {
         ends_at: DateTime<Utc>,
     },
 
+    #[error("“{link}” is not a documentation link: give a full web address, such as https://docs.example.com/payments.")]
+    DocumentationLinkInvalid { link: String },
+    #[error("{name} must be offered on at least one plan.")]
+    ProductOnNoPlan { name: ProductName },
+    #[error("The catalogue already has a product named {name}.")]
+    ProductNameTaken { name: ProductName },
+    #[error("Product {product_id} is already in the catalogue.")]
+    ProductAlreadyExists { product_id: ProductId },
+    #[error("There is no product {product_id} in the catalogue.")]
+    ProductNotFound { product_id: ProductId },
+    #[error("This is already how {name} is described.")]
+    ProductDescriptionUnchanged { name: ProductName },
+    #[error("{product} has been retired from the catalogue and can no longer be added.")]
+    ProductRetired { product: ProductName },
+    #[error("{product} is not offered on the {plan} plan: move the application to a plan it is offered on first.")]
+    ProductNotOnPlan { product: ProductName, plan: Plan },
+    #[error("{name} has already been retired.")]
+    ProductAlreadyRetired { name: ProductName },
+
     #[error("{command} cannot be decided against this stream's state.")]
     WrongStream { command: &'static str },
 }
@@ -150,6 +169,15 @@ impl DomainError {
             DomainError::OfferNotFound { .. } => "offer_not_found",
             DomainError::OfferAlreadyAnswered { .. } => "offer_already_answered",
             DomainError::OfferEnded { .. } => "offer_ended",
+            DomainError::DocumentationLinkInvalid { .. } => "documentation_link_invalid",
+            DomainError::ProductOnNoPlan { .. } => "product_on_no_plan",
+            DomainError::ProductNameTaken { .. } => "product_name_taken",
+            DomainError::ProductAlreadyExists { .. } => "product_already_exists",
+            DomainError::ProductNotFound { .. } => "product_not_found",
+            DomainError::ProductDescriptionUnchanged { .. } => "product_description_unchanged",
+            DomainError::ProductRetired { .. } => "product_retired",
+            DomainError::ProductNotOnPlan { .. } => "product_not_on_plan",
+            DomainError::ProductAlreadyRetired { .. } => "product_already_retired",
             DomainError::WrongStream { .. } => "wrong_stream",
         }
     }

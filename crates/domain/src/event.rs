@@ -1,6 +1,7 @@
 //! The event catalogue. Type names are exactly the ones that appear in the log.
 
-use crate::ids::{AppId, CampaignId, CredentialId, StreamId, SurveyId};
+use crate::catalogue::ApiProductRecord;
+use crate::ids::{AppId, CampaignId, CredentialId, ProductId, StreamId, SurveyId};
 use crate::offer::Offer;
 use crate::records::{ApplicationRecord, CredentialImage, DeletedApplicationRecord};
 use crate::values::{Owner, Plan, ProductName, Rating, Text};
@@ -133,6 +134,18 @@ pub enum Event {
         app_id: AppId,
         campaign_id: CampaignId,
     },
+    /// A catalogue product, as first described.
+    #[serde(rename = "API_PRODUCT_INSERT")]
+    ApiProductInsert(Arc<ApiProductRecord>),
+    #[serde(rename = "API_PRODUCT_UPDATE")]
+    ApiProductUpdate(Arc<ApiProductRecord>),
+    /// A product owner took a product out of the catalogue: no application
+    /// can add it any more; those that have it keep it until removed.
+    #[serde(rename = "API_PRODUCT_RETIRED")]
+    ApiProductRetired {
+        product_id: ProductId,
+        name: ProductName,
+    },
 }
 
 /// The type of an event, without its data: what filters and the wire format name.
@@ -174,10 +187,16 @@ pub enum EventType {
     OfferTakenUp,
     #[serde(rename = "OFFER_DECLINED")]
     OfferDeclined,
+    #[serde(rename = "API_PRODUCT_INSERT")]
+    ApiProductInsert,
+    #[serde(rename = "API_PRODUCT_UPDATE")]
+    ApiProductUpdate,
+    #[serde(rename = "API_PRODUCT_RETIRED")]
+    ApiProductRetired,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 18] = [
+    pub const ALL: [EventType; 21] = [
         EventType::ApplicationInsert,
         EventType::ApplicationUpdate,
         EventType::ApplicationDelete,
@@ -196,6 +215,9 @@ impl EventType {
         EventType::OfferMade,
         EventType::OfferTakenUp,
         EventType::OfferDeclined,
+        EventType::ApiProductInsert,
+        EventType::ApiProductUpdate,
+        EventType::ApiProductRetired,
     ];
 
     /// The name as it appears in the log.
@@ -219,6 +241,9 @@ impl EventType {
             EventType::OfferMade => "OFFER_MADE",
             EventType::OfferTakenUp => "OFFER_TAKEN_UP",
             EventType::OfferDeclined => "OFFER_DECLINED",
+            EventType::ApiProductInsert => "API_PRODUCT_INSERT",
+            EventType::ApiProductUpdate => "API_PRODUCT_UPDATE",
+            EventType::ApiProductRetired => "API_PRODUCT_RETIRED",
         }
     }
 
@@ -232,7 +257,9 @@ impl EventType {
             | EventType::ApplicationUpdate
             | EventType::ApplicationDelete
             | EventType::CredentialInsert
-            | EventType::CredentialUpdate => EventKind::DomainModel,
+            | EventType::CredentialUpdate
+            | EventType::ApiProductInsert
+            | EventType::ApiProductUpdate => EventKind::DomainModel,
             _ => EventKind::Business,
         }
     }
@@ -271,6 +298,9 @@ impl Event {
             Event::OfferMade { .. } => EventType::OfferMade,
             Event::OfferTakenUp { .. } => EventType::OfferTakenUp,
             Event::OfferDeclined { .. } => EventType::OfferDeclined,
+            Event::ApiProductInsert(_) => EventType::ApiProductInsert,
+            Event::ApiProductUpdate(_) => EventType::ApiProductUpdate,
+            Event::ApiProductRetired { .. } => EventType::ApiProductRetired,
         }
     }
 
@@ -282,9 +312,15 @@ impl Event {
         self.event_type().schema_version()
     }
 
-    /// The application every event concerns, surveys included.
-    pub fn app_id(&self) -> AppId {
-        match self {
+    /// The application the event concerns, surveys included; `None` for
+    /// the catalogue's events, which concern no application.
+    pub fn app_id(&self) -> Option<AppId> {
+        self.concerns().ok()
+    }
+
+    /// The application the event concerns, or else the catalogue product.
+    fn concerns(&self) -> Result<AppId, ProductId> {
+        Ok(match self {
             Event::ApplicationInsert(r) | Event::ApplicationUpdate(r) => r.id,
             Event::ApplicationDelete(r) => r.id,
             Event::CredentialInsert(c) | Event::CredentialUpdate(c) => c.record.app_id,
@@ -301,7 +337,9 @@ impl Event {
             | Event::OfferMade { app_id, .. }
             | Event::OfferTakenUp { app_id, .. }
             | Event::OfferDeclined { app_id, .. } => *app_id,
-        }
+            Event::ApiProductInsert(r) | Event::ApiProductUpdate(r) => return Err(r.id),
+            Event::ApiProductRetired { product_id, .. } => return Err(*product_id),
+        })
     }
 
     /// The API products the event names: the one added or removed, or those
@@ -313,17 +351,25 @@ impl Event {
             }
             Event::SurveyAdded { topic, .. } => topic.products(),
             Event::OfferMade { offer, .. } => std::slice::from_ref(&offer.product),
+            Event::ApiProductInsert(r) | Event::ApiProductUpdate(r) => {
+                std::slice::from_ref(&r.description.name)
+            }
+            Event::ApiProductRetired { name, .. } => std::slice::from_ref(name),
             _ => &[],
         }
     }
 
-    /// The stream the event belongs to: its survey for survey events, else its application.
+    /// The stream the event belongs to: its survey for survey events, its
+    /// product for the catalogue's, else its application.
     pub fn stream_id(&self) -> StreamId {
         match self {
             Event::SurveyAdded { survey_id, .. }
             | Event::SurveySent { survey_id, .. }
             | Event::SurveyFeedbackRecorded { survey_id, .. } => (*survey_id).into(),
-            other => other.app_id().into(),
+            other => match other.concerns() {
+                Ok(app) => app.into(),
+                Err(product) => product.into(),
+            },
         }
     }
 }

@@ -64,7 +64,7 @@ uuid_id!(
     CorrelationId
 );
 uuid_id!(
-    /// An event stream: one application, or one survey.
+    /// An event stream: one application, one survey, or one catalogue product.
     StreamId
 );
 uuid_id!(
@@ -84,6 +84,10 @@ uuid_id!(
     DeviceId
 );
 uuid_id!(
+    /// An API product of the catalogue, which is also the id of its stream.
+    ProductId
+);
+uuid_id!(
     /// An offer campaign: the offers a product owner made together, one
     /// per application.
     CampaignId
@@ -91,6 +95,12 @@ uuid_id!(
 
 impl From<AppId> for StreamId {
     fn from(id: AppId) -> Self {
+        Self(id.0)
+    }
+}
+
+impl From<ProductId> for StreamId {
+    fn from(id: ProductId) -> Self {
         Self(id.0)
     }
 }

@@ -9,6 +9,7 @@
 //! arrive inside commands, so the same inputs always give the same log.
 
 pub mod access;
+pub mod catalogue;
 pub mod command;
 pub mod compact;
 pub mod decide;
@@ -34,8 +35,12 @@ pub mod time_machine;
 pub mod values;
 
 pub use access::{
-    may, may_answer, may_change, may_create, may_offer, owner_known, Forbidden, Person, Role,
-    UnknownOwner,
+    may, may_answer, may_change, may_create, may_keep_catalogue, may_offer, owner_known, Forbidden,
+    Person, Role, UnknownOwner,
+};
+pub use catalogue::{
+    same_name, ApiProductRecord, Catalogue, CatalogueProduct, DocsLink, ProductDescription,
+    ProductEntry, ProductState,
 };
 pub use command::{Action, Command, CommandMeta, NewCredential};
 pub use decide::{decide, StreamState};
@@ -45,7 +50,7 @@ pub use error::DomainError;
 pub use event::{Event, EventKind, EventType, SurveyTopic};
 pub use ids::{
     AppId, CampaignId, CorrelationId, CredentialId, DerivedIds, DeviceId, EventId, IdSource,
-    SeededIds, StreamId, SurveyId,
+    ProductId, SeededIds, StreamId, SurveyId,
 };
 pub use intern::Interner;
 pub use log::SharedLog;

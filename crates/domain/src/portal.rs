@@ -6,12 +6,13 @@
 //! structure: the time machine keeps many checkpoints for the memory of few.
 //! Record images are not copied: entries keep their log positions.
 
+use crate::catalogue::{Catalogue, CatalogueProduct, ProductEntry, ProductState};
 use crate::command::{Action, Command, CommandMeta};
 use crate::decide::{decide, StreamState};
 use crate::envelope::{seal, Envelope};
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::ids::{AppId, IdSource, StreamId, SurveyId};
+use crate::ids::{AppId, IdSource, ProductId, StreamId, SurveyId};
 use crate::log::SharedLog;
 use crate::offer::OfferAnswer;
 use crate::persistent::{HashedMap, List, Shared};
@@ -35,6 +36,8 @@ pub struct Portal {
     pub(crate) clock: Option<DateTime<Utc>>,
     pub(crate) apps: HashedMap<AppId, AppEntry>,
     pub(crate) surveys: HashedMap<SurveyId, SurveyEntry>,
+    /// The catalogue's products, retired ones included.
+    pub(crate) products: HashedMap<ProductId, ProductEntry>,
     pub(crate) adoption: Adoption,
     pub(crate) funnel: Funnel,
     /// Positions of APPLICATION_OWNER_CHANGED events.
@@ -50,6 +53,7 @@ impl PartialEq for Portal {
             && self.clock == other.clock
             && self.apps == other.apps
             && self.surveys == other.surveys
+            && self.products == other.products
             && self.adoption == other.adoption
             && self.funnel == other.funnel
             && self.owner_changes == other.owner_changes
@@ -139,8 +143,27 @@ impl Portal {
                     None => SurveyState::Absent,
                 })
             }
-            _ => StreamState::App(AppState::of(self.app(AppId(id)))),
+            Action::CreateApiProduct { .. }
+            | Action::DescribeApiProduct { .. }
+            | Action::RetireApiProduct { .. } => StreamState::Product(
+                match self.catalogue_product(ProductId(id)) {
+                    Some(product) => ProductState::Exists(product),
+                    None => ProductState::Absent,
+                },
+                self.catalogue_unsorted(),
+            ),
+            _ => StreamState::App(AppState::of(self.app(AppId(id))), self.catalogue_unsorted()),
         }
+    }
+
+    /// The catalogue in no particular order: what `decide` needs.
+    fn catalogue_unsorted(&self) -> Catalogue<'_> {
+        Catalogue::new(
+            self.products
+                .iter()
+                .filter_map(|(id, entry)| CatalogueProduct::resolve(*id, entry, &self.log))
+                .collect(),
+        )
     }
 
     /// The version of `stream`, whichever kind of stream it is: 0 for one
@@ -148,6 +171,7 @@ impl Portal {
     pub fn version_of(&self, stream: StreamId) -> u64 {
         let app = self.app(AppId(stream.0)).map(|a| a.version());
         app.or_else(|| self.survey(SurveyId(stream.0)).map(|s| s.version))
+            .or_else(|| self.products.get(&ProductId(stream.0)).map(|p| p.version))
             .unwrap_or(0)
     }
 
@@ -306,6 +330,22 @@ impl Portal {
                 *campaign_id,
                 (OfferAnswer::Declined, position),
             ),
+            Event::ApiProductInsert(record) => {
+                self.products.insert(
+                    record.id,
+                    ProductEntry {
+                        record_at: position,
+                        version,
+                    },
+                );
+            }
+            Event::ApiProductUpdate(record) => {
+                if let Some(product) = self.products.get_mut(&record.id) {
+                    product.record_at = position;
+                    product.version = version;
+                }
+            }
+            Event::ApiProductRetired { .. } => {}
             Event::SurveyAdded { survey_id, .. } => {
                 self.funnel.added += 1;
                 self.surveys.insert(

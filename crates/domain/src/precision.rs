@@ -68,9 +68,24 @@ impl Event {
                     offer,
                 }
             }
+            Event::ApiProductInsert(mut r) => {
+                product_into_microseconds(&mut r);
+                Event::ApiProductInsert(r)
+            }
+            Event::ApiProductUpdate(mut r) => {
+                product_into_microseconds(&mut r);
+                Event::ApiProductUpdate(r)
+            }
             other => other,
         }
     }
+}
+
+fn product_into_microseconds(record: &mut Arc<crate::catalogue::ApiProductRecord>) {
+    let r = Arc::make_mut(record);
+    r.created_at = micros(r.created_at);
+    r.updated_at = micros(r.updated_at);
+    r.retired_at = r.retired_at.map(micros);
 }
 
 fn app_into_microseconds(record: &mut Arc<crate::records::ApplicationRecord>) {

@@ -183,6 +183,25 @@ fn action_of<'a>(events: impl Iterator<Item = &'a Event> + Clone) -> Option<Acti
                 app_id: *app_id,
                 campaign_id: *campaign_id,
             },
+            Event::ApiProductInsert(record) => Action::CreateApiProduct {
+                product_id: record.id,
+                description: record.description.clone(),
+            },
+            Event::ApiProductRetired { product_id, .. } => Action::RetireApiProduct {
+                product_id: *product_id,
+            },
+            // A record change on its own is a new description; after a
+            // retirement, the retirement above.
+            Event::ApiProductUpdate(record)
+                if !events
+                    .clone()
+                    .any(|e| matches!(e, Event::ApiProductRetired { .. })) =>
+            {
+                Action::DescribeApiProduct {
+                    product_id: record.id,
+                    description: record.description.clone(),
+                }
+            }
             // A credential on its own is one generated for an existing
             // application; with an application record, the creation above.
             Event::CredentialInsert(image)

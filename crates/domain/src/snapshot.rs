@@ -3,7 +3,8 @@
 //! from; whoever stores one keeps enough to check that (see the store's
 //! checkpoints) and rebuilds instead of trusting a mismatch.
 
-use crate::ids::{AppId, SurveyId};
+use crate::catalogue::ProductEntry;
+use crate::ids::{AppId, ProductId, SurveyId};
 use crate::log::SharedLog;
 use crate::persistent::{HashedMap, List};
 use crate::portal::Portal;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// Changes whenever folding, or the shape of any projection, changes: a
 /// snapshot taken by other projection code is never restored.
-pub const PROJECTION_VERSION: u32 = 4;
+pub const PROJECTION_VERSION: u32 = 5;
 
 /// Every projection's state at `position`. Taking one is O(1): the
 /// collections are persistent and shared with the portal.
@@ -26,6 +27,7 @@ pub struct Snapshot {
     clock: Option<DateTime<Utc>>,
     apps: HashedMap<AppId, AppEntry>,
     surveys: HashedMap<SurveyId, SurveyEntry>,
+    products: HashedMap<ProductId, ProductEntry>,
     adoption: Adoption,
     funnel: Funnel,
     owner_changes: List<u32>,
@@ -46,6 +48,7 @@ impl Portal {
             clock: self.clock,
             apps: self.apps.clone(),
             surveys: self.surveys.clone(),
+            products: self.products.clone(),
             adoption: self.adoption.clone(),
             funnel: self.funnel.clone(),
             owner_changes: self.owner_changes.clone(),
@@ -68,6 +71,7 @@ impl Portal {
             clock: snapshot.clock,
             apps: snapshot.apps,
             surveys: snapshot.surveys,
+            products: snapshot.products,
             adoption: snapshot.adoption,
             funnel: snapshot.funnel,
             owner_changes: snapshot.owner_changes,

@@ -353,16 +353,5 @@ fn offers_survive_a_snapshot_and_every_command_is_recovered_from_its_events() {
     let restored = Portal::restore(s.portal.log().clone(), s.portal.snapshot()).unwrap();
     assert_eq!(restored, s.portal);
     assert_eq!(Portal::fold(&log), s.portal);
-    let mut again = Portal::new();
-    for group in recover::commands(&log) {
-        let (command, _) = recover::recover(group).unwrap();
-        let decided = decide(&command, again.stream_state(&command)).unwrap();
-        assert_eq!(
-            decided,
-            group.iter().map(|e| e.event.clone()).collect::<Vec<_>>()
-        );
-        for e in group {
-            again.append(e.clone()).unwrap();
-        }
-    }
+    every_command_recovers(&log);
 }

@@ -772,6 +772,8 @@ fn every_event_type_has_its_catalogue_name_kind_and_schema_version() {
         "APPLICATION_DELETE",
         "CREDENTIAL_INSERT",
         "CREDENTIAL_UPDATE",
+        "API_PRODUCT_INSERT",
+        "API_PRODUCT_UPDATE",
     ];
     for t in EventType::ALL {
         assert_eq!(EventType::from_name(t.name()), Some(t));
@@ -783,7 +785,7 @@ fn every_event_type_has_its_catalogue_name_kind_and_schema_version() {
         assert_eq!(t.kind(), expected, "{t}");
         assert_eq!(t.schema_version(), 1);
     }
-    assert_eq!(EventType::ALL.len(), 18);
+    assert_eq!(EventType::ALL.len(), 21);
 }
 
 #[test]

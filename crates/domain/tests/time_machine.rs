@@ -43,7 +43,10 @@ fn a_machine_resumed_from_its_head_answers_as_one_built_from_the_log() {
         assert_eq!(resumed.state_at(k), built.state_at(k), "position {k}");
     }
     assert_eq!(resumed.checkpoint_count(), built.checkpoint_count());
-    let app = log[0].event.app_id();
+    let app = log[0]
+        .event
+        .app_id()
+        .expect("the demo begins with an application");
     assert_eq!(
         resumed.app_history(app, log.len()).len(),
         built.app_history(app, log.len()).len()

@@ -6,7 +6,7 @@
 use portal_domain::Role;
 use portal_e2e::browser::Browser;
 use portal_e2e::history;
-use portal_e2e::server::{serve, serve_json_only, Someone, ADA};
+use portal_e2e::server::{serve, serve_json_only, Served, Someone, ADA};
 use portal_e2e::workspace;
 
 async fn sent_everything(b: &Browser) {
@@ -832,21 +832,21 @@ async fn an_admin_registers_a_webhook_and_reads_its_deliveries() {
     b.screenshot("deliveries").await;
 }
 
-/// An offer campaign across two people and two devices: the product owner
-/// offers an upsell target a product on the paid plan; the offer reaches
-/// the application's owner, who takes it up on the application's page,
-/// which moves the plan and adds the product; the campaign then counts it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
+/// Pat, a product owner, and Grace, a developer whose application
+/// "Weather" has been on the free plan for `days` (as her device pushed it
+/// then), each signed in on a browser of their own, screenshots under
+/// `target/e2e-artifacts/{artifacts}`: the server, how many events it
+/// held, and Pat's and Grace's browsers.
+async fn pat_and_grace(artifacts: &str, days: i64) -> (Served, u64, Browser, Browser) {
     let served = serve(workspace().join("dist")).await;
     let pat = Someone::new("pat@example.com", "Pat", Role::ProductOwner);
     let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
     served.add(&pat).await;
     served.add(&grace).await;
     let history = served
-        .preload_log(&history::free_application(grace.email, "Weather", 45))
+        .preload_log(&history::free_application(grace.email, "Weather", days))
         .await;
-    let artifacts = workspace().join("target/e2e-artifacts/campaigns");
+    let artifacts = workspace().join("target/e2e-artifacts").join(artifacts);
     let dirs = [artifacts.join("pat"), artifacts.join("grace")];
     let (owner_device, developer_device) =
         tokio::join!(Browser::start(&dirs[0]), Browser::start(&dirs[1]));
@@ -856,6 +856,16 @@ async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
         b.sign_in(who).await;
         b.until_event_count("the history", history).await;
     }
+    (served, history, owner_device, developer_device)
+}
+
+/// An offer campaign across two people and two devices: the product owner
+/// offers an upsell target a product on the paid plan; the offer reaches
+/// the application's owner, who takes it up on the application's page,
+/// which moves the plan and adds the product; the campaign then counts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
+    let (served, history, owner_device, developer_device) = pat_and_grace("campaigns", 45).await;
 
     // The product owner starts a campaign on payments for Weather.
     let b = &owner_device;
@@ -931,4 +941,120 @@ async fn a_product_owners_offer_reaches_the_developer_who_takes_it_up() {
     })
     .await;
     b.screenshot("campaign-taken-up").await;
+}
+
+/// The product catalogue across two people and two devices: the product
+/// owner adds two products, one on the paid plan only; the developer adds
+/// the other, typed in lower case, and gets the catalogue's spelling,
+/// cannot add the paid-only one on the free plan, then removes the product
+/// with a reason; the product's page shows the removal and the reason.
+/// Once the product is retired, the developer can no longer add it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_owners_catalogue_is_what_developers_pick_from() {
+    let (served, history, owner_device, developer_device) = pat_and_grace("catalogue", 3).await;
+
+    // Pat fills the catalogue: Payments on both plans, Reports on paid only.
+    let b = &owner_device;
+    b.click("Products").await;
+    b.until_text("The catalogue is empty").await;
+    b.fill("Product name", "Payments").await;
+    b.fill("Summary", "Card payments and payouts.").await;
+    b.fill("Documentation link", "https://docs.example.com/payments")
+        .await;
+    b.click("Add to the catalogue").await;
+    b.until_text("Added Payments to the catalogue.").await;
+    b.fill("Product name", "Reports").await;
+    b.fill("Summary", "Usage reports for paying customers.")
+        .await;
+    b.click("Offered on the free plan").await;
+    b.click("Add to the catalogue").await;
+    b.until_text("Added Reports to the catalogue.").await;
+    b.until("both products to be listed", || async {
+        let table = b.text_of("table.catalogue-table").await;
+        (table.contains("Card payments and payouts.") && table.contains("paid plan only"))
+            .then_some(())
+    })
+    .await;
+    sent_everything(b).await;
+    b.screenshot("catalogue").await;
+
+    // Grace adds payments, as she types it, and gets the catalogue's Payments.
+    let d = &developer_device;
+    d.until_event_count("the catalogue", history + 2).await;
+    d.click("Applications").await;
+    d.click("Weather").await;
+    d.fill("API product to add", "payments").await;
+    d.click("Add product").await;
+    d.control("Remove Payments").await;
+    // Reports is not offered on her plan: the page says why.
+    d.fill("API product to add", "Reports").await;
+    d.click("Add product").await;
+    d.until_text("Reports is not offered on the free plan")
+        .await;
+    d.click("Remove Payments").await;
+    d.fill("Reason for removal", "Too dear for a side project")
+        .await;
+    d.click("Confirm removal").await;
+    d.until("the removal", || async {
+        (!d.shows_control("Remove Payments").await).then_some(())
+    })
+    .await;
+    sent_everything(d).await;
+    let server = served.pull_all().await;
+    assert!(
+        server.iter().any(|e| matches!(
+            &e.event,
+            portal_domain::Event::ApiProductRemoved { product, reason: Some(why), .. }
+                if product.as_str() == "Payments" && why.as_str() == "Too dear for a side project"
+        )),
+        "the removal, of the catalogue's Payments, with its reason, is on the server"
+    );
+
+    // She thinks again and adds it back.
+    d.fill("API product to add", "Payments").await;
+    d.click("Add product").await;
+    d.control("Remove Payments").await;
+    sent_everything(d).await;
+
+    // Pat reads the removal and its reason on the product's page, then
+    // retires the product.
+    let server = served.pull_all().await;
+    b.until_event_count("Grace's work", server.len() as u64)
+        .await;
+    b.click("Products").await;
+    b.click("Payments").await;
+    b.until_text("Card payments and payouts.").await;
+    b.until_text("\u{201c}Too dear for a side project\u{201d}: 1")
+        .await;
+    b.until_text("Used by 1 application now · added twice · removed once")
+        .await;
+    b.screenshot("product-page").await;
+    b.click("Retire Payments").await;
+    b.click("Confirm retirement").await;
+    b.until_text("Retired Payments: no application can add it any more.")
+        .await;
+    sent_everything(b).await;
+
+    // Grace's application keeps it, flagged; once removed, it cannot come back.
+    let server = served.pull_all().await;
+    d.until_event_count("the retirement", server.len() as u64)
+        .await;
+    d.until("the product to be flagged", || async {
+        let flagged = d.text_of("ul.products li.retired").await;
+        (flagged.contains("Payments") && flagged.contains("retired")).then_some(())
+    })
+    .await;
+    d.screenshot("retired-product-flagged").await;
+    d.click("Remove Payments").await;
+    d.click("Confirm removal").await;
+    d.until("the removal", || async {
+        (!d.shows_control("Remove Payments").await).then_some(())
+    })
+    .await;
+    d.fill("API product to add", "Payments").await;
+    d.click("Add product").await;
+    d.until_text("Payments has been retired from the catalogue")
+        .await;
+    assert!(!d.shows_control("Remove Payments").await);
+    d.screenshot("retired-product-refused").await;
 }

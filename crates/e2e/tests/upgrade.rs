@@ -226,23 +226,46 @@ async fn each_release_has_its_own_cache_and_only_the_one_before_is_kept() {
     b.screenshot("third-release-offline").await;
 }
 
-/// The last release of event schema 1 (before offers), as it was shipped:
-/// see `fixtures/release-event-schema-1/README.md`.
-fn previous_release() -> PathBuf {
-    workspace().join("crates/e2e/fixtures/release-event-schema-1")
+/// A release kept as it was shipped: see `fixtures/README.md`.
+fn release(name: &str) -> PathBuf {
+    workspace().join("crates/e2e/fixtures").join(name)
+}
+
+/// What the device on this build writes that a release cannot read.
+#[derive(Clone, Copy)]
+enum Newer {
+    /// An offer (event schema 2).
+    Offer,
+    /// A catalogue product (event schema 3).
+    CatalogueProduct,
+}
+
+/// The last release of event schema 1 (before offers), beside this build
+/// that makes an offer. It only knows a sync that failed, and shows the
+/// server's words, which name the type it cannot read; a reload updates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_on_event_schema_1_is_told_to_update_and_loses_nothing() {
+    two_builds("release-event-schema-1", Newer::Offer).await;
+}
+
+/// The last release of event schema 2 (offers, before the catalogue),
+/// beside this build that adds a catalogue product. It knows the answer
+/// and offers the reload itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_on_event_schema_2_is_told_to_update_and_loses_nothing() {
+    two_builds("release-event-schema-2", Newer::CatalogueProduct).await;
 }
 
 /// Two builds side by side against this server (ADR 39): a device still
-/// running the previous release, with a change it has not sent, and a
-/// device on this build that makes an offer, an event type the previous
-/// release cannot read. The previous release is told, in its own sync
-/// status, to reload to update; its unsent change waits, untouched, and
-/// reaches the server once the reload has brought this build, which then
-/// shows the offer. "Nothing lost": the change made under the old build is
-/// on the server, and every event the server holds is on that device.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_on_the_previous_release_is_told_to_update_and_loses_nothing() {
-    let mut served = serve(previous_release()).await;
+/// running an older release, with a change it has not sent, and a device
+/// on this build that writes an event type the older release cannot read.
+/// The older release is told, in its own sync status, to reload to update;
+/// its unsent change waits, untouched, and reaches the server once the
+/// reload has brought this build, which then shows the newer event.
+/// "Nothing lost": the change made under the old build is on the server,
+/// and every event the server holds is on that device.
+async fn two_builds(fixture: &str, newer: Newer) {
+    let mut served = serve(release(fixture)).await;
     let pat = Someone::new("pat@example.com", "Pat", Role::ProductOwner);
     let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
     served.add(&pat).await;
@@ -250,11 +273,13 @@ async fn a_device_on_the_previous_release_is_told_to_update_and_loses_nothing() 
     let history = served
         .preload_log(&history::free_application(grace.email, "Weather", 45))
         .await;
-    let artifacts = workspace().join("target/e2e-artifacts/two-builds");
+    let artifacts = workspace()
+        .join("target/e2e-artifacts/two-builds")
+        .join(fixture);
     let dirs = [artifacts.join("previous"), artifacts.join("current")];
     let (old, new) = tokio::join!(Browser::start(&dirs[0]), Browser::start(&dirs[1]));
 
-    // Grace, on the previous release, works offline-first as always: her
+    // Grace, on the older release, works offline-first as always: her
     // new application waits while sync is paused.
     old.client.goto(&served.base).await.expect("the app loads");
     old.text_of(".log-ready").await;
@@ -267,53 +292,79 @@ async fn a_device_on_the_previous_release_is_told_to_update_and_loses_nothing() 
     old.create_application("Field notes").await;
     old.until_text("2 events to send").await;
 
-    // The server is updated; Pat's device loads this build and makes an offer.
+    // The server is updated; Pat's device loads this build and writes
+    // what the older release cannot read.
     served.switch_to(workspace().join("dist")).await;
     new.client.goto(&served.base).await.expect("the app loads");
     new.text_of(".log-ready").await;
     new.sign_in(&pat).await;
     new.until_event_count("the history", history).await;
-    new.click("Campaigns").await;
-    new.fill("API product", "payments").await;
-    new.fill("Terms of the offer", "Three months at half price")
-        .await;
-    new.click("Offer to Weather").await;
-    new.click("Make 1 offer").await;
-    new.until_text("Made 1 offer of payments.").await;
-    new.until("the offer to be sent", || async {
+    let unreadable = match newer {
+        Newer::Offer => {
+            new.click("Campaigns").await;
+            new.fill("API product", "payments").await;
+            new.fill("Terms of the offer", "Three months at half price")
+                .await;
+            new.click("Offer to Weather").await;
+            new.click("Make 1 offer").await;
+            new.until_text("Made 1 offer of payments.").await;
+            "OFFER_MADE"
+        }
+        Newer::CatalogueProduct => {
+            new.click("Products").await;
+            new.fill("Product name", "Payments").await;
+            new.fill("Summary", "Card payments and payouts.").await;
+            new.click("Add to the catalogue").await;
+            new.until_text("Added Payments to the catalogue.").await;
+            "API_PRODUCT_INSERT"
+        }
+    };
+    new.until("the new event to be sent", || async {
         let status = new.text_of("p.sync-status").await;
         status.contains("everything sent").then_some(())
     })
     .await;
 
-    // Grace's page, still the previous release, syncs again: it is told to
+    // Grace's page, still the older release, syncs again: it is told to
     // update, in words, and sends nothing it holds in the meantime.
     old.click("Settings").await;
     old.click("Sync automatically").await;
     old.click("Save settings").await;
     let status = old
-        .until("the previous release to be told to update", || async {
+        .until("the older release to be told to update", || async {
             let status = old.text_of("p.sync-status").await;
             status
                 .contains("reload the page to update")
                 .then_some(status)
         })
         .await;
-    assert!(
-        status.contains("OFFER_MADE") && status.contains("2 events to send"),
-        "{status}"
-    );
+    assert!(status.contains("2 events to send"), "{status}");
     old.scroll_to("body").await;
-    old.screenshot("previous-release-told-to-update").await;
+    old.screenshot("told-to-update").await;
     let before_reload = served.pull_all().await;
+    assert!(
+        before_reload
+            .iter()
+            .any(|e| e.event_type().name() == unreadable),
+        "the newer event is on the server"
+    );
     assert!(
         !before_reload.iter().any(|e| e.actor.as_str() == grace.email
             && e.occurred_at > chrono::Utc::now() - chrono::Duration::hours(1)),
         "nothing of Grace's new work is on the server yet"
     );
 
-    // A reload brings this build: the change waiting is sent, the offer shows.
-    old.client.refresh().await.expect("the page reloads");
+    // A reload brings this build: the change waiting is sent, and the
+    // newer event shows.
+    match newer {
+        // The first schema's build knows only a failed sync, in the
+        // server's words, which name what it cannot read.
+        Newer::Offer => {
+            assert!(status.contains(unreadable), "{status}");
+            old.client.refresh().await.expect("the page reloads");
+        }
+        Newer::CatalogueProduct => old.click("Reload to update").await,
+    }
     old.until("everything to be sent", || async {
         let status = old.text_of("p.sync-status").await;
         (status.contains("everything sent") && status.contains("last sync")).then_some(())
@@ -324,13 +375,21 @@ async fn a_device_on_the_previous_release_is_told_to_update_and_loses_nothing() 
         server.iter().any(
             |e| matches!(&e.event, Event::ApplicationInsert(r) if r.name.as_str() == "Field notes")
         ),
-        "the change made under the previous release reached the server"
+        "the change made under the older release reached the server"
     );
     old.until_event_count("every event the server holds", server.len() as u64)
         .await;
-    old.click("Applications").await;
-    old.click("Weather").await;
-    old.until_text("Three months at half price").await;
-    old.control("Take up the offer of payments").await;
-    old.screenshot("updated-with-the-offer").await;
+    match newer {
+        Newer::Offer => {
+            old.click("Applications").await;
+            old.click("Weather").await;
+            old.until_text("Three months at half price").await;
+            old.control("Take up the offer of payments").await;
+        }
+        Newer::CatalogueProduct => {
+            old.click("Products").await;
+            old.until_text("Card payments and payouts.").await;
+        }
+    }
+    old.screenshot("updated").await;
 }

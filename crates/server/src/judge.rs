@@ -932,11 +932,20 @@ impl Head {
         Ok(new)
     }
 
-    /// One stream's events folded on their own: its state, as `decide`
-    /// sees it, without the rest of the log.
+    /// One stream's events folded on their own, with the catalogue's
+    /// (which `decide` checks an application's products against): its
+    /// state, as `decide` sees it, without the rest of the log.
     fn stream_alone(&self, stream: StreamId) -> Portal {
         let log = self.portal.log();
-        let positions = self.streams.get(&stream).map(Vec::as_slice).unwrap_or(&[]);
+        let catalogue = self.portal.catalogue().into_iter().map(|p| p.id.into());
+        let mut positions: Vec<u32> = std::iter::once(stream)
+            .chain(catalogue)
+            .filter_map(|s| self.streams.get(&s))
+            .flatten()
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
         Portal::fold(positions.iter().filter_map(|p| log.get(*p as usize)))
     }
 }

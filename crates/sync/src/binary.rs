@@ -11,10 +11,10 @@
 
 use chrono::{DateTime, Utc};
 use portal_domain::{
-    AppId, ApplicationRecord, CampaignId, CorrelationId, CredentialId, CredentialImage,
-    CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord, DeviceId,
-    Envelope, Event, EventId, EventType, Interner, Offer, Plan, ProductName, Rating, StreamId,
-    SurveyId, SurveyTopic, Text,
+    ApiProductRecord, AppId, ApplicationRecord, CampaignId, CorrelationId, CredentialId,
+    CredentialImage, CredentialKey, CredentialRecord, CredentialStatus, DeletedApplicationRecord,
+    DeviceId, DocsLink, Envelope, Event, EventId, EventType, Interner, Offer, Plan,
+    ProductDescription, ProductId, ProductName, Rating, StreamId, SurveyId, SurveyTopic, Text,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -24,8 +24,8 @@ use std::sync::Arc;
 ///
 /// 1: the first catalogue. 2: the offer events added at the end, so a
 /// shape written in 1 reads the same in 2, while a reader of 1 cannot read
-/// every shape of 2.
-pub const EVENT_SCHEMA: u16 = 2;
+/// every shape of 2. 3: the product catalogue's events, added the same way.
+pub const EVENT_SCHEMA: u16 = 3;
 
 /// The oldest schema whose shapes this build reads as they are.
 pub const READS_FROM: u16 = 1;
@@ -40,6 +40,9 @@ pub fn readable(schema: u16) -> bool {
 pub fn introduced_in(event_type: EventType) -> u16 {
     match event_type {
         EventType::OfferMade | EventType::OfferTakenUp | EventType::OfferDeclined => 2,
+        EventType::ApiProductInsert
+        | EventType::ApiProductUpdate
+        | EventType::ApiProductRetired => 3,
         _ => 1,
     }
 }
@@ -215,6 +218,61 @@ enum Data<'a> {
         app_id: AppId,
         campaign_id: CampaignId,
     },
+    #[serde(borrow)]
+    ApiProductInsert(Product<'a>),
+    #[serde(borrow)]
+    ApiProductUpdate(Product<'a>),
+    ApiProductRetired {
+        product_id: ProductId,
+        name: &'a str,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Product<'a> {
+    id: ProductId,
+    name: &'a str,
+    summary: &'a str,
+    documentation: Option<&'a str>,
+    plans: Vec<Plan>,
+    created_at: Micros,
+    updated_at: Micros,
+    retired_at: Option<Micros>,
+}
+
+impl<'a> From<&'a ApiProductRecord> for Product<'a> {
+    fn from(r: &'a ApiProductRecord) -> Self {
+        Product {
+            id: r.id,
+            name: r.description.name.as_str(),
+            summary: r.description.summary.as_str(),
+            documentation: r.description.documentation.as_ref().map(DocsLink::as_str),
+            plans: r.description.plans.clone(),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+            retired_at: r.retired_at.map(Micros::from),
+        }
+    }
+}
+
+impl Product<'_> {
+    fn into_record(
+        self,
+        interner: &mut Interner,
+    ) -> Result<Arc<ApiProductRecord>, StoredShapeError> {
+        Ok(Arc::new(ApiProductRecord {
+            id: self.id,
+            description: ProductDescription {
+                name: interner.product(self.name)?,
+                summary: interner.text("summary", self.summary)?,
+                documentation: self.documentation.map(DocsLink::parse).transpose()?,
+                plans: self.plans,
+            },
+            created_at: self.created_at.try_into()?,
+            updated_at: self.updated_at.try_into()?,
+            retired_at: self.retired_at.map(DateTime::try_from).transpose()?,
+        }))
+    }
 }
 
 impl<'a> From<&'a ApplicationRecord> for App<'a> {
@@ -404,6 +462,12 @@ impl<'a> From<&'a Event> for Data<'a> {
                 app_id: *app_id,
                 campaign_id: *campaign_id,
             },
+            Event::ApiProductInsert(r) => Data::ApiProductInsert(Product::from(&**r)),
+            Event::ApiProductUpdate(r) => Data::ApiProductUpdate(Product::from(&**r)),
+            Event::ApiProductRetired { product_id, name } => Data::ApiProductRetired {
+                product_id: *product_id,
+                name: name.as_str(),
+            },
         }
     }
 }
@@ -531,6 +595,12 @@ impl<'a> Data<'a> {
             } => Event::OfferDeclined {
                 app_id,
                 campaign_id,
+            },
+            Data::ApiProductInsert(p) => Event::ApiProductInsert(p.into_record(interner)?),
+            Data::ApiProductUpdate(p) => Event::ApiProductUpdate(p.into_record(interner)?),
+            Data::ApiProductRetired { product_id, name } => Event::ApiProductRetired {
+                product_id,
+                name: interner.product(name)?,
             },
         })
     }

@@ -191,7 +191,8 @@ fn a_tagged_shape_is_read_only_in_this_builds_schema() {
     newer[..2].copy_from_slice(&(EVENT_SCHEMA + 1).to_le_bytes());
     assert_eq!(binary::untag(&newer), None);
     assert_eq!(binary::untag(&tagged[..1]), None);
-    // A shape the first schema wrote reads as it is: schema 2 only added types.
+    // A shape the first schema wrote reads as it is: schemas 2 and 3 only
+    // added types.
     let mut first = tagged.clone();
     first[..2].copy_from_slice(&binary::READS_FROM.to_le_bytes());
     assert_eq!(binary::untag(&first), Some(&tagged[2..]));
@@ -204,16 +205,26 @@ fn a_page_of_the_first_schema_reads_and_each_type_names_its_schema() {
     bytes[0] = binary::READS_FROM as u8;
     assert_eq!(page::decode(&bytes).unwrap().events, events[..3]);
     use portal_domain::EventType;
-    let newest: Vec<EventType> = EventType::ALL
-        .into_iter()
-        .filter(|t| binary::introduced_in(*t) == EVENT_SCHEMA)
-        .collect();
+    let of_schema = |schema| -> Vec<EventType> {
+        EventType::ALL
+            .into_iter()
+            .filter(|t| binary::introduced_in(*t) == schema)
+            .collect()
+    };
     assert_eq!(
-        newest,
+        of_schema(2),
         [
             EventType::OfferMade,
             EventType::OfferTakenUp,
             EventType::OfferDeclined
+        ]
+    );
+    assert_eq!(
+        of_schema(EVENT_SCHEMA),
+        [
+            EventType::ApiProductInsert,
+            EventType::ApiProductUpdate,
+            EventType::ApiProductRetired
         ]
     );
     assert!(EventType::ALL

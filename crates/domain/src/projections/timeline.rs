@@ -39,10 +39,9 @@ impl Indexes {
         if let Some(cause) = envelope.causation_id {
             self.effects.entry(cause).or_default().push(position);
         }
-        self.apps
-            .entry(envelope.event.app_id())
-            .or_default()
-            .push(position);
+        if let Some(app) = envelope.event.app_id() {
+            self.apps.entry(app).or_default().push(position);
+        }
     }
 }
 
@@ -274,7 +273,7 @@ impl TimelineFilter {
     ) -> bool {
         (self.types.is_empty() || self.types.contains(&envelope.event_type()))
             && self.kind.is_none_or(|k| envelope.kind() == k)
-            && self.app.is_none_or(|a| envelope.event.app_id() == a)
+            && self.app.is_none_or(|a| envelope.event.app_id() == Some(a))
             && self.actor.as_ref().is_none_or(|a| &envelope.actor == a)
             && self.from.is_none_or(|f| envelope.occurred_at >= f)
             && self.until.is_none_or(|u| envelope.occurred_at <= u)
@@ -288,7 +287,7 @@ impl TimelineFilter {
             && self
                 .owner
                 .as_ref()
-                .is_none_or(|o| owner_of(envelope.event.app_id()) == Some(o))
+                .is_none_or(|o| envelope.event.app_id().and_then(&owner_of) == Some(o))
     }
 }
 

@@ -207,9 +207,12 @@ pub fn validate(log: &[Envelope]) -> Result<(), String> {
                 return Err(at("cause not earlier in the log"));
             }
         }
-        let app = portal.app(e.event.app_id());
+        let app = e.event.app_id().and_then(|id| portal.app(id));
         match &e.event {
             Event::ApplicationInsert(_) if app.is_some() => return Err(at("app exists")),
+            Event::ApiProductInsert(_)
+            | Event::ApiProductUpdate(_)
+            | Event::ApiProductRetired { .. } => {}
             Event::ApplicationInsert(_)
             | Event::SurveyAdded { .. }
             | Event::SurveySent { .. }
@@ -236,4 +239,21 @@ pub fn validate(log: &[Envelope]) -> Result<(), String> {
         portal.append(e.clone()).map_err(|_| at("not at head"))?;
     }
     Ok(())
+}
+
+/// Every command of `log` read back from its events (`recover`) and decided
+/// again against the state it was decided against gives those events.
+pub fn every_command_recovers(log: &[Envelope]) {
+    let mut again = Portal::new();
+    for group in recover::commands(log) {
+        let (command, _) = recover::recover(group).expect("a command's events");
+        let decided = decide(&command, again.stream_state(&command)).expect("decided again");
+        assert_eq!(
+            decided,
+            group.iter().map(|e| e.event.clone()).collect::<Vec<_>>()
+        );
+        for e in group {
+            again.append(e.clone()).expect("at the head");
+        }
+    }
 }

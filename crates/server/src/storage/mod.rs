@@ -87,14 +87,26 @@ pub use portal_sync::Placed;
 /// Every tenant with a log, in both backends' SQL.
 const TENANTS: &str = "SELECT DISTINCT tenant FROM events ORDER BY tenant";
 
-/// The first two bytes of the shapes this build reads (the oldest schema
-/// and the newest, which while it reads two are all of them): for
+/// How many schema tags a pull binds: at least as many schemas as this
+/// build reads (the SQL names this many placeholders).
+const SCHEMAS_READ: usize = 3;
+
+/// The first two bytes of the shapes this build reads, every schema from
+/// the oldest to the newest (the newest repeated when fewer are read): for
 /// `Reading::Shapes`, an event whose shape another schema wrote comes with
 /// its body.
-fn schema_tags() -> [Vec<u8>; 2] {
+fn schema_tags() -> [Vec<u8>; SCHEMAS_READ] {
     use portal_sync::binary::{EVENT_SCHEMA, READS_FROM};
-    const _: () = assert!(EVENT_SCHEMA - READS_FROM <= 1, "bind a tag per schema read");
-    [READS_FROM, EVENT_SCHEMA].map(|schema| schema.to_le_bytes().to_vec())
+    const _: () = assert!(
+        EVENT_SCHEMA - READS_FROM < SCHEMAS_READ as u16,
+        "bind a tag per schema read"
+    );
+    std::array::from_fn(|i| {
+        (READS_FROM + i as u16)
+            .min(EVENT_SCHEMA)
+            .to_le_bytes()
+            .to_vec()
+    })
 }
 
 pub struct PullRow {

@@ -172,7 +172,7 @@ impl Postgres {
         let columns = match reading {
             Reading::Bodies => "NULL::bytea, body",
             Reading::Shapes => {
-                "shape, CASE WHEN shape IS NULL OR substring(shape from 1 for 2) NOT IN ($4, $5) THEN body ELSE '' END"
+                "shape, CASE WHEN shape IS NULL OR substring(shape from 1 for 2) NOT IN ($4, $5, $6) THEN body ELSE '' END"
             }
         };
         let sql = format!(

@@ -172,7 +172,7 @@ impl Sqlite {
         let columns = match reading {
             Reading::Bodies => "NULL, body",
             Reading::Shapes => {
-                "shape, CASE WHEN shape IS NULL OR substr(shape, 1, 2) NOT IN (?4, ?5) THEN body ELSE '' END"
+                "shape, CASE WHEN shape IS NULL OR substr(shape, 1, 2) NOT IN (?4, ?5, ?6) THEN body ELSE '' END"
             }
         };
         let sql = format!(
