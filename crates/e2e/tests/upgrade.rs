@@ -8,9 +8,9 @@
 //! And a returning user's browser across releases: each release's service
 //! worker caches its own shell and drops all but the release before it.
 //!
-//! And two builds side by side against this server: the previous release
-//! (kept in `fixtures/`) beside this one, after an event type it cannot
-//! read was written (ADR 39).
+//! And earlier releases (kept built in `fixtures/`): each beside this one
+//! against this server, after an event type it cannot read was written
+//! (ADR 39), and a log the previous release wrote, opened by this build.
 
 use portal_domain::demo::{DemoConfig, DemoGenerator};
 use portal_domain::{process, Event, Role};
@@ -392,4 +392,52 @@ async fn two_builds(fixture: &str, newer: Newer) {
         }
     }
     old.screenshot("updated").await;
+}
+
+/// A log the previous release wrote, opened by this build on the same
+/// browser profile, with sync paused so that this build reads only what
+/// that release stored: the same applications, and the same log, event for
+/// event, in its export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_the_previous_release_wrote_opens_in_this_build_unchanged() {
+    let mut served = serve(release("release-event-schema-2")).await;
+    let grace = Someone::new("grace@example.com", "Grace", Role::Developer);
+    served.add(&grace).await;
+    let artifacts = workspace().join("target/e2e-artifacts/previous-log");
+    let b = Browser::start(&artifacts).await;
+    b.client.goto(&served.base).await.expect("the app loads");
+    b.text_of(".log-ready").await;
+    b.sign_in(&grace).await;
+    b.click("Sync automatically").await;
+    b.click("Save settings").await;
+    b.until_text("Sync paused").await;
+
+    // Grace's day on the previous release.
+    b.click("Applications").await;
+    b.create_application("Field notes").await;
+    b.click("Applications").await;
+    b.create_application("Orchard").await;
+    b.click("Field notes").await;
+    b.add_product("maps").await;
+    b.add_product("Payments").await;
+    b.click("Move to the paid plan").await;
+    b.until_text("on the paid plan").await;
+    b.click("Applications").await;
+    let listed_then = b.text_of("table.apps").await;
+    let log_then = b.export_log().await;
+    assert!(log_then.len() >= 10, "{} events", log_then.len());
+
+    // This build opens the same profile.
+    served.switch_to(workspace().join("dist")).await;
+    b.client.refresh().await.expect("the page reloads");
+    b.text_of(".log-ready").await;
+    b.until_text("Sync paused").await;
+    b.click("Applications").await;
+    b.until_text("Orchard").await;
+    assert_eq!(b.text_of("table.apps").await, listed_then);
+    b.click("Field notes").await;
+    b.until_text("on the paid plan").await;
+    b.control("Remove Payments").await;
+    b.screenshot("opened-by-this-build").await;
+    assert_eq!(b.export_log().await, log_then, "the log, event for event");
 }
