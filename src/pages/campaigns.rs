@@ -7,6 +7,7 @@ use crate::dates;
 use crate::ledger::use_ledger;
 use crate::pages::names;
 use crate::pages::products::product_href;
+use crate::pages::{why_not, Refusals};
 use crate::sync::people::Colleague;
 use crate::sync::use_sync;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -131,21 +132,14 @@ pub fn CampaignsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let targets = Memo::new(move |_| shown.with(|s| s.0.clone()));
-    let may_offer = move || {
-        sync.settings
-            .get()
-            .person
-            .and_then(|p| p.judged(portal_domain::may_offer))
-            .unwrap_or(false)
-    };
-    let why_not = move || match sync.settings.get().person {
-        None => Some("Signed out: sign in as a product owner or an admin to make offers."),
-        Some(_) if !may_offer() => Some("Offers are made by product owners and admins."),
-        Some(_) if !ledger.is_live() => {
-            Some("The slider is in the past: move it to now to make offers.")
-        }
-        Some(_) => None,
-    };
+    let why_not = why_not(
+        portal_domain::may_offer,
+        Refusals {
+            signed_out: "Signed out: sign in as a product owner or an admin to make offers.",
+            role: "Offers are made by product owners and admins.",
+            in_the_past: "The slider is in the past: move it to now to make offers.",
+        },
+    );
     view! {
         <section class="campaigns" aria-labelledby="campaigns-heading">
             <h2 id="campaigns-heading">"Offer campaigns"</h2>
@@ -156,7 +150,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 )}
             </p>
             <CampaignList campaigns=Signal::derive(move || shown.with(|s| s.1.clone())) />
-            {move || match why_not() {
+            {move || match why_not.get() {
                 Some(why) => view! { <p class="read-only" role="note">{why}</p> }.into_any(),
                 None => view! { <NewCampaign targets=targets /> }.into_any(),
             }}
@@ -182,8 +176,7 @@ fn NewCampaign(targets: Memo<Vec<Target>>) -> impl IntoView {
             .with_state(|portal, _| {
                 let catalogue = portal.catalogue();
                 let offered = catalogue
-                    .clone()
-                    .into_iter()
+                    .iter()
                     .filter(|p| !p.record.is_retired())
                     .filter(|p| p.record.description.plans.contains(&Plan::Paid))
                     .map(|p| p.record.name().to_string());

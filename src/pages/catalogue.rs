@@ -7,8 +7,7 @@
 use crate::browser;
 use crate::ledger::use_ledger;
 use crate::pages::products::product_href;
-use crate::pages::Outcome;
-use crate::sync::use_sync;
+use crate::pages::{why_not, Outcome, Refusals};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -78,18 +77,14 @@ pub fn entry_named(portal: &Portal, name: &str) -> Option<Entry> {
 
 /// Whether the signed-in person keeps the catalogue, and if not, why.
 fn why_not_keep() -> Signal<Option<&'static str>> {
-    let sync = use_sync();
-    let ledger = use_ledger();
-    Signal::derive(move || match sync.settings.get().person {
-        None => Some("Signed out: product owners and admins keep the catalogue."),
-        Some(p) if !p.judged(portal_domain::may_keep_catalogue).unwrap_or(false) => {
-            Some("The catalogue is kept by product owners and admins.")
-        }
-        Some(_) if !ledger.is_live() => {
-            Some("The slider is in the past: move it to now to change the catalogue.")
-        }
-        Some(_) => None,
-    })
+    why_not(
+        portal_domain::may_keep_catalogue,
+        Refusals {
+            signed_out: "Signed out: product owners and admins keep the catalogue.",
+            role: "The catalogue is kept by product owners and admins.",
+            in_the_past: "The slider is in the past: move it to now to change the catalogue.",
+        },
+    )
 }
 
 /// The catalogue's table, and the form that adds a product to it.

@@ -133,6 +133,32 @@ pub fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
+/// What a page says when the signed-in person cannot do what a rule of the
+/// domain allows only some roles: signed out, the person's role, or the
+/// slider in the past. The words are the page's own.
+#[derive(Clone, Copy)]
+pub struct Refusals {
+    pub signed_out: &'static str,
+    pub role: &'static str,
+    pub in_the_past: &'static str,
+}
+
+/// Why the signed-in person may not, here and now, do what `rule` allows,
+/// in `words`; `None` when they may.
+pub fn why_not(
+    rule: fn(portal_domain::Person<'_>) -> bool,
+    words: Refusals,
+) -> Signal<Option<&'static str>> {
+    let sync = crate::sync::use_sync();
+    let ledger = crate::ledger::use_ledger();
+    Signal::derive(move || match sync.settings.get().person {
+        None => Some(words.signed_out),
+        Some(p) if !p.judged(rule).unwrap_or(false) => Some(words.role),
+        Some(_) if !ledger.is_live() => Some(words.in_the_past),
+        Some(_) => None,
+    })
+}
+
 /// A count as people read it, in groups of three digits: 1,000,000.
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();

@@ -192,15 +192,6 @@ pub fn may(
             false => Err(Forbidden::OffersByProductOwners),
         };
     }
-    if let Action::CreateApiProduct { .. }
-    | Action::DescribeApiProduct { .. }
-    | Action::RetireApiProduct { .. } = action
-    {
-        return match may_keep_catalogue(person) {
-            true => Ok(()),
-            false => Err(Forbidden::CatalogueByProductOwners),
-        };
-    }
     match person.role {
         Role::Admin => Ok(()),
         Role::ProductOwner => Err(Forbidden::ReadOnly {

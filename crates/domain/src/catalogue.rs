@@ -168,12 +168,10 @@ pub enum ProductState<'a> {
 /// Two names are one product when they differ only in case or spacing:
 /// "Payments", "payments" and " payments " are the same product.
 pub fn same_name(a: &str, b: &str) -> bool {
-    let words = |s: &str| {
-        s.split_whitespace()
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-    };
-    words(a) == words(b)
+    let lower = |w: &str| w.to_lowercase();
+    a.split_whitespace()
+        .map(lower)
+        .eq(b.split_whitespace().map(lower))
 }
 
 /// The catalogue as `decide` sees it when a product is added to an
@@ -184,12 +182,12 @@ pub struct Catalogue<'a> {
 }
 
 impl<'a> Catalogue<'a> {
-    pub fn new(products: Vec<CatalogueProduct<'a>>) -> Self {
-        Self { products }
-    }
-
     pub fn is_empty(&self) -> bool {
         self.products.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, CatalogueProduct<'a>> {
+        self.products.iter()
     }
 
     /// The product `name` means, whatever its case.
@@ -230,21 +228,28 @@ impl Portal {
 
     /// Every catalogue product, retired ones included, by name.
     pub fn catalogue(&self) -> Catalogue<'_> {
-        let mut products: Vec<_> = self
+        let mut catalogue = self.catalogue_unsorted();
+        catalogue
             .products
-            .iter()
-            .filter_map(|(id, entry)| CatalogueProduct::resolve(*id, entry, &self.log))
-            .collect();
-        products.sort_by(|a, b| {
-            let key = |p: &CatalogueProduct| p.record.name().as_str().to_lowercase();
-            key(a).cmp(&key(b))
-        });
-        Catalogue::new(products)
+            .sort_by_cached_key(|p| p.record.name().as_str().to_lowercase());
+        catalogue
+    }
+
+    /// The catalogue in no particular order: what `decide` and lookups by
+    /// name need.
+    pub(crate) fn catalogue_unsorted(&self) -> Catalogue<'_> {
+        Catalogue {
+            products: self
+                .products
+                .iter()
+                .filter_map(|(id, entry)| CatalogueProduct::resolve(*id, entry, &self.log))
+                .collect(),
+        }
     }
 
     /// The catalogue product `name` means, whatever its case.
     pub fn catalogue_named(&self, name: &str) -> Option<CatalogueProduct<'_>> {
-        self.catalogue().named(name)
+        self.catalogue_unsorted().named(name)
     }
 }
 

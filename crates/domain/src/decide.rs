@@ -464,12 +464,7 @@ fn decide_product(
             }))])
         }
         Action::RetireApiProduct { .. } => {
-            let product = existing.ok_or(DomainError::ProductNotFound { product_id })?;
-            if product.record.is_retired() {
-                return Err(DomainError::ProductAlreadyRetired {
-                    name: product.record.name().clone(),
-                });
-            }
+            let product = live()?;
             Ok(vec![
                 Event::ApiProductRetired {
                     product_id,

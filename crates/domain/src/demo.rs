@@ -147,9 +147,6 @@ pub struct DemoGenerator {
     pending_surveys: Vec<SurveyId>,
     /// Offers made and not yet answered (some never will be).
     pending_offers: Vec<(AppId, CampaignId)>,
-    /// The catalogue's products, once made; `RETIRED` leaves it halfway.
-    catalogue: Vec<(ProductId, ProductName)>,
-    retired: bool,
     now: DateTime<Utc>,
     end: DateTime<Utc>,
     last_tick: NaiveDate,
@@ -199,8 +196,6 @@ impl DemoGenerator {
             live: Vec::new(),
             pending_surveys: Vec::new(),
             pending_offers: Vec::new(),
-            catalogue: Vec::new(),
-            retired: false,
             produced: 0,
             steps: 0,
             out: VecDeque::new(),
@@ -579,14 +574,19 @@ impl DemoGenerator {
 
     /// The product owner's work on the catalogue: every product on the
     /// first day after the first application (which added its products by
-    /// name, as before there was a catalogue); halfway, a new description of the first and the retirement
-    /// of `RETIRED`, which applications then no longer add.
+    /// name, as before there was a catalogue); halfway, a new description
+    /// of the first and the retirement of `RETIRED`, which applications
+    /// then no longer add.
     fn keep_catalogue(&mut self) {
         let halfway = self.produced * 2 >= self.config.target_events;
-        let waits = match self.catalogue.is_empty() {
+        let catalogue = self.portal.catalogue();
+        let retired = catalogue
+            .named(RETIRED)
+            .is_some_and(|p| p.record.is_retired());
+        let waits = match catalogue.is_empty() {
             // The first applications come before the catalogue.
             true => self.live.is_empty(),
-            false => self.retired || !halfway,
+            false => retired || !halfway,
         };
         if waits {
             return;
@@ -598,7 +598,12 @@ impl DemoGenerator {
             return;
         };
         let mut actions = Vec::new();
-        if self.catalogue.is_empty() {
+        let first = self
+            .products
+            .first()
+            .and_then(|p| catalogue.named(p.as_str()));
+        let to_retire = catalogue.named(RETIRED).map(|p| p.id);
+        if catalogue.is_empty() {
             for (i, name) in self.products.clone().into_iter().enumerate() {
                 let Ok(summary) = Text::parse("summary", SUMMARIES[i % SUMMARIES.len()]) else {
                     continue;
@@ -614,35 +619,27 @@ impl DemoGenerator {
                     },
                     name: name.clone(),
                 };
-                self.catalogue.push((product_id, name));
                 actions.push(Action::CreateApiProduct {
                     product_id,
                     description,
                 });
             }
         } else {
-            self.retired = true;
-            if let Some((product_id, _)) = self.catalogue.first().cloned() {
-                if let Some(product) = self.portal.catalogue_product(product_id) {
-                    let mut description = product.record.description.clone();
-                    if let Ok(summary) = Text::parse(
-                        "summary",
-                        &format!("{} Now with instant payouts.", description.summary),
-                    ) {
-                        description.summary = summary;
-                    }
-                    actions.push(Action::DescribeApiProduct {
-                        product_id,
-                        description,
-                    });
+            if let Some(product) = first {
+                let mut description = product.record.description.clone();
+                if let Ok(summary) = Text::parse(
+                    "summary",
+                    &format!("{} Now with instant payouts.", description.summary),
+                ) {
+                    description.summary = summary;
                 }
-            }
-            if let Some((product_id, _)) =
-                self.catalogue.iter().find(|(_, n)| n.as_str() == RETIRED)
-            {
-                actions.push(Action::RetireApiProduct {
-                    product_id: *product_id,
+                actions.push(Action::DescribeApiProduct {
+                    product_id: product.id,
+                    description,
                 });
+            }
+            if let Some(product_id) = to_retire {
+                actions.push(Action::RetireApiProduct { product_id });
             }
             self.products.retain(|p| p.as_str() != RETIRED);
         }

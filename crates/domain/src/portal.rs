@@ -6,7 +6,7 @@
 //! structure: the time machine keeps many checkpoints for the memory of few.
 //! Record images are not copied: entries keep their log positions.
 
-use crate::catalogue::{Catalogue, CatalogueProduct, ProductEntry, ProductState};
+use crate::catalogue::{ProductEntry, ProductState};
 use crate::command::{Action, Command, CommandMeta};
 use crate::decide::{decide, StreamState};
 use crate::envelope::{seal, Envelope};
@@ -154,16 +154,6 @@ impl Portal {
             ),
             _ => StreamState::App(AppState::of(self.app(AppId(id))), self.catalogue_unsorted()),
         }
-    }
-
-    /// The catalogue in no particular order: what `decide` needs.
-    fn catalogue_unsorted(&self) -> Catalogue<'_> {
-        Catalogue::new(
-            self.products
-                .iter()
-                .filter_map(|(id, entry)| CatalogueProduct::resolve(*id, entry, &self.log))
-                .collect(),
-        )
     }
 
     /// The version of `stream`, whichever kind of stream it is: 0 for one
